@@ -1,0 +1,55 @@
+"""Logging helpers: the filter that keeps protected values out of every log line."""
+
+from __future__ import annotations
+
+import logging
+
+from accounts import redaction
+
+# Attributes of a log record that callers might fill with protected data through `extra=`.
+PROTECTED_KEYS = frozenset(
+    {
+        "real_name",
+        "name",
+        "alias",
+        "service_number",
+        "national_id",
+        "national_id_number",
+        "phone",
+        "date_of_birth",
+        "address",
+        "family_name",
+        "password",
+        "token",
+        "otp_token",
+    }
+)
+_STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class RedactProtectedValuesFilter(logging.Filter):
+    """Redacts protected values from the message, its arguments, extras and tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg, record.args = redaction.redact(message), None
+        for key in list(record.__dict__):
+            if key in _STANDARD_ATTRIBUTES:
+                continue
+            if key in PROTECTED_KEYS:
+                setattr(record, key, redaction.REDACTED)
+            elif isinstance(record.__dict__[key], str):
+                setattr(record, key, redaction.redact(record.__dict__[key]))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            # Formatters print exc_text when exc_info is gone, so only the redacted text is left.
+            record.exc_text, record.exc_info = redaction.redact(record.exc_text), None
+        if record.stack_info:
+            record.stack_info = redaction.redact(record.stack_info)
+        if getattr(record, "request_id", None) is None:
+            record.request_id = ""
+        # The request object carries POST data; a formatter must never print it.
+        if hasattr(record, "request"):
+            record.request = "<request>"
+        return True

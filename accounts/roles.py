@@ -1,0 +1,71 @@
+"""The roles of SPEC.md. A role is a Django group; its permissions are granted by data
+migrations, each app granting its own (see `grant_permissions`)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+
+class Role:
+    INTAKE_OFFICER = "Intake officer"
+    VERIFIER = "Verifier"
+    CASE_MANAGER = "Case manager"
+    HOUSING_COORDINATOR = "Housing coordinator"
+    FINANCE_OFFICER = "Finance officer"
+    FINANCE_APPROVER = "Finance approver"
+    AUDITOR = "Auditor"
+    ADMINISTRATOR = "Administrator"
+
+    ALL = (
+        INTAKE_OFFICER,
+        VERIFIER,
+        CASE_MANAGER,
+        HOUSING_COORDINATOR,
+        FINANCE_OFFICER,
+        FINANCE_APPROVER,
+        AUDITOR,
+        ADMINISTRATOR,
+    )
+
+
+ROLE_DESCRIPTIONS = {
+    Role.INTAKE_OFFICER: _("Records new contacts and cases, edits cases in intake."),
+    Role.VERIFIER: _("Works verification checklists and proposes a decision."),
+    Role.CASE_MANAGER: _("Decides on verification, manages safety plans and referrals."),
+    Role.HOUSING_COORDINATOR: _("Manages houses, rooms and beds; allocates and moves people."),
+    Role.FINANCE_OFFICER: _("Manages stipend plans, prepares batches, records payouts."),
+    Role.FINANCE_APPROVER: _("Approves or rejects batches and one-off payments."),
+    Role.AUDITOR: _("Reads everything, changes nothing, sees the audit trail."),
+    Role.ADMINISTRATOR: _("Manages staff, roles and settings; still bound by four-eyes rules."),
+}
+
+
+def grant_permissions(apps, schema_editor, app_label: str, grants: dict[str, list[str]]) -> None:
+    """For data migrations: give each role the listed permissions (codenames of `app_label`).
+
+    Permissions are normally created after migrations; create them first so that a fresh
+    database gets its roles in one `migrate`.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config(app_label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in grants.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        permissions = Permission.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Unknown permissions for {app_label}: {sorted(missing)}")
+        group.permissions.add(*permissions)
+
+
+def require_permission(user, permission: str) -> None:
+    """The one permission check that services call before they change anything."""
+    if user is None or not user.is_active or not user.has_perm(permission):
+        raise PermissionDenied(_("You do not have permission to do this."))

@@ -1,0 +1,1 @@
+"""Settings modules: base (shared), demo (development), test and production."""

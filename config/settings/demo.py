@@ -1,0 +1,18 @@
+"""Development and demo settings, used by `make run`: works on a fresh machine without a `.env`.
+
+The keys below are public and only for fictional demo data. Never use these settings with real
+people's data: production settings refuse to start without real keys.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "true")
+os.environ.setdefault("DJANGO_SECRET_KEY", "demo-only-insecure-secret-key-never-use-in-production")
+os.environ.setdefault("HAVEN_FIELD_KEYS", "ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1yZWFsISE=")
+os.environ.setdefault("HAVEN_BLIND_INDEX_KEY", "demo-only-blind-index-key")
+# The demo is the only place where the second factor may be switched off.
+os.environ.setdefault("HAVEN_REQUIRE_2FA", "false")
+
+from config.settings.base import *  # noqa: E402, F403
+
+HAVEN_DEMO = True

@@ -1,0 +1,28 @@
+"""Settings for the test suite: the real PostgreSQL and Redis, fixed test keys, fast hashing."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault(
+    "HAVEN_FIELD_KEYS",
+    "dGVzdC1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDAwMDA=",
+)
+os.environ.setdefault("HAVEN_BLIND_INDEX_KEY", "test-only-blind-index-key")
+os.environ.setdefault("HAVEN_REQUIRE_2FA", "true")
+# Keep tests off the development Redis database so a running `make run` is never disturbed.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "haven-test")
+
+from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import INSTALLED_APPS, LOGGING  # noqa: E402
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.protected_app"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_FAILURE_LIMIT = 5
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "INFO"}}
+HAVEN_DEMO = False

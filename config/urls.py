@@ -1,0 +1,15 @@
+"""Top-level URL configuration. Every view requires login unless marked otherwise."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as accounts_views
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz", accounts_views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
+

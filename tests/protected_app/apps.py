@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProtectedAppConfig(AppConfig):
+    name = "tests.protected_app"
+    label = "protected_app"
