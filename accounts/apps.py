@@ -9,4 +9,24 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Staff and security")
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects login/lockout receivers)
+        from accounts import navigation, signals  # noqa: F401  (signals connects receivers)
+
+        navigation.register(label=_("Home"), url_name="home", permission=None, order=0)
+        navigation.register(
+            label=_("Staff"),
+            url_name="accounts:staff_list",
+            permission="accounts.manage_staff",
+            order=900,
+        )
+        navigation.register(
+            label=_("Audit trail"),
+            url_name="accounts:audit_trail",
+            permission="accounts.view_audit",
+            order=910,
+        )
+        navigation.register(
+            label=_("Access log"),
+            url_name="accounts:access_log",
+            permission="accounts.view_audit",
+            order=920,
+        )

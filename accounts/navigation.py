@@ -24,7 +24,9 @@ class NavigationEntry:
 _entries: list[NavigationEntry] = []
 
 
-def register(*, label: str | Promise, url_name: str, permission: str | None, order: int = 100) -> None:
+def register(
+    *, label: str | Promise, url_name: str, permission: str | None, order: int = 100
+) -> None:
     entry = NavigationEntry(label=label, url_name=url_name, permission=permission, order=order)
     if entry not in _entries:
         _entries.append(entry)
@@ -32,4 +34,6 @@ def register(*, label: str | Promise, url_name: str, permission: str | None, ord
 
 
 def navigation_for(user) -> list[NavigationEntry]:
-    return [entry for entry in _entries if entry.permission is None or user.has_perm(entry.permission)]
+    return [
+        entry for entry in _entries if entry.permission is None or user.has_perm(entry.permission)
+    ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pghistory.models import Events
 
@@ -13,9 +13,7 @@ from accounts.models import AccessLog, User
 def staff_list() -> QuerySet[User]:
     return (
         User.objects.annotate(
-            has_second_factor=Exists(
-                TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-            )
+            has_second_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
         )
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
         .order_by("-is_active", "username")
@@ -35,7 +33,10 @@ def history_models() -> list[str]:
 
 def usernames_by_id(ids: set) -> dict[str, str]:
     clean_ids = {int(value) for value in ids if str(value).isdigit()}
-    return {str(pk): name for pk, name in User.objects.filter(pk__in=clean_ids).values_list("pk", "username")}
+    return {
+        str(pk): name
+        for pk, name in User.objects.filter(pk__in=clean_ids).values_list("pk", "username")
+    }
 
 
 def access_log(*, action: str = "", username: str = "") -> QuerySet[AccessLog]:

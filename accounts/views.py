@@ -76,7 +76,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():
         return redirect(_next_url(request))
-    devices = [device for device in devices_for_user(user, confirmed=True)]
+    devices = list(devices_for_user(user, confirmed=True))
     if not devices:
         return redirect("accounts:otp_enrol")
     form = TokenForm(request.POST or None)
@@ -90,7 +90,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         if _count_failed_second_factor(request):
             return render(request, "accounts/locked_out.html", status=403)
-        form.add_error("token", _("That code is not valid. Check your device's clock and try again."))
+        form.add_error(
+            "token", _("That code is not valid. Check your device's clock and try again.")
+        )
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 
@@ -122,7 +124,9 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         if _count_failed_second_factor(request):
             return render(request, "accounts/locked_out.html", status=403)
-        form.add_error("token", _("That code is not valid. Check your device's clock and try again."))
+        form.add_error(
+            "token", _("That code is not valid. Check your device's clock and try again.")
+        )
     secret = base64.b32encode(device.bin_key).decode("ascii")
     context = {
         "form": form,

@@ -22,6 +22,7 @@ ACCOUNTS_GRANTS = {
         "view_accesslog",
     ],
 }
+HISTORY_GRANTS = {Role.ADMINISTRATOR: ["view_events"], Role.AUDITOR: ["view_events"]}
 AUTH_GRANTS = {Role.ADMINISTRATOR: ["view_group"], Role.AUDITOR: ["view_group"]}
 RESULTS_GRANTS = {
     Role.ADMINISTRATOR: ["view_taskresult", "view_groupresult"],
@@ -39,6 +40,7 @@ BEAT_GRANTS = {
 def create_roles(apps, schema_editor):
     grant_permissions(apps, schema_editor, "accounts", ACCOUNTS_GRANTS)
     grant_permissions(apps, schema_editor, "auth", AUTH_GRANTS)
+    grant_permissions(apps, schema_editor, "pghistory", HISTORY_GRANTS)
     grant_permissions(apps, schema_editor, "django_celery_results", RESULTS_GRANTS)
     grant_permissions(apps, schema_editor, "django_celery_beat", BEAT_GRANTS)
 
@@ -47,6 +49,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
         ("auth", "__latest__"),
+        ("pghistory", "__latest__"),
         ("django_celery_results", "__latest__"),
         ("django_celery_beat", "__latest__"),
     ]

@@ -13,6 +13,11 @@ os.environ.setdefault("HAVEN_BLIND_INDEX_KEY", "demo-only-blind-index-key")
 # The demo is the only place where the second factor may be switched off.
 os.environ.setdefault("HAVEN_REQUIRE_2FA", "false")
 
-from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import *  # noqa: F403
 
 HAVEN_DEMO = True
+
+# Static files come from the app folders (finders) here; the collected folder must merely exist.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405

@@ -13,8 +13,8 @@ os.environ.setdefault("HAVEN_REQUIRE_2FA", "true")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "haven-test")
 
-from config.settings.base import *  # noqa: E402, F403
-from config.settings.base import INSTALLED_APPS, LOGGING  # noqa: E402
+from config.settings.base import *  # noqa: F403
+from config.settings.base import INSTALLED_APPS, LOGGING
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -26,3 +26,8 @@ STORAGES = {
 AXES_FAILURE_LIMIT = 5
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "INFO"}}
 HAVEN_DEMO = False
+
+# Static files come from the app folders (finders) here; the collected folder must merely exist.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405

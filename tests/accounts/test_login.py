@@ -1,0 +1,190 @@
+"""Login with password and second factor, lockout, idle expiry and logout."""
+
+from __future__ import annotations
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import AccessLog
+from accounts.roles import Role
+from tests.conftest import current_totp
+from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_public_and_demands_the_second_factor(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b"authenticator app" in response.content
+    assert b"switched off" not in response.content
+
+
+def test_login_page_says_when_second_factor_is_off(client, settings):
+    settings.HAVEN_REQUIRE_2FA = False
+    response = client.get("/accounts/login/")
+    assert b"Two-factor authentication is switched off" in response.content
+
+
+def test_password_alone_does_not_open_any_page(client, make_staff):
+    user = make_staff(Role.CASE_MANAGER)
+    TOTPDeviceFactory(user=user)
+    response = client.post(
+        "/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD}
+    )
+    assert response["Location"] == "/"
+    response = client.get("/accounts/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/verify/")
+
+
+def test_correct_code_completes_login_and_is_logged(client, make_staff):
+    user = make_staff(Role.AUDITOR)
+    device = TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    response = client.post("/accounts/2fa/verify/", {"token": current_totp(device)})
+    assert response.status_code == 302
+    assert client.get("/accounts/audit/access/").status_code == 200
+    actions = set(AccessLog.objects.filter(username=user.username).values_list("action", flat=True))
+    assert {AccessLog.Action.LOGIN, AccessLog.Action.SECOND_FACTOR_VERIFIED} <= actions
+
+
+def test_wrong_code_is_refused_with_a_message(client, make_staff):
+    user = make_staff(Role.AUDITOR)
+    TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    response = client.post("/accounts/2fa/verify/", {"token": "000000"})
+    assert response.status_code == 200
+    assert b"That code is not valid" in response.content
+    assert client.get("/").status_code == 302
+    assert AccessLog.objects.filter(
+        username=user.username, action=AccessLog.Action.SECOND_FACTOR_FAILED
+    ).exists()
+
+
+def test_malformed_code_gets_a_field_message(client, make_staff):
+    user = make_staff(Role.AUDITOR)
+    TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    response = client.post("/accounts/2fa/verify/", {"token": "<script>"})
+    assert response.status_code == 200
+    assert b"Enter the 6-digit code" in response.content
+    assert b"<script>" not in response.content
+
+
+def test_new_user_enrols_with_qr_code_then_reaches_pages(client, make_staff):
+    user = make_staff(Role.AUDITOR)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    assert client.get("/")["Location"].startswith("/accounts/2fa/enrol/")
+    page = client.get("/accounts/2fa/enrol/")
+    assert page.status_code == 200
+    assert b"<svg" in page.content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post("/accounts/2fa/enrol/", {"token": current_totp(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get("/").status_code == 200
+    assert AccessLog.objects.filter(
+        username=user.username, action=AccessLog.Action.SECOND_FACTOR_ENROLLED
+    ).exists()
+
+
+def test_enrolled_user_cannot_replace_device_through_enrolment(client, make_staff):
+    user = make_staff(Role.AUDITOR)
+    TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    response = client.get("/accounts/2fa/enrol/")
+    assert response["Location"].startswith("/accounts/2fa/verify/")
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+
+
+def test_repeated_wrong_passwords_lock_the_account_and_are_logged(client, make_staff, settings):
+    user = make_staff(Role.CASE_MANAGER)
+    TOTPDeviceFactory(user=user)
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(
+            "/accounts/login/", {"username": user.username, "password": "wrong guess"}
+        )
+    assert response.status_code == 429 or b"Account locked" in response.content
+    # Even the right password is now refused.
+    response = Client().post(
+        "/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD}
+    )
+    assert b"Account locked" in response.content
+    assert "_auth_user_id" not in Client().session
+    failed = AccessLog.objects.filter(username=user.username, action=AccessLog.Action.LOGIN_FAILED)
+    assert failed.count() >= settings.AXES_FAILURE_LIMIT
+    assert AccessLog.objects.filter(
+        username=user.username, action=AccessLog.Action.LOCKED_OUT
+    ).exists()
+    assert AccessAttempt.objects.filter(username=user.username).exists()
+
+
+def test_repeated_wrong_codes_lock_the_account_and_end_the_session(client, make_staff, settings):
+    user = make_staff(Role.CASE_MANAGER)
+    TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/accounts/2fa/verify/", {"token": "000000"})
+    assert b"Account locked" in response.content
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+    assert AccessLog.objects.filter(
+        username=user.username, action=AccessLog.Action.LOCKED_OUT
+    ).exists()
+
+
+def test_logout_ends_the_session_on_the_server(login, make_staff):
+    user = make_staff(Role.AUDITOR)
+    client = login(user)
+    session_key = client.session.session_key
+    assert Session.objects.filter(session_key=session_key).exists()
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert not Session.objects.filter(session_key=session_key).exists()
+    # A stolen copy of the old cookie opens nothing.
+    thief = Client()
+    thief.cookies["sessionid"] = session_key
+    assert thief.get("/")["Location"].startswith("/accounts/login/")
+    assert AccessLog.objects.filter(username=user.username, action=AccessLog.Action.LOGOUT).exists()
+
+
+def test_logout_by_get_is_refused(login, make_staff):
+    client = login(make_staff(Role.AUDITOR))
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_idle_session_expires(settings, login, make_staff):
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE <= 60 * 60
+    client = login(make_staff(Role.AUDITOR))
+    session = Session.objects.get(session_key=client.session.session_key)
+    from django.utils import timezone
+
+    Session.objects.filter(pk=session.pk).update(
+        expire_date=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_next_url_cannot_send_the_user_to_another_site(client, make_staff):
+    user = make_staff(Role.AUDITOR)
+    device = TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/accounts/2fa/verify/?next=https://evil.example/", {"token": current_totp(device)}
+    )
+    assert response["Location"] == "/"
+
+
+def test_weak_passwords_are_refused(db):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    for weak in ("password", "12345678901234", "short"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)

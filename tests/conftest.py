@@ -1,0 +1,62 @@
+"""Shared fixtures: staff in each role, logged-in clients with a verified second factor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+
+from accounts.crypto import data_key_cache
+from accounts.roles import Role
+from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_data_keys():
+    """Unwrapped data keys are cached per process; a test must not see another test's keys."""
+    data_key_cache.clear()
+    yield
+    data_key_cache.clear()
+
+
+def current_totp(device) -> str:
+    """The code an authenticator app would show now for this device."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+@pytest.fixture
+def make_staff(db) -> Callable:
+    def make(*roles: str, **fields):
+        return UserFactory(roles=list(roles), **fields)
+
+    return make
+
+
+@pytest.fixture
+def login(db) -> Callable[..., Client]:
+    """A client logged in with password and a verified second factor, as a browser would be."""
+
+    def log_in(user, client: Client | None = None) -> Client:
+        client = client or Client()
+        device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+        response = client.post(
+            "/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD}
+        )
+        assert response.status_code == 302, "password step failed"
+        response = client.post("/accounts/2fa/verify/", {"token": current_totp(device)})
+        assert response.status_code == 302, "second factor step failed"
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def auditor(make_staff):
+    return make_staff(Role.AUDITOR)
+
+
+@pytest.fixture
+def administrator(make_staff):
+    return make_staff(Role.ADMINISTRATOR, is_staff=True)

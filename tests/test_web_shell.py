@@ -1,0 +1,83 @@
+"""The web shell: security headers, pages that obey the Content-Security-Policy, error pages
+that leak nothing, and the health check."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import include, path
+
+from accounts.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/accounts/login/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/", "/accounts/staff/", "/accounts/audit/"])
+def test_pages_use_only_files_from_our_own_origin(login, administrator, url):
+    """Nothing inline that a strict CSP would block, and nothing from a CDN."""
+    client = Client() if url == "/accounts/login/" else login(administrator)
+    html = client.get(url).content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
+    assert " style=" not in html and "<style" not in html, "inline style"
+    assert not re.search(r"""(src|href)=["']https?://""", html), "third-party asset"
+    assert "bootstrap/css/bootstrap.min.css" in html
+
+
+def test_navigation_follows_the_role(login, make_staff, auditor):
+    auditor_page = login(auditor).get("/").content.decode()
+    assert "/accounts/audit/" in auditor_page
+    assert "/accounts/staff/" not in auditor_page
+    intake_page = login(make_staff(Role.INTAKE_OFFICER)).get("/").content.decode()
+    assert "/accounts/audit/" not in intake_page
+
+
+def _boom(request):
+    raise RuntimeError("database password is hunter2 and the case is Thura Aung")
+
+
+urlpatterns = [path("boom/", _boom), path("", include("config.urls"))]
+
+
+@override_settings(ROOT_URLCONF=__name__, DEBUG=False)
+def test_server_error_page_leaks_nothing(login, administrator):
+    client = login(administrator)
+    client.raise_request_exception = False
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Something went wrong" in body
+    assert "hunter2" not in body and "Thura" not in body and "Traceback" not in body
+
+
+def test_not_found_page_leaks_nothing(login, administrator):
+    response = login(administrator).get("/no-such-page/HV-2026-00001/")
+    assert response.status_code == 404
+    assert b"HV-2026-00001" not in response.content
+    assert b"Not found" in response.content
+
+
+def test_health_check_reports_database_and_redis():
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_health_check_reports_redis_down_without_details(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
