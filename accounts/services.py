@@ -1,0 +1,44 @@
+"""Writes of accounts: revealing a protected field (a logged, permission-checked read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from accounts.audit import log_access
+from accounts.models import AccessLog, User
+from accounts.roles import require_permission
+
+REVEAL_PERMISSION = "accounts.reveal_identity"
+
+
+def protected_field_reveal(
+    *,
+    actor: User,
+    obj: models.Model,
+    field_name: str,
+    request: HttpRequest | None = None,
+    permission: str = REVEAL_PERMISSION,
+) -> Any:
+    """Return the plaintext of one protected field, after checking permission and logging it.
+
+    The log names the record by its pseudonymous label (`str(obj)`, e.g. a case code) and the
+    field, never the value.
+    """
+    require_permission(actor, permission)
+    field = obj._meta.get_field(field_name)
+    value = getattr(obj, field.attname)
+    log_access(
+        action=AccessLog.Action.REVEAL,
+        actor=actor,
+        request=request,
+        target=obj,
+        field=field_name,
+    )
+    return value
+
+
+def may_reveal(user: User, permission: str = REVEAL_PERMISSION) -> bool:
+    return bool(user and user.is_active and user.has_perm(permission))

@@ -1,0 +1,13 @@
+"""Template filters for protected values."""
+
+from django import template
+
+from accounts.crypto import mask
+
+register = template.Library()
+
+
+@register.filter(name="masked")
+def masked(value: object) -> str:
+    """Show a protected value masked ("Th*** A***"), for roles that may not see it."""
+    return mask(value)
