@@ -12,6 +12,7 @@ case codes never decrypts anything.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -22,9 +23,11 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -166,10 +169,26 @@ def shared_data_key(*, purpose: str):
     return existing or create_data_key(purpose=purpose)
 
 
+@transaction.atomic
 def destroy_data_key(data_key) -> None:
-    """Crypto-erase: forget the data key, so every value under it becomes unreadable."""
+    """Crypto-erase: forget the data key, so every value under it becomes unreadable.
+
+    The blind indexes of the rows under the key are blanked too: they are keyed hashes of the
+    erased values, so they would still let anyone who can search confirm that a given service
+    number was in the database (and service numbers are few enough to try them all).
+    """
     from accounts.models import DataKey
 
+    for model in apps.get_models():
+        if not issubclass(model, ProtectedModel) or model._meta.proxy:
+            continue
+        index_fields = [
+            field for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)
+        ]
+        if index_fields:
+            model._base_manager.filter(data_key_id=data_key.pk).update(
+                **{field.attname: "" for field in index_fields}
+            )
     DataKey.objects.filter(pk=data_key.pk).update(wrapped_key=None, destroyed_at=timezone.now())
     data_key_cache.put(data_key.pk, None)
 
@@ -180,6 +199,28 @@ def encrypt_text(plaintext: str, *, data_key_id: int) -> str:
         raise ProtectedValueError("Cannot encrypt under a destroyed data key.")
     token = fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
     return f"{CIPHERTEXT_PREFIX}{data_key_id}:{token}"
+
+
+def encrypt_bytes(data: bytes, *, data_key_id: int) -> bytes:
+    """Encrypt a file's content under a data key (the key id travels with the ciphertext)."""
+    fernet = data_key_cache.get(data_key_id)
+    if fernet is None:
+        raise ProtectedValueError("Cannot encrypt under a destroyed data key.")
+    return f"{CIPHERTEXT_PREFIX}{data_key_id}:".encode() + fernet.encrypt(data)
+
+
+def decrypt_bytes(stored: bytes, *, data_key_id: int) -> bytes:
+    """Decrypt a file's content; raises ProtectedValueError once its data key is destroyed."""
+    header = f"{CIPHERTEXT_PREFIX}{data_key_id}:".encode()
+    if not stored.startswith(header):
+        raise ProtectedValueError("A stored file does not belong to this data key.")
+    fernet = data_key_cache.get(data_key_id)
+    if fernet is None:
+        raise ProtectedValueError("This file has been erased.")
+    try:
+        return fernet.decrypt(stored[len(header) :])
+    except InvalidToken as error:
+        raise ProtectedValueError("A stored file fails its integrity check.") from error
 
 
 def decrypt_text(stored: str) -> str:
@@ -215,16 +256,16 @@ class ProtectedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.ensure_data_key()
+        super().save(*args, **kwargs)
+
     def new_data_key(self):
         return shared_data_key(purpose=self._meta.label_lower)
 
     def ensure_data_key(self) -> None:
         if self.data_key_id is None:
             self.data_key = self.new_data_key()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.ensure_data_key()
-        super().save(*args, **kwargs)
 
 
 class _EncryptedAttribute(DeferredAttribute):
@@ -245,9 +286,12 @@ class _EncryptedAttribute(DeferredAttribute):
         return value
 
     def __set__(self, instance: models.Model, value: Any) -> None:
-        if isinstance(value, str) and not isinstance(value, Ciphertext | Erased):
-            if value.startswith(CIPHERTEXT_PREFIX):
-                value = Ciphertext(value)
+        if (
+            isinstance(value, str)
+            and not isinstance(value, Ciphertext | Erased)
+            and value.startswith(CIPHERTEXT_PREFIX)
+        ):
+            value = Ciphertext(value)
         instance.__dict__[self.field.attname] = value
 
 
@@ -335,8 +379,6 @@ class EncryptedField(models.TextField):
         raise ProtectedValueError("Save the object before serialising a protected field.")
 
     def formfield(self, **kwargs: Any):
-        from django import forms
-
         defaults = {"form_class": forms.CharField, "max_length": self.max_plaintext_length}
         defaults.update(kwargs)
         return super().formfield(**defaults)
@@ -354,6 +396,15 @@ def _max_length_validator(limit: int) -> Callable[[Any], None]:
     return validate
 
 
+class _ProtectedDateFormField(forms.DateField):
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # The initial value is ISO text (see EncryptedDateField.value_from_object).
+        if isinstance(initial, str) and not isinstance(initial, Erased):
+            with contextlib.suppress(ValueError):
+                initial = datetime.date.fromisoformat(initial)
+        return super().has_changed(initial, data)
+
+
 class EncryptedDateField(EncryptedField):
     """A protected date (e.g. date of birth), stored encrypted as ISO text."""
 
@@ -367,10 +418,17 @@ class EncryptedDateField(EncryptedField):
             return text
         return datetime.date.fromisoformat(text)
 
-    def formfield(self, **kwargs: Any):
-        from django import forms
+    def value_from_object(self, obj: models.Model) -> Any:
+        # Serialisers (dumpdata, the json serialiser) write a date as it is, and anything else
+        # through value_to_string, i.e. as ciphertext; given as ISO text, a protected date
+        # takes that path too. Forms read their initial value from here and accept the text.
+        value = super().value_from_object(obj)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
 
-        return models.Field.formfield(self, **{"form_class": forms.DateField, **kwargs})
+    def formfield(self, **kwargs: Any):
+        return models.Field.formfield(self, **{"form_class": _ProtectedDateFormField, **kwargs})
 
 
 # --- blind indexes ---------------------------------------------------------------------------
@@ -382,7 +440,9 @@ def normalise_identifier(value: str) -> str:
     return "".join(character for character in folded if character.isalnum())
 
 
-def blind_index(value: str, *, purpose: str, normalise: Callable[[str], str] = normalise_identifier) -> str:
+def blind_index(
+    value: str, *, purpose: str, normalise: Callable[[str], str] = normalise_identifier
+) -> str:
     """Keyed hash (HMAC-SHA256) of a normalised value: equal inputs match, nothing is revealed."""
     key = settings.HAVEN_BLIND_INDEX_KEY
     if not key:
@@ -392,12 +452,49 @@ def blind_index(value: str, *, purpose: str, normalise: Callable[[str], str] = n
     return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
 
 
-class BlindIndexField(models.CharField):
-    """Keeps the blind index of another (encrypted) field of the same model up to date."""
+# Honorifics and name particles that Burmese names carry or drop from one telling to the next.
+NAME_PARTICLES = frozenset(
+    {"u", "daw", "ko", "ma", "maung", "mg", "saw", "naw", "nang", "sai", "nan"}
+)
 
-    def __init__(self, *args: Any, source: str, purpose: str | None = None, **kwargs: Any) -> None:
-        self.source = source
+
+def normalise_name(value: str) -> str:
+    """Names match whatever their case, spacing, punctuation and honorifics (U, Daw, Ko, Ma…)."""
+    folded = unicodedata.normalize("NFKC", str(value)).casefold()
+    words = [
+        "".join(character for character in word if character.isalnum()) for word in folded.split()
+    ]
+    kept = [word for word in words if word and word not in NAME_PARTICLES]
+    return "".join(kept or words)
+
+
+NORMALISERS: dict[str, Callable[[str], str]] = {
+    "identifier": normalise_identifier,
+    "name": normalise_name,
+}
+
+
+class BlindIndexField(models.CharField):
+    """Keeps the blind index of one or more (encrypted) fields of the same model up to date.
+
+    With several sources (e.g. name and date of birth) the index matches only when all of them
+    match; it is empty while any of them is missing.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        source: str | tuple[str, ...] | list[str],
+        purpose: str | None = None,
+        normalise: str = "identifier",
+        **kwargs: Any,
+    ) -> None:
+        self.sources = (source,) if isinstance(source, str) else tuple(source)
+        self.source = self.sources[0] if len(self.sources) == 1 else self.sources
         self.purpose = purpose
+        if normalise not in NORMALISERS:
+            raise ImproperlyConfigured(f"Unknown blind-index normaliser {normalise!r}.")
+        self.normalise = normalise
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("blank", True)
@@ -406,35 +503,63 @@ class BlindIndexField(models.CharField):
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
-        kwargs["source"] = self.source
+        kwargs["source"] = self.source if isinstance(self.source, str) else list(self.sources)
         if self.purpose:
             kwargs["purpose"] = self.purpose
+        if self.normalise != "identifier":
+            kwargs["normalise"] = self.normalise
         return name, path, args, kwargs
 
     @property
     def index_purpose(self) -> str:
-        return self.purpose or f"{self.model._meta.label_lower}.{self.source}"
+        return self.purpose or f"{self.model._meta.label_lower}.{'+'.join(self.sources)}"
 
-    def digest(self, value: Any) -> str:
-        return blind_index(str(value), purpose=self.index_purpose)
+    def digest(self, *values: Any) -> str:
+        """The index of plaintext values, one per source, in order."""
+        normalise = NORMALISERS[self.normalise]
+        joined = "\x1f".join(normalise(str(value)) for value in values)
+        return blind_index(joined, purpose=self.index_purpose, normalise=lambda text: text)
+
+    def index_of(self, model_instance: models.Model, *values: Any) -> str:
+        """The index of (decrypted) source values; empty if any is missing or erased."""
+        if any(value is None or value == "" or isinstance(value, Erased) for value in values):
+            return ""
+        plaintexts = [
+            model_instance._meta.get_field(name).to_plaintext(value)
+            for name, value in zip(self.sources, values, strict=True)
+        ]
+        return self.digest(*plaintexts)
+
+    def digest_of(self, model_instance: models.Model) -> str:
+        """The index for the instance's current values (decrypting stored ones)."""
+        return self.recompute(model_instance)
+
+    def recompute(self, model_instance: models.Model) -> str:
+        """The index of the stored source values under the current HAVEN_BLIND_INDEX_KEY
+        (decrypting them), e.g. after that key changed."""
+        values = [
+            getattr(model_instance, model_instance._meta.get_field(name).attname)
+            for name in self.sources
+        ]
+        return self.index_of(model_instance, *values)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        source_field = model_instance._meta.get_field(self.source)
-        value = model_instance.__dict__.get(source_field.attname)
-        if isinstance(value, Ciphertext):  # unchanged since it was loaded
-            value = model_instance.__dict__.get(self.attname, "")
-        elif value in (None, "") or isinstance(value, Erased):
-            value = ""
+        raw = [
+            model_instance.__dict__.get(model_instance._meta.get_field(name).attname)
+            for name in self.sources
+        ]
+        if all(isinstance(value, Ciphertext) for value in raw):  # unchanged since loaded
+            index = model_instance.__dict__.get(self.attname, "")
         else:
-            value = self.digest(source_field.to_plaintext(value))
-        setattr(model_instance, self.attname, value)
-        return value
+            index = self.recompute(model_instance)
+        setattr(model_instance, self.attname, index)
+        return index
 
 
 def blind_index_filter(model: type[models.Model], source: str, value: str) -> models.Q:
     """A filter matching rows whose encrypted `source` field equals `value`."""
     for field in model._meta.get_fields():
-        if isinstance(field, BlindIndexField) and field.source == source:
+        if isinstance(field, BlindIndexField) and field.sources == (source,):
             return models.Q(**{field.name: field.digest(value)})
     raise ImproperlyConfigured(f"{model.__name__}.{source} has no blind index.")
 

@@ -31,15 +31,30 @@ class RedactProtectedValuesFilter(logging.Filter):
     """Redacts protected values from the message, its arguments, extras and tracebacks."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A filter that raised would crash the caller, and the handler's own error report
+            # prints the raw arguments to stderr; keep the template, drop the arguments.
+            message = f"{record.msg} [log arguments could not be formatted]"
         record.msg, record.args = redaction.redact(message), None
         for key in list(record.__dict__):
             if key in _STANDARD_ATTRIBUTES:
                 continue
+            value = record.__dict__[key]
             if key in PROTECTED_KEYS:
                 setattr(record, key, redaction.REDACTED)
-            elif isinstance(record.__dict__[key], str):
-                setattr(record, key, redaction.redact(record.__dict__[key]))
+            elif isinstance(value, str):
+                setattr(record, key, redaction.redact(value))
+            elif value is not None and not isinstance(value, bool) and key != "request":
+                # Formatters print other objects (dicts, lists, numbers) through str().
+                try:
+                    text = str(value)
+                except Exception:  # noqa: S112  (what cannot be printed cannot leak either)
+                    continue
+                redacted = redaction.redact(text)
+                if redacted != text:
+                    setattr(record, key, redacted)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

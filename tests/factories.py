@@ -37,3 +37,15 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "authenticator"
     confirmed = True
+
+
+class ProtectedRecordFactory(factory.django.DjangoModelFactory):
+    """The test-only model with encrypted fields (tests/protected_app, test settings only)."""
+
+    class Meta:
+        model = "protected_app.ProtectedRecord"
+
+    code = factory.Sequence(lambda number: f"PR-{number:04d}")
+    real_name = factory.Faker("name")
+    service_number = factory.Sequence(lambda number: f"MA{10000 + number}")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=60)

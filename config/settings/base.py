@@ -229,6 +229,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (console when DEBUG, mail to ADMINS) would bypass the redaction
+        # filter: everything goes through the root handler instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING", "propagate": True},
         "celery": {"level": LOG_LEVEL, "propagate": True},
     },

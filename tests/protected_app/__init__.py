@@ -1,1 +1,1 @@
-"""A model used only by the tests of the reusable protection helpers (installed in test settings)."""
+"""A model used only by the tests of the protection helpers (installed in test settings)."""
