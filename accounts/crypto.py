@@ -363,8 +363,12 @@ class EncryptedField(models.TextField):
             "Protected fields cannot be compared in SQL; look them up through a blind index."
         )
 
+    # isnull, and the "is (not) distinct from" look-ups that history triggers use to compare a
+    # row's old and new ciphertext. Nothing compares plaintext in SQL.
+    ALLOWED_LOOKUPS = frozenset({"isnull", "df", "ndf"})
+
     def get_lookup(self, lookup_name: str):
-        if lookup_name != "isnull":
+        if lookup_name not in self.ALLOWED_LOOKUPS:
             return None
         return super().get_lookup(lookup_name)
 

@@ -1,19 +1,15 @@
 """Staff users, wrapped data keys for envelope encryption, and the append-only access log."""
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history import track_history
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    pghistory.DeleteEvent(),
-    exclude=["password", "last_login"],
-)
+
+@track_history(exclude=["password", "last_login"])
 class User(AbstractUser):
     """A member of staff. Roles are Django groups (see accounts/roles.py)."""
 

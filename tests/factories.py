@@ -49,3 +49,71 @@ class ProtectedRecordFactory(factory.django.DjangoModelFactory):
     real_name = factory.Faker("name")
     service_number = factory.Sequence(lambda number: f"MA{10000 + number}")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=60)
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+# Syllables of fictional Burmese-style names; any resemblance to a real person is chance.
+NAME_SYLLABLES = (
+    "Aung",
+    "Kyaw",
+    "Zaw",
+    "Min",
+    "Thura",
+    "Htet",
+    "Naing",
+    "Soe",
+    "Win",
+    "Myo",
+    "Thant",
+    "Phyo",
+    "Hein",
+    "Ye",
+    "Lin",
+    "Tun",
+    "Hla",
+    "Nyein",
+    "Thiri",
+    "Su",
+    "Khin",
+    "Aye",
+    "Mya",
+    "Nandar",
+    "Ei",
+    "Phyu",
+    "Wai",
+    "Yan",
+    "Paing",
+    "Zin",
+    "Moe",
+    "Sandar",
+    "Thet",
+    "Oo",
+)
+
+
+def fictional_name(random=None) -> str:
+    import random as random_module
+
+    chooser = random or random_module
+    return " ".join(chooser.choice(NAME_SYLLABLES) for _ in range(chooser.choice((2, 3))))
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A case in intake, created directly (tests of services create theirs through services)."""
+
+    class Meta:
+        model = "cases.Case"
+
+    code = factory.Sequence(lambda number: f"HV-2025-{50000 + number:05d}")
+    contact_date = factory.Faker("date_between", start_date="-2y", end_date="-1d")
+    channel = "messaging"
+    region = "sagaing"
+    township = "Monywa"
+    force = "army"
+    rank = "corporal"
+    unit_type = "infantry"
+    real_name = factory.LazyFunction(fictional_name)
+    service_number = factory.Sequence(lambda number: f"BA-{700000 + number}")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=19, maximum_age=50)
+    intake_officer = factory.SubFactory(UserFactory, roles=["Intake officer"])

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "csp",
     "accounts",
+    "cases",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = env.path("HAVEN_PRIVATE_FILES_ROOT", default=BASE_DIR / "var" / "private")
+HAVEN_EVIDENCE_MAX_BYTES = env.int("HAVEN_EVIDENCE_MAX_MEGABYTES", default=10) * 1024 * 1024
 # Deliberately no MEDIA_URL route: private files are served only by permission-checked views.
 
 # Protection of identity data (see accounts/crypto.py and README "Keys").

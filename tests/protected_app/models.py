@@ -1,12 +1,12 @@
 """A fictional record with encrypted fields and a blind index, for testing accounts/crypto.py."""
 
-import pghistory
 from django.db import models
 
 from accounts.crypto import BlindIndexField, EncryptedDateField, EncryptedField, ProtectedModel
+from accounts.history import track_history
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@track_history()
 class ProtectedRecord(ProtectedModel):
     code = models.CharField(max_length=20, unique=True)
     real_name = EncryptedField(max_plaintext_length=200)

@@ -1,0 +1,1 @@
+"""Cases: intake, verification, duplicate detection, journey and safety, referrals, reports."""

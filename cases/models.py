@@ -1,0 +1,424 @@
+"""Case records. Identity is encrypted under a data key of the case's own, so that one case can
+be crypto-erased; everything else is in clear for statistics."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.crypto import (
+    BlindIndexField,
+    EncryptedDateField,
+    EncryptedField,
+    ProtectedModel,
+    create_data_key,
+)
+from accounts.history import track_history
+from cases.choices import (
+    RANK_GROUPS,
+    Channel,
+    CheckItem,
+    CheckResult,
+    EvidenceKind,
+    Force,
+    ItemCategory,
+    ItemType,
+    JourneyEventKind,
+    JourneyStage,
+    PartnerType,
+    Rank,
+    RankGroup,
+    ReferralStatus,
+    Region,
+    Relation,
+    RiskLevel,
+    Status,
+    UnitType,
+    Urgency,
+)
+
+
+def rank_group_expression() -> models.Case:
+    """The rank group of a case, computed in SQL for filters and statistics."""
+    return models.Case(
+        *(
+            models.When(rank__in=[str(rank) for rank in ranks], then=models.Value(str(group)))
+            for group, ranks in RANK_GROUPS.items()
+        ),
+        default=models.Value(str(RankGroup.UNKNOWN)),
+        output_field=models.CharField(max_length=20),
+    )
+
+
+class CaseCodeCounter(models.Model):
+    """The last case number used in a year. Incremented under a row lock inside the intake
+    transaction, so codes are consecutive, never skipped and never reused."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case code counter")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+# Blind indexes stay out of the append-only history: erasure blanks them on the case row, and a
+# copy in the history would still confirm a guessed service number.
+@track_history(exclude=["service_number_index", "national_id_index", "name_and_birth_index"])
+class Case(ProtectedModel):
+    code = models.CharField(_("case code"), max_length=16, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.INTAKE
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    # Contact and statistics: in clear.
+    contact_date = models.DateField(_("date of first contact"))
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    region = models.CharField(_("state or region"), max_length=16, choices=Region.choices)
+    township = models.CharField(_("township"), max_length=100, blank=True)
+    force = models.CharField(_("force"), max_length=8, choices=Force.choices)
+    rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, default=Rank.UNKNOWN)
+    unit_type = models.CharField(
+        _("unit type"), max_length=20, choices=UnitType.choices, blank=True
+    )
+    defection_date = models.DateField(_("date of defection"), null=True, blank=True)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM
+    )
+    journey_stage = models.CharField(
+        _("journey stage"),
+        max_length=14,
+        choices=JourneyStage.choices,
+        default=JourneyStage.CONTACTED,
+    )
+    emergency = models.BooleanField(_("emergency"), default=False)
+    emergency_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Identity: encrypted under the case's data key; exact look-ups through blind indexes.
+    real_name = EncryptedField(_("real name"), max_plaintext_length=200)
+    alias = EncryptedField(_("alias"), blank=True, null=True, max_plaintext_length=200)
+    service_number = EncryptedField(
+        _("service number"), blank=True, null=True, max_plaintext_length=50
+    )
+    service_number_index = BlindIndexField(source="service_number")
+    national_id = EncryptedField(
+        _("national ID number"), blank=True, null=True, max_plaintext_length=50
+    )
+    national_id_index = BlindIndexField(source="national_id")
+    phone = EncryptedField(_("phone"), blank=True, null=True, max_plaintext_length=50)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    name_and_birth_index = BlindIndexField(source=("real_name", "date_of_birth"), normalise="name")
+    unit = EncryptedField(_("unit"), blank=True, null=True, max_plaintext_length=200)
+    family_whereabouts = EncryptedField(_("notes on family whereabouts"), blank=True, null=True)
+    safety_plan = EncryptedField(_("safety plan"), blank=True, null=True)
+    intake_notes = EncryptedField(_("intake notes"), blank=True, null=True)
+
+    # Who did what: the four-eyes rule reads these.
+    intake_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("intake officer"),
+    )
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verifier"),
+    )
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case manager"),
+    )
+    proposed_decision = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    proposal_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    status_reason = models.TextField(_("reason for the last status change"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-contact_date", "-code"]
+        permissions = [
+            ("verify_case", _("Can work verification checklists and propose a decision")),
+            ("decide_case", _("Can verify or reject a case, and re-open it")),
+            ("manage_safety", _("Can manage journey, safety plans, emergencies and referrals")),
+            ("review_duplicates", _("Can review possible duplicates")),
+            ("view_case_reports", _("Can see case statistics")),
+            ("export_case_reports", _("Can export case statistics")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "contact_date"]),
+            models.Index(fields=["contact_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^HV-[0-9]{4}-[0-9]{5}$"), name="case_code_format"
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=[Status.VERIFIED, Status.REJECTED])
+                | (
+                    Q(decided_by__isnull=False)
+                    & Q(decided_at__isnull=False)
+                    & ~Q(decision_reason="")
+                ),
+                name="case_decision_has_who_when_why",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | (
+                    ~Q(decided_by=models.F("intake_officer"))
+                    & (Q(verifier__isnull=True) | ~Q(decided_by=models.F("verifier")))
+                ),
+                name="case_decision_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(emergency=False) | Q(emergency_since__isnull=False),
+                name="case_emergency_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def new_data_key(self):
+        # Each case has its own data key, so its identity can be erased on its own.
+        return create_data_key(purpose="cases.case")
+
+    @property
+    def rank_group(self) -> str:
+        return next(
+            (group for group, ranks in RANK_GROUPS.items() if self.rank in ranks), RankGroup.UNKNOWN
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (Status.INTAKE, Status.VERIFYING, Status.VERIFIED)
+
+
+class CaseChild(ProtectedModel):
+    """A record belonging to a case whose protected fields share the case's data key."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def new_data_key(self):
+        return self.case.data_key
+
+
+@track_history()
+class FamilyMember(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="family_members")
+    name = EncryptedField(_("name"), max_plaintext_length=200)
+    relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
+    whereabouts = EncryptedField(_("whereabouts"), blank=True, null=True, max_plaintext_length=500)
+    needs_housing = models.BooleanField(_("needs housing"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
+        ordering = ["case", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__lte=120), name="family_age_plausible"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} / {self.get_relation_display()}"
+
+
+@track_history()
+class ItemBrought(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="items")
+    category = models.CharField(
+        _("category"), max_length=12, choices=ItemCategory.choices, editable=False
+    )
+    item_type = models.CharField(_("item"), max_length=20, choices=ItemType.choices)
+    count = models.PositiveIntegerField(_("count"))
+    handed_over_to = models.CharField(_("handed over to"), max_length=200, blank=True)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("item brought")
+        verbose_name_plural = _("items brought")
+        ordering = ["case", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(count__gte=1) & Q(count__lte=1_000_000), name="item_count_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} / {self.count} × {self.get_item_type_display()}"
+
+
+@track_history()
+class Evidence(CaseChild):
+    """A file stored encrypted under the case's data key, outside any public URL."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(_("kind"), max_length=20, choices=EvidenceKind.choices)
+    original_name = EncryptedField(_("file name"), max_plaintext_length=255)
+    content_type = models.CharField(max_length=50, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    storage_name = models.CharField(max_length=100, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["case", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} / {self.get_kind_display()} #{self.pk}"
+
+
+@track_history()
+class VerificationCheck(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="checks")
+    item = models.CharField(_("check"), max_length=24, choices=CheckItem.choices)
+    result = models.CharField(
+        _("result"), max_length=8, choices=CheckResult.choices, default=CheckResult.PENDING
+    )
+    notes = EncryptedField(_("notes"), blank=True, null=True, max_plaintext_length=2000)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification check")
+        verbose_name_plural = _("verification checks")
+        ordering = ["case", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "item"], name="one_check_per_item_per_case"),
+            models.CheckConstraint(
+                condition=Q(result=CheckResult.PENDING)
+                | (Q(checked_by__isnull=False) & Q(checked_at__isnull=False)),
+                name="check_result_has_who_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} / {self.get_item_display()}"
+
+
+@track_history()
+class Referral(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    partner_type = models.CharField(_("partner type"), max_length=12, choices=PartnerType.choices)
+    partner_name = models.CharField(_("partner organisation"), max_length=200)
+    purpose = models.CharField(_("purpose"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.PROPOSED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["case", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} → {self.partner_name}"
+
+
+@track_history()
+class CaseNote(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    text = EncryptedField(_("note"), max_plaintext_length=5000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case note")
+        verbose_name_plural = _("case notes")
+        ordering = ["case", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} / note #{self.pk}"
+
+
+@track_history()
+class JourneyEvent(models.Model):
+    """A stage change or an emergency flag raised or cleared, with when and by whom."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="journey_events")
+    kind = models.CharField(max_length=14, choices=JourneyEventKind.choices)
+    stage = models.CharField(max_length=14, choices=JourneyStage.choices, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("journey event")
+        verbose_name_plural = _("journey events")
+        ordering = ["case", "-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} / {self.get_kind_display()}"
+
+
+@track_history()
+class DuplicateDismissal(models.Model):
+    """Two cases a case manager has confirmed are different people."""
+
+    first_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    second_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("not-a-duplicate decision")
+        verbose_name_plural = _("not-a-duplicate decisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first_case", "second_case"], name="one_dismissal_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_case__lt=models.F("second_case")), name="dismissal_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_case.code} ≠ {self.second_case.code}"

@@ -1,0 +1,275 @@
+"""Reads of cases, with their queries decided once: lists never decrypt, never query per row."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncMonth
+
+from accounts.crypto import blind_index_filter
+from cases.choices import (
+    RANK_GROUPS,
+    Force,
+    ItemCategory,
+    RankGroup,
+    Region,
+    Status,
+)
+from cases.models import (
+    Case,
+    CaseNote,
+    DuplicateDismissal,
+    ItemBrought,
+    JourneyEvent,
+    VerificationCheck,
+    rank_group_expression,
+)
+
+LIST_FIELDS = (
+    "pk",
+    "code",
+    "status",
+    "contact_date",
+    "force",
+    "rank",
+    "region",
+    "journey_stage",
+    "urgency",
+    "risk_level",
+    "emergency",
+    "version",
+)
+
+
+def with_weapons_flag(cases: QuerySet[Case]) -> QuerySet[Case]:
+    weapons = ItemBrought.objects.filter(case=OuterRef("pk"), category=ItemCategory.WEAPON)
+    return cases.annotate(has_weapons=Exists(weapons))
+
+
+@dataclass
+class CaseFilters:
+    query: str = ""
+    status: str = ""
+    stage: str = ""
+    force: str = ""
+    rank_group: str = ""
+    region: str = ""
+    month: datetime.date | None = None
+    has_weapons: bool | None = None
+
+
+def case_list(*, filters: CaseFilters) -> QuerySet[Case]:
+    """Cases for the list page: only clear fields, weapons flag annotated, one query a page."""
+    cases = with_weapons_flag(Case.objects.only(*LIST_FIELDS)).annotate(
+        rank_group_value=rank_group_expression()
+    )
+    if filters.query:
+        text = filters.query.strip()
+        # A case code, or a service / national ID number matched through its blind index.
+        cases = cases.filter(
+            Q(code__iexact=text)
+            | Q(code__istartswith=text if text.upper().startswith("HV-") else "\x00")
+            | blind_index_filter(Case, "service_number", text)
+            | blind_index_filter(Case, "national_id", text)
+        )
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.stage:
+        cases = cases.filter(journey_stage=filters.stage)
+    if filters.force:
+        cases = cases.filter(force=filters.force)
+    if filters.rank_group:
+        cases = cases.filter(rank_group_value=filters.rank_group)
+    if filters.region:
+        cases = cases.filter(region=filters.region)
+    if filters.month:
+        cases = cases.filter(
+            contact_date__year=filters.month.year, contact_date__month=filters.month.month
+        )
+    if filters.has_weapons is not None:
+        cases = cases.filter(has_weapons=filters.has_weapons)
+    return cases.order_by("-contact_date", "-code")
+
+
+def case_detail(*, pk: int) -> Case:
+    """One case with everything its tabs show, in a fixed number of queries."""
+    return (
+        Case.objects.select_related("intake_officer", "verifier", "case_manager", "decided_by")
+        .prefetch_related(
+            "family_members",
+            Prefetch("items", queryset=ItemBrought.objects.select_related("recorded_by")),
+            Prefetch(
+                "checks",
+                queryset=VerificationCheck.objects.select_related("checked_by").order_by("item"),
+            ),
+            "evidence",
+            "referrals",
+            Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
+            Prefetch("journey_events", queryset=JourneyEvent.objects.select_related("by")),
+        )
+        .get(pk=pk)
+    )
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+DUPLICATE_INDEXES = {
+    "service_number_index": "same service number",
+    "national_id_index": "same national ID number",
+    "name_and_birth_index": "same name and date of birth",
+}
+
+
+@dataclass
+class DuplicatePair:
+    first: Case
+    second: Case
+    reasons: list[str] = field(default_factory=list)
+
+
+def possible_duplicates() -> list[DuplicatePair]:
+    """Pairs of cases sharing a blind index, less those marked as different people."""
+    pairs: dict[tuple[int, int], DuplicatePair] = {}
+    cases_by_pk: dict[int, Case] = {}
+    for index_field, reason in DUPLICATE_INDEXES.items():
+        shared = (
+            Case.objects.exclude(**{index_field: ""})
+            .values(index_field)
+            .annotate(count=Count("pk"))
+            .filter(count__gt=1)
+            .values_list(index_field, flat=True)
+        )
+        groups: dict[str, list[Case]] = defaultdict(list)
+        for case in Case.objects.filter(**{f"{index_field}__in": shared}).only(
+            "pk", "code", "status", "contact_date", index_field
+        ):
+            case = cases_by_pk.setdefault(case.pk, case)
+            groups[getattr(case, index_field)].append(case)
+        for members in groups.values():
+            members.sort(key=lambda case: case.pk)
+            for position, first in enumerate(members):
+                for second in members[position + 1 :]:
+                    pair = pairs.setdefault((first.pk, second.pk), DuplicatePair(first, second))
+                    pair.reasons.append(reason)
+    dismissed = set(
+        DuplicateDismissal.objects.filter(first_case__in=[key[0] for key in pairs]).values_list(
+            "first_case", "second_case"
+        )
+    )
+    return [pair for key, pair in sorted(pairs.items()) if key not in dismissed]
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+@dataclass
+class MonthRow:
+    month: datetime.date
+    contacts: int = 0
+    verified: int = 0
+
+
+def monthly_counts(*, date_from: datetime.date, date_to: datetime.date) -> list[MonthRow]:
+    """Contacts per month of first contact, and verified defections per month of defection
+    (or of contact, when the defection date is not known); every month in the range appears."""
+    contacts = (
+        Case.objects.filter(contact_date__range=(date_from, date_to))
+        .annotate(month=TruncMonth("contact_date"))
+        .values("month")
+        .annotate(count=Count("pk"))
+    )
+    verified = (
+        Case.objects.filter(status=Status.VERIFIED)
+        .annotate(defected=Coalesce("defection_date", "contact_date"))
+        .filter(defected__range=(date_from, date_to))
+        .annotate(month=TruncMonth("defected"))
+        .values("month")
+        .annotate(count=Count("pk"))
+    )
+    rows: dict[datetime.date, MonthRow] = {}
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        rows[month] = MonthRow(month=month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    for entry in contacts:
+        rows[_as_date(entry["month"])].contacts = entry["count"]
+    for entry in verified:
+        key = _as_date(entry["month"])
+        if key in rows:
+            rows[key].verified = entry["count"]
+    return list(rows.values())
+
+
+def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+@dataclass
+class BreakdownRow:
+    key: str
+    label: str
+    contacts: int
+    verified: int
+
+
+def breakdowns(
+    *, date_from: datetime.date, date_to: datetime.date
+) -> dict[str, list[BreakdownRow]]:
+    """Contacts and verified cases in the range by force, rank group, region and weapons."""
+    cases = with_weapons_flag(
+        Case.objects.filter(contact_date__range=(date_from, date_to))
+    ).annotate(rank_group_value=rank_group_expression())
+    verified = Count("pk", filter=Q(status=Status.VERIFIED))
+    result: dict[str, list[BreakdownRow]] = {}
+    for name, column, labels in (
+        ("force", "force", dict(Force.choices)),
+        ("rank_group", "rank_group_value", dict(RankGroup.choices)),
+        ("region", "region", dict(Region.choices)),
+    ):
+        rows = (
+            cases.values(column).annotate(contacts=Count("pk"), verified=verified).order_by(column)
+        )
+        result[name] = [
+            BreakdownRow(
+                row[column],
+                str(labels.get(row[column], row[column])),
+                row["contacts"],
+                row["verified"],
+            )
+            for row in rows
+        ]
+    weapon_rows = cases.values("has_weapons").annotate(contacts=Count("pk"), verified=verified)
+    from django.utils.translation import gettext as _
+
+    result["weapons"] = [
+        BreakdownRow(
+            "yes" if row["has_weapons"] else "no",
+            _("With weapons") if row["has_weapons"] else _("Without weapons"),
+            row["contacts"],
+            row["verified"],
+        )
+        for row in sorted(weapon_rows, key=lambda row: not row["has_weapons"])
+    ]
+    return result
+
+
+def rank_groups() -> dict[str, list[str]]:
+    return {str(group): [str(rank) for rank in ranks] for group, ranks in RANK_GROUPS.items()}
+
+
+def cases_awaiting(*, user) -> QuerySet[Case]:
+    """Cases waiting for this user's role to act."""
+    condition = Q(pk__in=[])
+    if user.has_perm("cases.verify_case"):
+        condition |= Q(status=Status.INTAKE) | Q(status=Status.VERIFYING, verifier=user)
+    if user.has_perm("cases.decide_case"):
+        condition |= (
+            Q(status=Status.VERIFYING)
+            & ~Q(proposed_decision="")
+            & ~Q(intake_officer=user)
+            & ~Q(verifier=user)
+        )
+    return Case.objects.filter(condition).only(*LIST_FIELDS).order_by(F("contact_date").asc())

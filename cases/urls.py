@@ -1,0 +1,5 @@
+"""Case pages."""
+
+app_name = "cases"
+
+urlpatterns: list = []
