@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pghistory
+from axes.helpers import get_client_ip_address
 from django.db import models
 from django.http import HttpRequest
 
@@ -13,9 +14,11 @@ from accounts.models import AccessLog, User
 
 
 def client_address(request: HttpRequest | None) -> str | None:
+    """The client's address as django-axes sees it (behind the proxy: X-Forwarded-For, trusting
+    HAVEN_PROXY_COUNT proxies), so the access log and the lockout agree."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return get_client_ip_address(request) or None
 
 
 def log_access(

@@ -1,0 +1,96 @@
+# Haven: `make run` starts the demo, `make test` runs the test suite. `make help` lists the rest.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+# Procfile commands (python, celery) and the scripts find the virtualenv's programs first.
+export PATH := $(abspath $(VENV)/bin):$(PATH)
+
+# The demo logins, read from the code that creates them so the two never disagree.
+DEMO_PASSWORD = $(shell sed -n 's/^DEMO_PASSWORD = "\([^"]*\)".*/\1/p' accounts/demo.py)
+DEMO_USERS = $(shell sed -n 's/^    "\([a-z]*\)": .Role\..*/\1/p' accounts/demo.py)
+
+# CI starts from an empty test database; a developer's machine keeps it between runs.
+ifneq ($(filter true 1 yes,$(CI)),)
+PYTEST_DATABASE := --create-db
+else
+PYTEST_DATABASE := --reuse-db
+endif
+PYTEST_WORKERS ?= -n 2
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint check-deploy bench migrations-check services
+
+help:
+	@echo "make run               start Haven with demo data at http://127.0.0.1:8000/"
+	@echo "make test              run the whole test suite"
+	@echo "make lint              formatting, lint rules and Django's deployment checks"
+	@echo "make check-deploy      Django's deployment checks against the production settings"
+	@echo "make bench             run the benchmarks"
+	@echo "make migrations-check  fail if a model change has no migration"
+
+$(PY):
+	@python=""; \
+	for candidate in python3.13 python3.12 python3.11 python3; do \
+		if command -v "$$candidate" >/dev/null 2>&1 \
+			&& "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then \
+			python="$$candidate"; break; \
+		fi; \
+	done; \
+	if [[ -z "$$python" ]]; then \
+		echo "Haven needs Python 3.11 or newer, and none was found (tried python3.13, python3.12, python3.11, python3); install one and run make again." >&2; \
+		exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$("$$python" --version)"; \
+	"$$python" -m venv $(VENV)
+
+# Reinstalled only when pyproject.toml is newer than the stamp.
+$(INSTALLED): pyproject.toml | $(PY)
+	@echo "Installing Haven and its development tools into $(VENV)..."
+	@$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+services: $(INSTALLED)
+	@PYTHON=$(PY) scripts/ensure-services.sh
+
+run: export DJANGO_SETTINGS_MODULE := config.settings.demo
+run: services
+	@$(PY) manage.py migrate --no-input --verbosity 0
+	@$(PY) manage.py load_demo
+	@echo
+	@echo "Haven (demo, fictional data): http://127.0.0.1:8000/"
+	@echo "Log in as any of: $(DEMO_USERS)"
+	@echo "Password for all of them: $(DEMO_PASSWORD)"
+	@echo "Web server, Celery worker and Celery beat run below; Ctrl-C stops them all."
+	@echo
+	@exec honcho start -f Procfile
+
+test: export DJANGO_SETTINGS_MODULE := config.settings.test
+test: services
+	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_DATABASE) $(PYTEST_ARGS)
+
+lint: check-deploy
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+# Django's deployment checks, against production settings with throw-away (but well-formed)
+# secrets; no database or Redis needed.
+check-deploy: $(INSTALLED)
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	DJANGO_ALLOWED_HOSTS=haven.example.org \
+	HAVEN_FIELD_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+	HAVEN_BLIND_INDEX_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+bench: $(INSTALLED)
+	$(PY) benchmarks/run.py
+
+migrations-check: export DJANGO_SETTINGS_MODULE := config.settings.demo
+migrations-check: services
+	$(PY) manage.py makemigrations --check --dry-run
