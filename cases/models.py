@@ -175,6 +175,17 @@ class Case(ProtectedModel):
             models.CheckConstraint(
                 condition=Q(code__regex=r"^HV-[0-9]{4}-[0-9]{5}$"), name="case_code_format"
             ),
+            # One case per service or ID number: a second intake must use the existing case.
+            models.UniqueConstraint(
+                fields=["service_number_index"],
+                condition=~Q(service_number_index=""),
+                name="one_case_per_service_number",
+            ),
+            models.UniqueConstraint(
+                fields=["national_id_index"],
+                condition=~Q(national_id_index=""),
+                name="one_case_per_national_id",
+            ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status__in=[Status.VERIFIED, Status.REJECTED])
