@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
@@ -117,3 +118,53 @@ class CaseFactory(factory.django.DjangoModelFactory):
     service_number = factory.Sequence(lambda number: f"BA-{700000 + number}")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=19, maximum_age=50)
     intake_officer = factory.SubFactory(UserFactory, roles=["Intake officer"])
+
+
+class VerifiedCaseFactory(CaseFactory):
+    """A case already verified by a case manager other than its intake officer."""
+
+    status = "verified"
+    decided_by = factory.SubFactory(UserFactory, roles=["Case manager"])
+    decided_at = factory.LazyFunction(timezone.now)
+    decision_reason = "All checks passed"
+    risk_level = "medium"
+
+
+class FamilyMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.FamilyMember"
+
+    case = factory.SubFactory(VerifiedCaseFactory)
+    name = factory.LazyFunction(fictional_name)
+    relation = "child"
+    age = 7
+    needs_housing = True
+
+
+# --- housing ----------------------------------------------------------------------------------
+
+
+class HouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "housing.House"
+
+    code_name = factory.Sequence(lambda number: f"Lotus {number}")
+    town = "Mae Sot"
+    country = "TH"
+    address = factory.Sequence(lambda number: f"{number} Fictional Soi, Mae Sot")
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "housing.Room"
+
+    house = factory.SubFactory(HouseFactory)
+    name = factory.Sequence(lambda number: f"Room {number}")
+
+
+class BedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "housing.Bed"
+
+    room = factory.SubFactory(RoomFactory)
+    label = factory.Sequence(lambda number: f"B{number}")

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "cases",
+    "housing",
 ]
 
 MIDDLEWARE = [

@@ -3,47 +3,19 @@
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import Role
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, VerificationCheck
+from tests.racing import race
 
 # serialized_rollback restores the roles that the data migrations made, after each flush.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def race(workers: list[Callable[[], object]]) -> tuple[list[object], list[Exception]]:
-    """Run the callables at the same moment, each on its own database connection."""
-    barrier = threading.Barrier(len(workers))
-    results: list[object] = []
-    errors: list[Exception] = []
-    lock = threading.Lock()
-
-    def run(work: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            outcome = work()
-            with lock:
-                results.append(outcome)
-        except Exception as error:  # collected and asserted by the test
-            with lock:
-                errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def test_parallel_intakes_get_distinct_consecutive_codes(make_staff):

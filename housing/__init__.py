@@ -1,0 +1,1 @@
+"""Housing: safe houses, rooms and beds, and allocations that can never double-book."""

@@ -1,0 +1,169 @@
+"""Safe houses, rooms, beds and who slept where. PostgreSQL exclusion constraints make a
+double-booked bed, or one person in two beds at once, impossible whatever the code does."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from accounts.crypto import EncryptedField, ProtectedModel
+from accounts.history import track_history
+from cases.models import Case, FamilyMember
+
+
+class HouseStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+    COMPROMISED = "compromised", _("Compromised")
+
+
+class Country(models.TextChoices):
+    THAILAND = "TH", _("Thailand")
+    MYANMAR = "MM", _("Myanmar")
+    INDIA = "IN", _("India")
+    OTHER = "XX", _("Other")
+
+
+@track_history()
+class House(ProtectedModel):
+    code_name = models.CharField(_("code name"), max_length=50, unique=True)
+    town = models.CharField(_("town"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    address = EncryptedField(_("address"), max_plaintext_length=500)
+    contact_person = EncryptedField(
+        _("contact person"), blank=True, null=True, max_plaintext_length=200
+    )
+    notes = EncryptedField(_("notes"), blank=True, null=True, max_plaintext_length=2000)
+    status = models.CharField(
+        _("status"), max_length=12, choices=HouseStatus.choices, default=HouseStatus.ACTIVE
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    status_reason = models.CharField(_("reason for the status"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("house")
+        verbose_name_plural = _("houses")
+        ordering = ["town", "code_name"]
+        permissions = [
+            ("reveal_address", _("Can reveal a safe house's address and contact")),
+            ("view_housing_reports", _("Can see housing statistics")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=HouseStatus.ACTIVE) | ~Q(status_reason=""),
+                name="house_closed_or_compromised_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code_name
+
+
+@track_history()
+class Room(models.Model):
+    house = models.ForeignKey(House, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(_("room"), max_length=50)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["house", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["house", "name"], name="room_name_unique_in_house")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.house.code_name} / {self.name}"
+
+
+@track_history()
+class Bed(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="beds")
+    label = models.CharField(_("bed"), max_length=20)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("bed")
+        verbose_name_plural = _("beds")
+        ordering = ["room", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "label"], name="bed_label_unique_in_room")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room} / {self.label}"
+
+
+@track_history()
+class Allocation(models.Model):
+    """A person in a bed from check-in (inclusive) to check-out (exclusive; open until then).
+
+    The occupant is a case's own person, or one of the case's family members.
+    """
+
+    bed = models.ForeignKey(Bed, on_delete=models.PROTECT, related_name="allocations")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="allocations")
+    family_member = models.ForeignKey(
+        FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    period = DateRangeField(_("stay"))
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    move_reason = models.CharField(_("reason for the move"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["-period"]
+        constraints = [
+            ExclusionConstraint(
+                name="bed_never_double_booked",
+                expressions=[("bed", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
+            ),
+            ExclusionConstraint(
+                name="person_in_one_bed_at_a_time",
+                expressions=[
+                    ("case", RangeOperators.EQUAL),
+                    (Coalesce("family_member", Value(0)), RangeOperators.EQUAL),
+                    ("period", RangeOperators.OVERLAPS),
+                ],
+            ),
+            models.CheckConstraint(
+                condition=Q(period__isempty=False) & Q(period__lower_inf=False),
+                name="allocation_has_a_start_and_is_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True) | Q(checked_out_by__isnull=False),
+                name="allocation_check_out_has_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occupant_label} in {self.bed}"
+
+    @property
+    def occupant_label(self) -> str:
+        """Pseudonymous: the case code, and the family member's relation and number."""
+        if self.family_member_id is None:
+            return self.case.code
+        return f"{self.case.code}/F{self.family_member_id}"
