@@ -234,7 +234,8 @@ def case_intake(*, actor: User, confirmed_not_duplicate: bool = False, **fields:
     contact_date = fields.get("contact_date") or timezone.localdate()
     fields["contact_date"] = contact_date
     with audit_context(actor=actor, action="case.intake"):
-        case = Case(code=_allocate_code(timezone.localdate().year), intake_officer=actor, **fields)
+        # The code carries the year of first contact (a contact recorded late keeps its year).
+        case = Case(code=_allocate_code(contact_date.year), intake_officer=actor, **fields)
         case.save()
         for item in CheckItem.values:
             VerificationCheck.objects.create(case=case, item=item)

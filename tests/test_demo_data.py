@@ -1,0 +1,42 @@
+"""The demo organisation: realistic shape, fictional, and loaded only once however often run."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+
+from cases.models import Case, ItemBrought
+from housing.models import Allocation, House
+from housing.selectors import waiting_list
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_organisation_has_the_shape_of_the_real_work(settings):
+    settings.HAVEN_DEMO = True
+    call_command("load_demo", stdout=io.StringIO())
+    cases = Case.objects.all()
+    total = cases.count()
+    assert 250 <= total <= 350
+    army_share = cases.filter(force="army").count() / total
+    assert 0.2 <= army_share <= 0.4
+    with_weapons = ItemBrought.objects.filter(category="weapon").values("case").distinct().count()
+    assert 0.05 <= with_weapons / total <= 0.15
+    peak = cases.filter(
+        contact_date__range=(datetime.date(2021, 7, 1), datetime.date(2021, 7, 31))
+    ).count()
+    late = cases.filter(
+        contact_date__range=(datetime.date(2023, 7, 1), datetime.date(2023, 7, 31))
+    ).count()
+    assert peak >= 5 * max(late, 1)
+    assert cases.filter(status="verified").count() > total / 2
+    assert House.objects.count() == 12
+    assert House.objects.filter(status="compromised").count() == 1
+    assert Allocation.objects.exists() and waiting_list()
+
+    counts = (Case.objects.count(), Allocation.objects.count(), House.objects.count())
+    call_command("load_demo", stdout=io.StringIO())
+    assert (Case.objects.count(), Allocation.objects.count(), House.objects.count()) == counts
