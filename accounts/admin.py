@@ -1,5 +1,6 @@
 """Admin for staff, the access log (read-only) and data keys (metadata only, never the key)."""
 
+import pghistory.admin as pghistory_admin
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.decorators import login_not_required
@@ -8,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history import describe_changes
 from accounts.models import AccessLog, DataKey, User
 
 
@@ -71,3 +73,28 @@ class DataKeyAdmin(ReadOnlyAdmin):
     list_display = ["pk", "purpose", "created_at", "destroyed_at"]
     list_filter = ["purpose"]
     fields = ["purpose", "created_at", "destroyed_at"]
+
+
+class HistoryEventsAdmin(pghistory_admin.EventsAdmin):
+    """pghistory's events admin, showing changes without ever printing ciphertext."""
+
+    def get_list_display(self, request: HttpRequest):
+        return ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id", "actor", "changes"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id", "actor", "changes"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("who"))
+    def actor(self, event) -> str:
+        user_id = (event.pgh_context or {}).get("user")
+        return str(user_id) if user_id is not None else _("system")
+
+    @admin.display(description=_("changes"))
+    def changes(self, event) -> str:
+        return "; ".join(
+            f"{field}: {before or '—'} → {after or '—'}"
+            for field, before, after in describe_changes(event.pgh_diff)
+        )

@@ -32,6 +32,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import selectors
 from accounts.audit import log_access
 from accounts.forms import TokenForm
+from accounts.history import describe_changes as _describe_changes
+from accounts.history import display_history_value as _display_history_value  # noqa: F401
 from accounts.models import AccessLog
 
 logger = logging.getLogger(__name__)
@@ -166,24 +168,6 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         "accounts/audit_trail.html",
         {"page": page, "rows": rows, "models": models, "model": model},
     )
-
-
-def _describe_changes(diff: dict | None) -> list[tuple[str, str, str]]:
-    """Before/after per field; encrypted values show as such, never as ciphertext."""
-    if not diff:
-        return []
-    described = []
-    for field, (before, after) in sorted(diff.items()):
-        described.append((field, _display_history_value(before), _display_history_value(after)))
-    return described
-
-
-def _display_history_value(value: object) -> str:
-    from accounts.crypto import CIPHERTEXT_PREFIX
-
-    if isinstance(value, str) and value.startswith(CIPHERTEXT_PREFIX):
-        return _("(encrypted value)")
-    return "" if value is None else str(value)
 
 
 @permission_required("accounts.view_audit", raise_exception=True)

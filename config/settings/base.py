@@ -190,6 +190,8 @@ HAVEN_DATA_KEY_CACHE_SECONDS = env.int("HAVEN_DATA_KEY_CACHE_SECONDS", default=3
 
 # Audit trail: history events can never be updated or deleted (database triggers).
 PGHISTORY_APPEND_ONLY = True
+# The events admin without the raw data columns, which would show ciphertext.
+PGHISTORY_ADMIN_CLASS = "accounts.admin.HistoryEventsAdmin"
 
 # Celery: Redis as the broker, results in the database so administrators can see them.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

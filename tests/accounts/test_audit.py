@@ -136,3 +136,17 @@ def test_nobody_can_delete_history_in_the_admin(login, administrator, make_staff
     assert response.status_code == 200
     assert b"Delete selected" not in response.content
     assert client.get("/admin/pghistory/events/add/").status_code == 403
+
+
+def test_history_admin_never_shows_ciphertext_or_plaintext(login, administrator):
+    from tests.protected_app.models import ProtectedRecord
+
+    record = ProtectedRecord.objects.create(code="HV-2026-00077", real_name="Thura Aung")
+    record.real_name = "Thura Aung Min"
+    record.save()
+    client = login(administrator)
+    for url in ("/admin/pghistory/events/", "/admin/pghistory/events/?model=protected_app.ProtectedRecord"):
+        html = client.get(url).content.decode()
+        assert "hv1:" not in html
+        assert "Thura" not in html
+    assert "(encrypted value)" in client.get("/admin/pghistory/events/").content.decode()

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 
-from accounts.demo import DEMO_PASSWORD, DEMO_STAFF
+from accounts.demo import DEMO_PASSWORD, DEMO_STAFF, load_demo_staff
 from accounts.models import User
 from accounts.roles import Role
 
@@ -20,8 +20,9 @@ def demo_settings(settings):
 
 
 def load_demo() -> str:
+    """The staff loader alone (the whole demo organisation is tested in tests/test_demo_data.py)."""
     output = StringIO()
-    call_command("load_demo", stdout=output)
+    load_demo_staff(output)
     return output.getvalue()
 
 
@@ -72,7 +73,7 @@ def test_refuses_to_run_outside_the_demo_settings(settings):
     settings.HAVEN_DEMO = False
 
     with pytest.raises(CommandError, match="demo settings"):
-        load_demo()
+        call_command("load_demo", stdout=StringIO())
 
     assert not User.objects.exists()
 
