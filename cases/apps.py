@@ -9,5 +9,20 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        # Navigation entries are registered here once the case views exist.
-        pass
+        from accounts import navigation
+
+        navigation.register(
+            label=_("Cases"), url_name="cases:list", permission="cases.view_case", order=100
+        )
+        navigation.register(
+            label=_("Possible duplicates"),
+            url_name="cases:duplicates",
+            permission="cases.review_duplicates",
+            order=120,
+        )
+        navigation.register(
+            label=_("Case reports"),
+            url_name="cases:reports",
+            permission="cases.view_case_reports",
+            order=130,
+        )

@@ -69,9 +69,11 @@ def case_list(*, filters: CaseFilters) -> QuerySet[Case]:
     if filters.query:
         text = filters.query.strip()
         # A case code, or a service / national ID number matched through its blind index.
+        code_match = Q(code__iexact=text)
+        if text.upper().startswith("HV-"):
+            code_match |= Q(code__istartswith=text)
         cases = cases.filter(
-            Q(code__iexact=text)
-            | Q(code__istartswith=text if text.upper().startswith("HV-") else "\x00")
+            code_match
             | blind_index_filter(Case, "service_number", text)
             | blind_index_filter(Case, "national_id", text)
         )
@@ -273,3 +275,23 @@ def cases_awaiting(*, user) -> QuerySet[Case]:
             & ~Q(verifier=user)
         )
     return Case.objects.filter(condition).only(*LIST_FIELDS).order_by(F("contact_date").asc())
+
+
+def report_case_rows(*, date_from: datetime.date, date_to: datetime.date) -> QuerySet:
+    """One row of clear statistics per case first contacted in the range, for the report
+    export. Values only: no encrypted column is selected, so nothing can be decrypted."""
+    return (
+        with_weapons_flag(Case.objects.filter(contact_date__range=(date_from, date_to)))
+        .annotate(rank_group_value=rank_group_expression())
+        .order_by("contact_date", "code")
+        .values(
+            "code", "contact_date", "force", "rank_group_value", "region", "status", "has_weapons"
+        )
+    )
+
+
+def history_of(obj, *, limit: int = 100) -> QuerySet:
+    """The newest change-history events of one record (for the admin's history table)."""
+    from pghistory.models import Events
+
+    return Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit]

@@ -145,7 +145,10 @@ def test_history_admin_never_shows_ciphertext_or_plaintext(login, administrator)
     record.real_name = "Thura Aung Min"
     record.save()
     client = login(administrator)
-    for url in ("/admin/pghistory/events/", "/admin/pghistory/events/?model=protected_app.ProtectedRecord"):
+    for url in (
+        "/admin/pghistory/events/",
+        "/admin/pghistory/events/?model=protected_app.ProtectedRecord",
+    ):
         html = client.get(url).content.decode()
         assert "hv1:" not in html
         assert "Thura" not in html

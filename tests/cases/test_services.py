@@ -453,3 +453,15 @@ def test_erasing_a_case_key_erases_identity_family_and_evidence_but_not_statisti
         services.evidence_open(evidence=evidence, actor=intake_officer)
     assert not services.duplicate_matches(service_number="BA-123456")
     assert Case.objects.get(pk=other.pk).real_name == "Ma Nandar"
+
+
+def test_case_list_search_finds_by_code_or_number_through_the_blind_index(intake_officer):
+    from cases.selectors import CaseFilters, case_list
+
+    first = intake(intake_officer, service_number="BA-555001")
+    second = intake(intake_officer, service_number="BA-555002", national_id="9/ABC(N)111")
+    assert list(case_list(filters=CaseFilters(query=" ba 555001 "))) == [first]
+    assert list(case_list(filters=CaseFilters(query="9/abc(n)111"))) == [second]
+    assert list(case_list(filters=CaseFilters(query=second.code.lower()))) == [second]
+    assert set(case_list(filters=CaseFilters(query=f"HV-{TODAY.year}-"))) == {first, second}
+    assert not case_list(filters=CaseFilters(query="Zaw")).exists()
