@@ -82,6 +82,7 @@ class AccessLog(models.Model):
         SECOND_FACTOR_ENROLLED = "otp_enrolled", _("Second factor enrolled")
         REVEAL = "reveal", _("Revealed a protected field")
         EXPORT = "export", _("Exported data")
+        DENIED = "denied", _("Refused for lack of permission")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -168,3 +170,29 @@ class BedFactory(factory.django.DjangoModelFactory):
 
     room = factory.SubFactory(RoomFactory)
     label = factory.Sequence(lambda number: f"B{number}")
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+class FundingSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "payments.FundingSource"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda number: f"Fictional Donor {number}")
+    currency = "THB"
+
+
+class StipendPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "payments.StipendPlan"
+
+    case = factory.SubFactory(VerifiedCaseFactory)
+    amount = "1000.00"
+    currency = "THB"
+    start_date = factory.LazyFunction(
+        lambda: timezone.localdate().replace(day=1) - datetime.timedelta(days=62)
+    )
+    funding_source = factory.SubFactory(FundingSourceFactory)
+    created_by = factory.SubFactory(UserFactory, roles=["Finance officer"])

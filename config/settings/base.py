@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "cases",
     "housing",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,20 @@ STORAGES = {
 MEDIA_ROOT = env.path("HAVEN_PRIVATE_FILES_ROOT", default=BASE_DIR / "var" / "private")
 HAVEN_EVIDENCE_MAX_BYTES = env.int("HAVEN_EVIDENCE_MAX_MEGABYTES", default=10) * 1024 * 1024
 # Deliberately no MEDIA_URL route: private files are served only by permission-checked views.
+
+# E-mail (notifications to approvers carry no identity data). Default: printed to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="haven@localhost")
+# The address staff use to reach Haven, for links in notifications.
+HAVEN_BASE_URL = env("HAVEN_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Plans per committed chunk of the monthly run (bounded memory; a crash loses one chunk at most).
+HAVEN_DISBURSEMENT_CHUNK_SIZE = env.int("HAVEN_DISBURSEMENT_CHUNK_SIZE", default=5000)
+
+# One-off payments above these amounts need two different approvers (JSON: currency → amount).
+HAVEN_SECOND_APPROVER_ABOVE = env.json(
+    "HAVEN_SECOND_APPROVER_ABOVE", default={"THB": 10000, "MMK": 2000000, "USD": 300}
+)
 
 # Protection of identity data (see accounts/crypto.py and README "Keys").
 # Master keys wrap the data keys; newest first. The blind-index key makes exact-match look-ups.

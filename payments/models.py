@@ -1,0 +1,460 @@
+"""Stipend plans, monthly batches and their lines, rewards and other one-off payments, and the
+append-only ledger. Money is Decimal plus an ISO currency code; the database refuses the states
+that must never exist (a line paid twice, a batch approved by its preparer, a changed ledger)."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.history import track_history
+from cases.choices import ItemType
+from cases.models import Case
+from payments.money import Currency
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+@track_history()
+class FundingSource(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    budget_per_period = models.DecimalField(_("budget per month"), null=True, blank=True, **MONEY)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("funding source")
+        verbose_name_plural = _("funding sources")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    ENDED = "ended", _("Ended")
+
+
+@track_history()
+class StipendPlan(models.Model):
+    """A monthly stipend. A first or last month covered only in part is paid pro rata:
+    amount × days covered ÷ days in the month, rounded half up to the currency's minor unit."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="stipend_plans")
+    amount = models.DecimalField(_("amount per month"), **MONEY)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.THB
+    )
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=PlanStatus.choices, default=PlanStatus.ACTIVE
+    )
+    funding_source = models.ForeignKey(
+        FundingSource, on_delete=models.PROTECT, related_name="plans"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("stipend plan")
+        verbose_name_plural = _("stipend plans")
+        ordering = ["case", "-start_date"]
+        permissions = [
+            ("run_disbursement", _("Can start a monthly disbursement run")),
+            ("view_finance_reports", _("Can see the finance dashboard and ledger")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="plan_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="plan_ends_after_it_starts",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=~Q(status=PlanStatus.ENDED),
+                name="one_open_plan_per_case",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "currency"])]
+
+    def __str__(self) -> str:
+        return f"{self.case.code}: {self.amount} {self.currency}/month"
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    DISBURSING = "disbursing", _("Disbursing")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+
+
+@track_history()
+class DisbursementBatch(models.Model):
+    period = models.DateField(_("month"), help_text=_("The first day of the month paid."))
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.DRAFT
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the scheduler started the run."),
+    )
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    run_completed_at = models.DateTimeField(null=True, blank=True)
+    total = models.DecimalField(_("total"), default=0, **MONEY)
+    line_count = models.PositiveIntegerField(default=0)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disbursement batch")
+        verbose_name_plural = _("disbursement batches")
+        ordering = ["-period", "currency"]
+        permissions = [
+            ("approve_batch", _("Can approve or reject batches and one-off payments")),
+            ("record_payout", _("Can record payouts")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "currency"],
+                condition=~Q(status=BatchStatus.REJECTED),
+                name="one_batch_per_month_and_currency",
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="batch_period_is_a_month"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | Q(prepared_by__isnull=True)
+                | ~Q(approved_by=F("prepared_by")),
+                name="batch_approver_is_not_preparer",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected_by__isnull=True)
+                | Q(prepared_by__isnull=True)
+                | ~Q(rejected_by=F("prepared_by")),
+                name="batch_rejecter_is_not_preparer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(
+                    status__in=[BatchStatus.APPROVED, BatchStatus.DISBURSING, BatchStatus.CLOSED]
+                )
+                | (Q(approved_by__isnull=False) & Q(approved_at__isnull=False)),
+                name="batch_approval_has_who_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BatchStatus.REJECTED)
+                | (Q(rejected_by__isnull=False) & ~Q(rejection_reason="")),
+                name="batch_rejection_has_who_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.currency}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.period:%Y-%m} {self.currency}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    UNCLAIMED = "unclaimed", _("Unclaimed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash against acknowledgement")
+    MOBILE_MONEY = "mobile_money", _("Mobile money")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+
+class OneOffKind(models.TextChoices):
+    REWARD = "reward", _("Reward for items brought")
+    RELOCATION = "relocation", _("Relocation grant")
+    MEDICAL = "medical", _("Medical costs")
+
+
+class OneOffStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    PAID = "paid", _("Paid")
+
+
+@track_history()
+class OneOffPayment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="one_off_payments")
+    kind = models.CharField(_("kind"), max_length=12, choices=OneOffKind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    proposed_amount = models.DecimalField(
+        _("amount by the reward policy"), null=True, blank=True, **MONEY
+    )
+    adjustment_reason = models.CharField(_("reason for the adjustment"), max_length=500, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    funding_source = models.ForeignKey(
+        FundingSource, on_delete=models.PROTECT, related_name="one_offs"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=OneOffStatus.choices, default=OneOffStatus.PROPOSED
+    )
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("one-off payment")
+        verbose_name_plural = _("one-off payments")
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="one_off_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(required_approvals__gte=1) & Q(required_approvals__lte=2),
+                name="one_off_one_or_two_approvers",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_amount__isnull=True)
+                | Q(amount=F("proposed_amount"))
+                | ~Q(adjustment_reason=""),
+                name="one_off_adjustment_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.code}: {self.get_kind_display()} {self.amount} {self.currency}"
+
+
+@track_history()
+class OneOffApproval(models.Model):
+    one_off = models.ForeignKey(OneOffPayment, on_delete=models.PROTECT, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("one-off approval")
+        verbose_name_plural = _("one-off approvals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["one_off", "approver"], name="one_approval_per_approver"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.one_off} approved by {self.approver}"
+
+
+@track_history()
+class Payment(models.Model):
+    """One line: a month of a stipend plan in a batch, or a one-off payment."""
+
+    batch = models.ForeignKey(
+        DisbursementBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+    plan = models.ForeignKey(
+        StipendPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    one_off = models.OneToOneField(
+        OneOffPayment, on_delete=models.PROTECT, null=True, blank=True, related_name="payment"
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    period = models.DateField(_("month"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    funding_source = models.ForeignKey(
+        FundingSource, on_delete=models.PROTECT, related_name="payments"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices, blank=True)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    acknowledged = models.BooleanField(_("recipient acknowledged"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    carry_forward = models.BooleanField(_("carry to next month"), default=False)
+    carried_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_to"
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["batch", "case__code"]
+        constraints = [
+            # The heart of idempotency: a plan is paid at most once a month.
+            models.UniqueConstraint(
+                fields=["plan", "period"],
+                condition=Q(plan__isnull=False, carried_from__isnull=True)
+                & ~Q(status=PaymentStatus.CANCELLED),
+                name="one_payment_per_plan_and_month",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(period__day=1), name="payment_period_is_a_month"),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=True) | Q(one_off__isnull=True),
+                name="payment_is_stipend_or_one_off",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[PaymentStatus.PENDING, PaymentStatus.CANCELLED])
+                | (Q(recorded_by__isnull=False) & Q(recorded_at__isnull=False)),
+                name="payment_outcome_has_who_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PaymentStatus.PAID)
+                | (Q(method=PaymentMethod.CASH) & Q(acknowledged=True))
+                | (
+                    Q(method__in=[PaymentMethod.MOBILE_MONEY, PaymentMethod.BANK_TRANSFER])
+                    & ~Q(reference="")
+                ),
+                name="payment_paid_has_proof",
+            ),
+            models.CheckConstraint(
+                condition=Q(carry_forward=False)
+                | Q(status__in=[PaymentStatus.FAILED, PaymentStatus.UNCLAIMED]),
+                name="payment_only_failed_lines_carry_forward",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "status"])]
+        triggers = [
+            # Once a batch is approved its lines keep their amount and payee; only the outcome of
+            # each line may be recorded.
+            pgtrigger.Trigger(
+                name="approved_lines_are_locked",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(
+                    "amount", "currency", "case", "plan", "batch", "period", "funding_source"
+                ),
+                func="""
+                    IF OLD.batch_id IS NOT NULL AND EXISTS (
+                        SELECT 1 FROM payments_disbursementbatch
+                        WHERE id = OLD.batch_id AND status <> 'draft'
+                    ) THEN
+                        RAISE EXCEPTION 'Lines of an approved batch cannot change.';
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} {self.period:%Y-%m} {self.amount} {self.currency}"
+
+
+class LedgerAccount(models.TextChoices):
+    COMMITTED = "committed", _("Committed (approved, not yet paid)")
+    DISBURSED = "disbursed", _("Disbursed")
+    RELEASED = "released", _("Released (failed, unclaimed or cancelled)")
+
+
+class LedgerEntry(models.Model):
+    """Append-only: every movement of money. A database trigger refuses updates and deletes."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    account = models.CharField(max_length=10, choices=LedgerAccount.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    funding_source = models.ForeignKey(
+        FundingSource, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    batch = models.ForeignKey(
+        DisbursementBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    one_off = models.ForeignKey(
+        OneOffPayment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    memo = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero")
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.account} {self.amount} {self.currency}"
+
+
+@track_history()
+class RewardPolicy(models.Model):
+    """What an item brought is worth, for a period of validity."""
+
+    item_type = models.CharField(_("item"), max_length=20, choices=ItemType.choices)
+    amount = models.DecimalField(_("amount per item"), **MONEY)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.MMK
+    )
+    validity = DateRangeField(_("valid"))
+
+    class Meta:
+        verbose_name = _("reward policy")
+        verbose_name_plural = _("reward policies")
+        ordering = ["item_type", "-validity"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="reward_amount_positive"),
+            ExclusionConstraint(
+                name="one_reward_per_item_at_a_time",
+                expressions=[
+                    ("item_type", RangeOperators.EQUAL),
+                    ("validity", RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_type_display()}: {self.amount} {self.currency}"
