@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", accounts_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
+    path("housing/", include("housing.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -7,3 +7,25 @@ from django.utils.translation import gettext_lazy as _
 class HousingConfig(AppConfig):
     name = "housing"
     verbose_name = _("Housing")
+
+    def ready(self) -> None:
+        from accounts import navigation
+
+        navigation.register(
+            label=_("Occupancy board"),
+            url_name="housing:board",
+            permission="housing.view_bed",
+            order=200,
+        )
+        navigation.register(
+            label=_("Waiting list"),
+            url_name="housing:waiting_list",
+            permission="housing.add_allocation",
+            order=210,
+        )
+        navigation.register(
+            label=_("Housing reports"),
+            url_name="housing:reports",
+            permission="housing.view_housing_reports",
+            order=220,
+        )

@@ -311,3 +311,30 @@ def stay_figures() -> StayFigures:
         longest_wait_days=max((entry.waiting_days for entry in waiting), default=None),
         waiting=len(waiting),
     )
+
+
+def house_occupancy(*, house: House) -> HouseOccupancy:
+    """One house → room → bed with today's occupant (the board's shape), in three queries."""
+    today = timezone.localdate()
+    rooms = Room.objects.filter(house=house).prefetch_related(
+        Prefetch(
+            "beds",
+            queryset=Bed.objects.prefetch_related(
+                Prefetch(
+                    "allocations",
+                    queryset=Allocation.objects.filter(period__contains=today).select_related(
+                        "case", "family_member"
+                    ),
+                    to_attr="current",
+                )
+            ),
+        )
+    )
+    entry = HouseOccupancy(house=house, rooms=list(rooms))
+    for room in entry.rooms:
+        room.house = house
+        for bed in room.beds.all():
+            bed.occupant = bed.current[0] if bed.current else None
+            entry.beds += bed.active
+            entry.occupied += bed.occupant is not None
+    return entry

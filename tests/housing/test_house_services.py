@@ -1,0 +1,99 @@
+"""Creating and changing houses, rooms and beds: coordinators only, readable refusals, no bed
+taken out of use while someone sleeps in it or is booked into it."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from accounts.roles import Role
+from housing import house_services, services
+from housing.models import House
+from housing.services import HousingError, Occupant
+from tests.factories import BedFactory, HouseFactory, RoomFactory, VerifiedCaseFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def coordinator(make_staff):
+    return make_staff(Role.HOUSING_COORDINATOR)
+
+
+@pytest.mark.parametrize("role", [Role.CASE_MANAGER, Role.AUDITOR, Role.ADMINISTRATOR])
+def test_only_coordinators_change_the_estate(make_staff, role):
+    actor = make_staff(role)
+    house, room, bed = HouseFactory(), RoomFactory(), BedFactory()
+    calls = [
+        lambda: house_services.house_create(
+            actor=actor, code_name="X", town="Mae Sot", country="TH", address="1 Road"
+        ),
+        lambda: house_services.house_update(house=house, actor=actor, town="Elsewhere"),
+        lambda: house_services.room_create(house=house, actor=actor, name="New"),
+        lambda: house_services.bed_create(room=room, actor=actor, label="New"),
+        lambda: house_services.bed_set_active(bed=bed, actor=actor, active=False),
+    ]
+    for call in calls:
+        with pytest.raises(PermissionDenied):
+            call()
+    assert House.objects.count() == 3 and House.objects.get(pk=house.pk).town == "Mae Sot"
+
+
+def test_code_names_are_unique_whatever_the_case(coordinator):
+    HouseFactory(code_name="Lotus")
+    with pytest.raises(HousingError, match="already called"):
+        house_services.house_create(
+            actor=coordinator, code_name=" lotus ", town="Mae Sot", country="TH", address="1 Road"
+        )
+
+
+def test_update_changes_only_what_is_given_and_clears_the_contact(coordinator):
+    house = HouseFactory(address="1 Road", contact_person="Someone")
+    house_services.house_update(house=house, actor=coordinator, contact_person="")
+    house = House.objects.get(pk=house.pk)
+    assert house.contact_person is None and house.address == "1 Road"
+    with pytest.raises(HousingError, match="without an address"):
+        house_services.house_update(house=house, actor=coordinator, address=" ")
+    with pytest.raises(HousingError, match="cannot be changed here"):
+        house_services.house_update(house=house, actor=coordinator, status="closed")
+
+
+def test_a_booked_bed_cannot_be_taken_out_of_use(coordinator):
+    bed = BedFactory()
+    services.allocate(
+        actor=coordinator,
+        occupant=Occupant(VerifiedCaseFactory()),
+        bed=bed,
+        start=TODAY + datetime.timedelta(days=5),
+    )
+    with pytest.raises(HousingError, match="move them first"):
+        house_services.bed_set_active(bed=bed, actor=coordinator, active=False)
+
+
+def test_a_bed_free_since_yesterday_can_be_taken_out_of_use_and_back(coordinator):
+    bed = BedFactory()
+    services.allocate(
+        actor=coordinator,
+        occupant=Occupant(VerifiedCaseFactory()),
+        bed=bed,
+        start=TODAY - datetime.timedelta(days=5),
+        end=TODAY,
+    )
+    assert not house_services.bed_set_active(bed=bed, actor=coordinator, active=False).active
+    with pytest.raises(HousingError, match="already out of use"):
+        house_services.bed_set_active(bed=bed, actor=coordinator, active=False)
+    assert house_services.bed_set_active(bed=bed, actor=coordinator, active=True).active
+
+
+def test_room_and_bed_names_are_unique_in_their_place(coordinator):
+    room = RoomFactory(name="Loft")
+    with pytest.raises(HousingError, match="already has a room"):
+        house_services.room_create(house=room.house, actor=coordinator, name="LOFT")
+    BedFactory(room=room, label="B1")
+    with pytest.raises(HousingError, match="already has a bed"):
+        house_services.bed_create(room=room, actor=coordinator, label="b1")
