@@ -52,6 +52,7 @@ from cases.forms import (
     StageForm,
     case_initial,
 )
+from cases.links import links_for
 from cases.models import Case, Evidence, FamilyMember, ItemBrought, Referral
 from cases.services import (
     CASE_WORKER_PERMISSIONS,
@@ -275,6 +276,7 @@ def _tab_context(request: HttpRequest, case: Case, tab: str, **extra: Any) -> di
         ],
         "may_reveal": may_reveal(request.user),
         "is_case_worker": _is_case_worker(request.user),
+        "case_links": links_for(request.user, case),
         **extra,
     }
 

@@ -10,6 +10,7 @@ class HousingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
+        from cases import links
 
         navigation.register(
             label=_("Occupancy board"),
@@ -28,4 +29,10 @@ class HousingConfig(AppConfig):
             url_name="housing:reports",
             permission="housing.view_housing_reports",
             order=220,
+        )
+        links.register(
+            label=_("Where they stayed"),
+            url_name="housing:case_history",
+            permission="housing.view_allocation",
+            order=10,
         )

@@ -644,3 +644,13 @@ def test_board_query_count_does_not_grow_with_the_estate(
     assert large == small
     assert "22 of 600 beds occupied, 578 free" in page
     assert page.count(">free</span>") == 578
+
+
+def test_case_page_links_to_where_the_person_stayed_for_roles_that_may_see_it(login, make_staff):
+    from accounts.roles import Role
+    from tests.factories import VerifiedCaseFactory
+
+    case = VerifiedCaseFactory()
+    link = f'href="/housing/cases/{case.pk}/"'
+    assert link in login(make_staff(Role.CASE_MANAGER)).get(f"/cases/{case.pk}/").content.decode()
+    assert link not in login(make_staff(Role.VERIFIER)).get(f"/cases/{case.pk}/").content.decode()
