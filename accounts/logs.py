@@ -62,8 +62,11 @@ class RedactProtectedValuesFilter(logging.Filter):
             record.exc_text, record.exc_info = redaction.redact(record.exc_text), None
         if record.stack_info:
             record.stack_info = redaction.redact(record.stack_info)
-        if getattr(record, "request_id", None) is None:
-            record.request_id = ""
+        if not getattr(record, "request_id", None):
+            # django.request logs after the middleware has finished, but passes the request.
+            record.request_id = getattr(
+                getattr(record, "request", None), "request_id", redaction.current_request_id.get()
+            )
         # The request object carries POST data; a formatter must never print it.
         if hasattr(record, "request"):
             record.request = "<request>"

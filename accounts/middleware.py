@@ -33,8 +33,12 @@ class RequestLogContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = uuid.uuid4().hex
-        with redaction.protected_values_scope():
-            response = self.get_response(request)
+        token = redaction.current_request_id.set(request.request_id)
+        try:
+            with redaction.protected_values_scope():
+                response = self.get_response(request)
+        finally:
+            redaction.current_request_id.reset(token)
         response["X-Request-ID"] = request.request_id
         return response
 

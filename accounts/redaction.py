@@ -16,6 +16,11 @@ REDACTED = "[redacted]"
 # Shorter values (an age, a one-letter initial) would turn every log line into noise.
 MINIMUM_REMEMBERED_LENGTH = 4
 
+# The id of the request (or task) being handled, for every log line written meanwhile.
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "haven_request_id", default=""
+)
+
 _protected_values: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
     "haven_protected_values", default=None
 )

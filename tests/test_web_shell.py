@@ -81,3 +81,16 @@ def test_health_check_reports_redis_down_without_details(settings):
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
+
+
+def test_log_lines_of_a_request_carry_its_request_id(client, caplog):
+    import logging
+
+    from accounts.logs import RedactProtectedValuesFilter
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        caplog.handler.addFilter(RedactProtectedValuesFilter())
+        response = client.get("/healthz/nothing-here")
+    request_id = response["X-Request-ID"]
+    assert len(request_id) == 32
+    assert any(getattr(record, "request_id", "") == request_id for record in caplog.records)
