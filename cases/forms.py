@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import StyledForm
 from accounts.models import User
 from cases.choices import (
     CheckResult,
@@ -31,36 +32,6 @@ from cases.services import evidence_content_type
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DECISIONS = [(Status.VERIFIED, Status.VERIFIED.label), (Status.REJECTED, Status.REJECTED.label)]
-
-
-class StyledForm(forms.Form):
-    """Bootstrap classes on every widget, and invalid fields marked for screen readers."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if widget.is_hidden:
-                continue
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields and not self.fields[name].widget.is_hidden:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-                described_by = f"{self[name].auto_id}-errors"
-                if self.fields[name].help_text:
-                    described_by += f" {self[name].auto_id}_helptext"
-                attrs["aria-describedby"] = described_by
 
 
 def _case_field(name: str, **overrides: Any) -> forms.Field:

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.audit import log_access
+from accounts.exports import csv_safe
 from accounts.models import AccessLog
 from cases import selectors
 from cases.charts import chart_description, monthly_chart_svg
@@ -28,7 +29,6 @@ MAX_MONTHS = 120
 MONTH_FORMAT = "%Y-%m"
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def add_months(month: datetime.date, count: int) -> datetime.date:
@@ -176,13 +176,6 @@ def reports(request: HttpRequest) -> HttpResponse:
 # --- CSV export ---------------------------------------------------------------------------------
 
 EXPORT_KINDS = ("summary", "cases")
-
-
-def csv_safe(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would run as a formula (=, +, -, @ …)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _summary_rows(date_from: datetime.date, date_to: datetime.date) -> list[list]:

@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import StyledForm
 from housing.models import Bed, Country, House, HouseStatus
 from housing.selectors import WaitingEntry
 
@@ -19,33 +20,6 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_FORMAT = "%Y-%m"
 REPORT_DEFAULT_MONTHS = 12
 REPORT_MAX_MONTHS = 120
-
-
-class StyledForm(forms.Form):
-    """Bootstrap classes on every widget, and invalid fields marked for screen readers."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if widget.is_hidden:
-                continue
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields and not self.fields[name].widget.is_hidden:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"{self[name].auto_id}-errors"
 
 
 def _check_stay(start: datetime.date | None, end: datetime.date | None) -> None:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import log_access
 from accounts.crypto import Erased
+from accounts.exports import csv_safe
 from accounts.models import AccessLog
 from accounts.services import protected_field_reveal
 from cases.choices import Status as CaseStatus
@@ -59,7 +60,6 @@ PROTECTED_HOUSE_FIELDS = {
 }
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -119,13 +119,6 @@ def _protected_rows(house: House, revealed: dict[str, Any] | None = None) -> lis
         }
         for name, label in PROTECTED_HOUSE_FIELDS.items()
     ]
-
-
-def csv_safe(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would run as a formula (=, +, -, @ …)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 # --- board and waiting list ------------------------------------------------------------------

@@ -12,12 +12,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.exports import csv_safe
 from accounts.models import AccessLog
 from accounts.roles import Role
 from cases.charts import axis_ticks, monthly_chart_svg
 from cases.choices import ItemCategory, ItemType, Status
 from cases.models import ItemBrought
-from cases.report_views import add_months, csv_safe, current_month
+from cases.report_views import add_months, current_month
 from cases.selectors import MonthRow
 from tests.factories import CaseFactory
 
