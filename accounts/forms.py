@@ -30,7 +30,7 @@ class StyledForm(forms.Form):
             widget = field.widget
             if widget.is_hidden:
                 continue
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"

@@ -7,3 +7,27 @@ from django.utils.translation import gettext_lazy as _
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from accounts import navigation
+        from cases import links
+
+        navigation.register(
+            label=_("Payments"),
+            url_name="payments:batches",
+            permission="payments.view_disbursementbatch",
+            order=300,
+        )
+        navigation.register(
+            label=_("Finance dashboard"),
+            url_name="payments:dashboard",
+            permission="payments.view_finance_reports",
+            order=310,
+        )
+        # The case page links to the case's stipend plans and payments.
+        links.register(
+            label=_("Stipend and payments"),
+            url_name="payments:case_plans",
+            permission="payments.view_stipendplan",
+            order=20,
+        )

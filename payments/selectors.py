@@ -1,0 +1,321 @@
+"""Reads of payments, with their queries decided once: lists show case codes only (never a
+decrypted name) and never query per row. Totals are summed in SQL, in Decimal."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from cases.models import Case
+from payments.models import (
+    BatchStatus,
+    DisbursementBatch,
+    FundingSource,
+    LedgerAccount,
+    LedgerEntry,
+    OneOffApproval,
+    OneOffPayment,
+    OneOffStatus,
+    Payment,
+    PaymentStatus,
+    StipendPlan,
+)
+
+ZERO = Decimal(0)
+OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.DISBURSING)
+
+
+def add_months(month: datetime.date, count: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + count
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The aware start of a month and of the next one, in the current time zone, so a filter
+    on a timestamp uses its index."""
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime(month.year, month.month, 1, tzinfo=zone)
+    following = add_months(month, 1)
+    return start, datetime.datetime(following.year, following.month, 1, tzinfo=zone)
+
+
+# --- plans of a case --------------------------------------------------------------------------
+
+
+def case_plans(*, case: Case, with_payments: bool) -> list[StipendPlan]:
+    """The case's plans, newest first, each with its funding source and (when the reader may
+    see payments) its monthly lines and who recorded them."""
+    plans = StipendPlan.objects.filter(case=case).select_related("funding_source", "created_by")
+    if with_payments:
+        plans = plans.prefetch_related(
+            Prefetch(
+                "payments",
+                queryset=Payment.objects.select_related("batch", "recorded_by").order_by(
+                    "-period", "-pk"
+                ),
+            )
+        )
+    return list(plans.order_by("-start_date", "-pk"))
+
+
+def case_one_offs(*, case: Case) -> list[OneOffPayment]:
+    return list(
+        OneOffPayment.objects.filter(case=case)
+        .select_related("funding_source", "proposed_by")
+        .order_by("-proposed_at", "-pk")
+    )
+
+
+def active_funding_sources() -> QuerySet[FundingSource]:
+    return FundingSource.objects.filter(active=True).order_by("name")
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusTotal:
+    status: str
+    label: str
+    count: int
+    total: Decimal
+
+
+def with_status_totals(batches) -> list[DisbursementBatch]:
+    """Attach `status_totals` (lines and amount per line status, in the order of the statuses)
+    to each batch, from one grouped query over the lines of these batches only."""
+    batches = list(batches)
+    sums: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    rows = (
+        Payment.objects.filter(batch__in=[batch.pk for batch in batches])
+        .order_by()
+        .values("batch_id", "status")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+    )
+    for row in rows:
+        sums[row["batch_id"]][row["status"]] = (row["count"], row["total"] or ZERO)
+    for batch in batches:
+        by_status = sums.get(batch.pk, {})
+        batch.status_totals = [
+            StatusTotal(status, label, *by_status[status])
+            for status, label in PaymentStatus.choices
+            if status in by_status
+        ]
+    return batches
+
+
+def batch_list(*, statuses: tuple[str, ...] | None = None) -> QuerySet[DisbursementBatch]:
+    """Batches, newest month first; pass a page of them through `with_status_totals`."""
+    batches = DisbursementBatch.objects.select_related("prepared_by", "approved_by")
+    if statuses:
+        batches = batches.filter(status__in=statuses)
+    return batches.order_by("-period", "currency")
+
+
+def batch_detail(*, pk: int) -> DisbursementBatch:
+    """One batch with its people and its totals by line status; DoesNotExist if unknown."""
+    batch = DisbursementBatch.objects.select_related(
+        "prepared_by", "approved_by", "rejected_by"
+    ).get(pk=pk)
+    return with_status_totals([batch])[0]
+
+
+def batch_lines(*, batch: DisbursementBatch, status: str = "") -> QuerySet[Payment]:
+    """The lines of a batch by case code, with what the page shows of each (no identity)."""
+    lines = Payment.objects.filter(batch=batch).select_related(
+        "case", "recorded_by", "carried_from__batch"
+    )
+    if status:
+        lines = lines.filter(status=status)
+    return lines.annotate(carried_on=Count("carried_to")).order_by("case__code", "pk")
+
+
+def pending_lines(*, batch: DisbursementBatch) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(batch=batch, status=PaymentStatus.PENDING)
+        .select_related("case")
+        .order_by("case__code", "pk")
+    )
+
+
+def batch_ledger_balance(*, batch: DisbursementBatch) -> Decimal:
+    return LedgerEntry.objects.filter(batch=batch).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    case_pk: int
+    case_code: str
+    amount: Decimal
+    currency: str
+    status: str
+    method: str
+    reference: str
+
+
+def export_lines(*, batch: DisbursementBatch) -> list[ExportLine]:
+    """The lines an export lists (every line not cancelled), as plain values: case codes,
+    never a decrypted field."""
+    rows = (
+        Payment.objects.filter(batch=batch)
+        .exclude(status=PaymentStatus.CANCELLED)
+        .order_by("case__code", "pk")
+        .values_list("case_id", "case__code", "amount", "currency", "status", "method", "reference")
+    )
+    return [ExportLine(*row) for row in rows]
+
+
+def cases_for_names(*, case_ids: list[int]) -> dict[int, Case]:
+    """The cases of a payroll sheet with their (still encrypted) names and data keys, in one
+    query, for a reader allowed to see names. Nothing is decrypted here."""
+    cases = Case.objects.filter(pk__in=case_ids).only("pk", "code", "real_name", "data_key")
+    return {case.pk: case for case in cases}
+
+
+# --- one-off payments ---------------------------------------------------------------------------
+
+
+def one_off_list(*, status: str = "") -> QuerySet[OneOffPayment]:
+    one_offs = OneOffPayment.objects.select_related("case", "funding_source", "proposed_by")
+    if status:
+        one_offs = one_offs.filter(status=status)
+    return one_offs.annotate(approval_count=Count("approvals")).order_by("-proposed_at", "-pk")
+
+
+def one_off_detail(*, pk: int) -> OneOffPayment:
+    return (
+        OneOffPayment.objects.select_related(
+            "case", "funding_source", "proposed_by", "rejected_by", "payment__recorded_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "approvals",
+                queryset=OneOffApproval.objects.select_related("approver").order_by("at"),
+            )
+        )
+        .get(pk=pk)
+    )
+
+
+def one_offs_awaiting_approval() -> QuerySet[OneOffPayment]:
+    return one_off_list(status=OneOffStatus.PROPOSED).order_by("proposed_at", "pk")
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    funding_source: FundingSource | None = None
+    currency: str = ""
+    month: datetime.date | None = None
+
+
+def ledger_entries(*, filters: LedgerFilters) -> QuerySet[LedgerEntry]:
+    """Entries, newest first; the month is when the money moved (the entry's time)."""
+    entries = LedgerEntry.objects.select_related(
+        "funding_source", "batch", "payment__case", "one_off__case", "actor"
+    )
+    if filters.funding_source is not None:
+        entries = entries.filter(funding_source=filters.funding_source)
+    if filters.currency:
+        entries = entries.filter(currency=filters.currency)
+    if filters.month is not None:
+        start, end = month_bounds(filters.month)
+        entries = entries.filter(at__gte=start, at__lt=end)
+    return entries.order_by("-at", "-pk")
+
+
+@dataclass
+class LedgerTotalRow:
+    currency: str
+    funding_source: str
+    committed: Decimal = ZERO
+    disbursed: Decimal = ZERO
+    released: Decimal = ZERO
+
+    @property
+    def moved(self) -> Decimal:
+        """Money settled either way: paid out or released back."""
+        return self.disbursed + self.released
+
+
+def ledger_totals(*, filters: LedgerFilters) -> list[LedgerTotalRow]:
+    """Per currency and funding source, the sum of each account over the filtered entries:
+    committed (what is approved and not yet settled), disbursed, released."""
+    sums = (
+        ledger_entries(filters=filters)
+        .order_by()
+        .values("currency", "funding_source__name", "account")
+        .annotate(total=Sum("amount"))
+    )
+    rows: dict[tuple[str, str], LedgerTotalRow] = {}
+    for entry in sums:
+        key = (entry["currency"], entry["funding_source__name"])
+        row = rows.setdefault(key, LedgerTotalRow(currency=key[0], funding_source=key[1]))
+        setattr(row, entry["account"], entry["total"] or ZERO)
+    return [rows[key] for key in sorted(rows)]
+
+
+def ledger_currency_totals(rows: list[LedgerTotalRow]) -> list[LedgerTotalRow]:
+    """The rows of `ledger_totals` added up per currency (never across currencies)."""
+    totals: dict[str, LedgerTotalRow] = {}
+    for row in rows:
+        total = totals.setdefault(row.currency, LedgerTotalRow(row.currency, ""))
+        total.committed += row.committed
+        total.disbursed += row.disbursed
+        total.released += row.released
+    return [totals[currency] for currency in sorted(totals)]
+
+
+# --- the finance dashboard ----------------------------------------------------------------------
+
+
+@dataclass
+class PaidMonth:
+    month: datetime.date
+    by_currency: dict[str, Decimal] = field(default_factory=dict)
+
+
+def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
+    """What was paid out (the ledger's disbursed account) in each of the last `months` months,
+    per currency, oldest first; and the currencies that appear. Months with nothing paid are
+    listed with zeros, so a gap is visible."""
+    this_month = timezone.localdate().replace(day=1)
+    first = add_months(this_month, -(months - 1))
+    start, _end = month_bounds(first)
+    sums = (
+        LedgerEntry.objects.filter(account=LedgerAccount.DISBURSED, at__gte=start)
+        .annotate(month=TruncMonth("at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values("month", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    paid: dict[datetime.date, dict[str, Decimal]] = defaultdict(dict)
+    currencies: set[str] = set()
+    for row in sums:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime.datetime) else month
+        paid[month.replace(day=1)][row["currency"]] = row["total"]
+        currencies.add(row["currency"])
+    ordered = sorted(currencies)
+    rows = []
+    for offset in range(months):
+        month = add_months(first, offset)
+        rows.append(
+            PaidMonth(
+                month=month,
+                by_currency={currency: paid[month].get(currency, ZERO) for currency in ordered},
+            )
+        )
+    return rows, ordered
+
+
+def current_batches() -> list[DisbursementBatch]:
+    return with_status_totals(batch_list(statuses=OPEN_BATCH_STATUSES))

@@ -1,0 +1,205 @@
+"""The exports of a batch: no names for a reader who may not see identity (the CSV and XLSX never
+have names at all), names on the payroll sheet only for a reader who may reveal them — logged as
+one reveal —, every export in the access log, spreadsheet formulas neutralised, a generic file
+name and no caching."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from accounts.models import AccessLog
+from accounts.roles import Role
+from payments import exports, services
+from payments.models import Payment
+from tests.factories import StipendPlanFactory, VerifiedCaseFactory
+
+pytestmark = pytest.mark.django_db
+
+THIS_MONTH = timezone.localdate().replace(day=1)
+NAME = "Kyaw Zin Htet"
+OTHER_NAME = "Thiri Nandar Soe"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.fixture(autouse=True)
+def readable_pdf(monkeypatch):
+    """Uncompressed page streams, so the test can look for text in the PDF's bytes."""
+    monkeypatch.setattr(exports, "COMPRESS_PDF", False)
+
+
+@pytest.fixture
+def officer(make_staff):
+    return make_staff(Role.FINANCE_OFFICER)
+
+
+@pytest.fixture
+def revealing_officer(make_staff):
+    user = make_staff(Role.FINANCE_OFFICER)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="accounts", codename="reveal_identity")
+    )
+    return user
+
+
+@pytest.fixture
+def batch(officer, make_staff):
+    """An approved batch of two named people; one line paid by mobile money with a reference
+    that a spreadsheet would run as a formula."""
+    named = StipendPlanFactory(case=VerifiedCaseFactory(real_name=NAME))
+    StipendPlanFactory(case=VerifiedCaseFactory(real_name=OTHER_NAME))
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    batch = services.batch_approve(batch=batch, actor=make_staff(Role.FINANCE_APPROVER))
+    services.payments_record(
+        payments=[Payment.objects.get(plan=named)],
+        actor=officer,
+        outcome="paid",
+        method="mobile_money",
+        reference=FORMULA,
+    )
+    return batch
+
+
+def codes_of(batch) -> list[str]:
+    return sorted(Payment.objects.filter(batch=batch).values_list("case__code", flat=True))
+
+
+def download(client, name: str, batch):
+    response = client.get(reverse(f"payments:batch_{name}", args=[batch.pk]))
+    assert response.status_code == 200
+    extension = name
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="batch-{batch.period:%Y-%m}-{batch.currency}.{extension}"'
+    )
+    assert "no-store" in response["Cache-Control"]
+    return response
+
+
+def export_entries(batch):
+    return AccessLog.objects.filter(
+        action=AccessLog.Action.EXPORT, target_type="payments.disbursementbatch", target_id=batch.pk
+    )
+
+
+def xlsx_cells(content: bytes) -> list:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [cell for row in sheet.iter_rows() for cell in row]
+
+
+def test_csv_has_codes_and_no_names_and_is_logged(login, officer, batch):
+    response = download(login(officer), "csv", batch)
+    text = response.content.decode("utf-8-sig")
+    assert NAME not in text and OTHER_NAME not in text
+    for code in codes_of(batch):
+        assert code in text
+    assert "1000.00,THB" in text
+    (entry,) = export_entries(batch)
+    assert entry.actor == officer
+    assert entry.detail["export"] == "payments.batch_csv"
+    assert entry.detail["lines"] == 2 and entry.detail["names"] is False
+    assert entry.target_label == batch.label
+
+
+def test_xlsx_has_codes_and_no_names_and_is_logged(login, officer, batch):
+    response = download(login(officer), "xlsx", batch)
+    values = [str(cell.value) for cell in xlsx_cells(response.content)]
+    assert not any(NAME in value or OTHER_NAME in value for value in values)
+    for code in codes_of(batch):
+        assert code in values
+    (entry,) = export_entries(batch)
+    assert entry.detail["export"] == "payments.batch_xlsx"
+
+
+def test_payroll_pdf_without_the_reveal_permission_has_codes_only(login, officer, batch):
+    response = download(login(officer), "pdf", batch)
+    content = response.content
+    assert content.startswith(b"%PDF")
+    assert NAME.encode() not in content and OTHER_NAME.encode() not in content
+    for code in codes_of(batch):
+        assert code.encode() in content
+    assert b"Signature" in content
+    (entry,) = export_entries(batch)
+    assert entry.detail["export"] == "payments.batch_pdf" and entry.detail["names"] is False
+    assert not AccessLog.objects.filter(action=AccessLog.Action.REVEAL).exists()
+
+
+def test_payroll_pdf_with_the_reveal_permission_prints_names_as_one_logged_reveal(
+    login, revealing_officer, batch
+):
+    response = download(login(revealing_officer), "pdf", batch)
+    assert NAME.encode() in response.content and OTHER_NAME.encode() in response.content
+    (reveal,) = AccessLog.objects.filter(action=AccessLog.Action.REVEAL)
+    assert reveal.actor == revealing_officer
+    assert (reveal.target_type, reveal.target_id, reveal.field) == (
+        "payments.disbursementbatch",
+        str(batch.pk),
+        "real_name",
+    )
+    assert reveal.detail["cases"] == codes_of(batch)
+    assert NAME not in str(reveal.detail) and NAME not in reveal.target_label
+    (entry,) = export_entries(batch)
+    assert entry.detail["names"] is True
+
+
+def test_transfer_lists_never_have_names_even_for_a_reader_who_may_see_them(
+    login, revealing_officer, batch
+):
+    client = login(revealing_officer)
+    csv_text = download(client, "csv", batch).content.decode("utf-8-sig")
+    xlsx_values = [str(cell.value) for cell in xlsx_cells(download(client, "xlsx", batch).content)]
+    for name in (NAME, OTHER_NAME):
+        assert name not in csv_text
+        assert not any(name in value for value in xlsx_values)
+    assert not AccessLog.objects.filter(action=AccessLog.Action.REVEAL).exists()
+
+
+def test_a_reference_that_looks_like_a_formula_is_neutralised(login, officer, batch):
+    client = login(officer)
+    csv_text = download(client, "csv", batch).content.decode("utf-8-sig")
+    assert f"'{FORMULA}" in csv_text.replace('""', '"')
+    assert "\n=" not in csv_text and ",=" not in csv_text
+    cells = xlsx_cells(download(client, "xlsx", batch).content)
+    (reference,) = [cell for cell in cells if "HYPERLINK" in str(cell.value)]
+    assert reference.data_type == "s"
+    assert reference.value == f"'{FORMULA}"
+    assert not any(cell.data_type == "f" for cell in cells)
+
+
+def test_auditor_exports_too_and_each_export_is_logged(login, auditor, batch):
+    client = login(auditor)
+    for name in ("pdf", "csv", "xlsx"):
+        download(client, name, batch)
+    assert export_entries(batch).filter(actor=auditor).count() == 3
+
+
+def test_case_manager_may_see_names_but_not_export_payments(login, make_staff, batch):
+    response = login(make_staff(Role.CASE_MANAGER)).get(
+        reverse("payments:batch_pdf", args=[batch.pk])
+    )
+    assert response.status_code == 403
+    assert not export_entries(batch).exists()
+
+
+def test_the_export_functions_check_the_permission_themselves(make_staff, batch):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        exports.batch_csv(batch=batch, actor=make_staff(Role.HOUSING_COORDINATOR))
+    assert not export_entries(batch).exists()
+
+
+def test_kyat_amounts_have_no_decimals_in_the_exports(officer, make_staff):
+    from tests.factories import FundingSourceFactory
+
+    source = FundingSourceFactory(name="Kyat fund", currency="MMK")
+    StipendPlanFactory(amount="100000", currency="MMK", funding_source=source)
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    pdf = exports.batch_pdf(batch=batch, actor=officer).content
+    assert b"100,000" in pdf and b"100,000.00" not in pdf
+    csv_text = exports.batch_csv(batch=batch, actor=officer).content.decode("utf-8-sig")
+    assert ",100000,MMK," in csv_text
