@@ -476,3 +476,31 @@ def test_proposer_cannot_approve_their_own_one_off(make_staff):
     )
     with pytest.raises(services.PaymentError, match="other than its proposer"):
         services.one_off_approve(one_off=one_off, actor=both)
+
+
+def test_approvers_are_told_of_a_one_off_awaiting_them_without_identity(
+    officer, approver, django_capture_on_commit_callbacks, settings, mailoutbox
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        approver.email = "approver@haven.example"
+        approver.save(update_fields=["email"])
+        case = VerifiedCaseFactory(real_name="Ko Fictional Secret", service_number="BA-424242")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.one_off_propose(
+                case=case,
+                actor=officer,
+                kind="medical",
+                amount="2500",
+                currency="THB",
+                funding_source=FundingSourceFactory(),
+            )
+    finally:
+        app.conf.task_always_eager = False
+    assert [message.to for message in mailoutbox] == [["approver@haven.example"]]
+    body = mailoutbox[0].subject + mailoutbox[0].body
+    assert case.code in body and "2500" in body
+    assert "Fictional Secret" not in body and "424242" not in body
