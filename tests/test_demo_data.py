@@ -11,6 +11,8 @@ from django.core.management import call_command
 from cases.models import Case, ItemBrought
 from housing.models import Allocation, House
 from housing.selectors import waiting_list
+from payments.models import DisbursementBatch
+from payments.services import batch_ledger_total, batch_lines_total
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +38,12 @@ def test_demo_organisation_has_the_shape_of_the_real_work(settings):
     assert House.objects.count() == 12
     assert House.objects.filter(status="compromised").count() == 1
     assert Allocation.objects.exists() and waiting_list()
+
+    closed = DisbursementBatch.objects.filter(status="closed")
+    assert closed.count() == 12
+    for batch in closed:
+        assert batch_ledger_total(batch) == batch.total == batch_lines_total(batch)
+    assert DisbursementBatch.objects.filter(status="draft").exists()
 
     counts = (Case.objects.count(), Allocation.objects.count(), House.objects.count())
     call_command("load_demo", stdout=io.StringIO())
