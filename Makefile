@@ -88,8 +88,10 @@ check-deploy: $(INSTALLED)
 	HAVEN_BLIND_INDEX_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
-bench: $(INSTALLED)
-	$(PY) benchmarks/run.py
+# Each benchmark fills a throwaway database of its own on the same server; BENCH_ARGS passes
+# options, e.g. make bench BENCH_ARGS="--plans 5000 --repeat 3 --explain".
+bench: services
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 migrations-check: export DJANGO_SETTINGS_MODULE := config.settings.demo
 migrations-check: services

@@ -504,3 +504,10 @@ def test_approvers_are_told_of_a_one_off_awaiting_them_without_identity(
     body = mailoutbox[0].subject + mailoutbox[0].body
     assert case.code in body and "2500" in body
     assert "Fictional Secret" not in body and "424242" not in body
+
+
+def test_an_exact_half_satang_rounds_up_in_the_run_as_in_the_rule():
+    plan = StipendPlanFactory(amount="1000.05", start_date=datetime.date(2026, 11, 30))
+    run()
+    assert Payment.objects.get(plan=plan).amount == Decimal("33.34")  # 1000.05 × 1/30 = 33.335
+    assert services.plan_amount_for(plan, NOVEMBER) == Decimal("33.34")

@@ -1,0 +1,1 @@
+"""Haven's performance benchmarks, run by `make bench` (see benchmarks/run.py)."""
