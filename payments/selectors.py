@@ -8,8 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from cases.models import Case
@@ -284,15 +283,15 @@ class PaidMonth:
 
 
 def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
-    """What was paid out (the ledger's disbursed account) in each of the last `months` months,
-    per currency, oldest first; and the currencies that appear. Months with nothing paid are
-    listed with zeros, so a gap is visible."""
+    """What was paid out (the ledger's disbursed account) for each of the last `months` months,
+    per currency, oldest first; and the currencies that appear. A stipend counts in the month
+    its line pays (a late payout still belongs to its month), a one-off in the month it was
+    paid. Months with nothing paid are listed with zeros, so a gap is visible."""
     this_month = timezone.localdate().replace(day=1)
     first = add_months(this_month, -(months - 1))
-    start, _end = month_bounds(first)
     sums = (
-        LedgerEntry.objects.filter(account=LedgerAccount.DISBURSED, at__gte=start)
-        .annotate(month=TruncMonth("at", tzinfo=timezone.get_current_timezone()))
+        LedgerEntry.objects.filter(account=LedgerAccount.DISBURSED, payment__period__gte=first)
+        .annotate(month=F("payment__period"))
         .order_by()
         .values("month", "currency")
         .annotate(total=Sum("amount"))
