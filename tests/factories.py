@@ -56,50 +56,14 @@ class ProtectedRecordFactory(factory.django.DjangoModelFactory):
 
 # --- cases ------------------------------------------------------------------------------------
 
-# Syllables of fictional Burmese-style names; any resemblance to a real person is chance.
-NAME_SYLLABLES = (
-    "Aung",
-    "Kyaw",
-    "Zaw",
-    "Min",
-    "Thura",
-    "Htet",
-    "Naing",
-    "Soe",
-    "Win",
-    "Myo",
-    "Thant",
-    "Phyo",
-    "Hein",
-    "Ye",
-    "Lin",
-    "Tun",
-    "Hla",
-    "Nyein",
-    "Thiri",
-    "Su",
-    "Khin",
-    "Aye",
-    "Mya",
-    "Nandar",
-    "Ei",
-    "Phyu",
-    "Wai",
-    "Yan",
-    "Paing",
-    "Zin",
-    "Moe",
-    "Sandar",
-    "Thet",
-    "Oo",
-)
 
+def fictional_name() -> str:
+    """A fictional Burmese-style name, as the demo data makes them."""
+    import random
 
-def fictional_name(random=None) -> str:
-    import random as random_module
+    from cases.demo import fictional_name as demo_name
 
-    chooser = random or random_module
-    return " ".join(chooser.choice(NAME_SYLLABLES) for _ in range(chooser.choice((2, 3))))
+    return demo_name(random.Random())
 
 
 class CaseFactory(factory.django.DjangoModelFactory):
