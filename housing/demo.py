@@ -88,7 +88,7 @@ def load_demo_housing(stdout: TextIO) -> None:
             )
             if end > start:
                 for allocation in allocations:
-                    services.check_out(allocation=allocation, actor=coordinator, on=end)
+                    services.allocation_check_out(allocation=allocation, actor=coordinator, on=end)
     services.house_mark_compromised(
         house=House.objects.get(code_name="Teak"),
         actor=coordinator,

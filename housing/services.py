@@ -147,7 +147,7 @@ def household_allocate(
     return created
 
 
-def allocate(
+def allocation_create(
     *,
     actor: User,
     occupant: Occupant,
@@ -173,7 +173,7 @@ def _end_stay(allocation: Allocation, *, actor: User, on: datetime.date) -> Allo
 
 
 @transaction.atomic
-def check_out(
+def allocation_check_out(
     *, allocation: Allocation, actor: User, on: datetime.date | None = None
 ) -> Allocation:
     require_permission(actor, CHANGE_PERMISSION)
@@ -183,7 +183,7 @@ def check_out(
 
 
 @transaction.atomic
-def transfer(
+def allocation_transfer(
     *,
     allocation: Allocation,
     actor: User,

@@ -234,7 +234,7 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
     form = CheckOutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.check_out(
+            services.allocation_check_out(
                 allocation=allocation, actor=request.user, on=form.cleaned_data["on"]
             )
         except (HousingError, PermissionDenied) as error:
@@ -259,7 +259,7 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
     form = TransferForm(request.POST or None, free=list(selectors.free_beds()))
     if request.method == "POST" and form.is_valid():
         try:
-            moved = services.transfer(
+            moved = services.allocation_transfer(
                 allocation=allocation,
                 actor=request.user,
                 to_bed=form.cleaned_data["to_bed"],

@@ -184,7 +184,7 @@ def test_nothing_is_deleted_in_the_housing_admin(login, revealing_admin, house):
 
 def test_allocations_are_read_only(login, revealing_admin, make_staff):
     coordinator = make_staff(Role.HOUSING_COORDINATOR)
-    allocation = services.allocate(
+    allocation = services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=BedFactory(),
@@ -206,7 +206,7 @@ def test_allocation_search_by_case_code_and_house(login, revealing_admin, make_s
     coordinator = make_staff(Role.HOUSING_COORDINATOR)
     case = VerifiedCaseFactory()
     house = HouseFactory(code_name="Banyan", town="Umphang")
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(case),
         bed=BedFactory(room=RoomFactory(house=house)),

@@ -25,7 +25,7 @@ def test_twenty_requests_for_the_last_bed_produce_exactly_one_allocation(make_st
     allocations, errors = race(
         [
             (
-                lambda case=case: services.allocate(
+                lambda case=case: services.allocation_create(
                     actor=coordinator, occupant=Occupant(case), bed=last_bed, start=today
                 )
             )
@@ -47,7 +47,7 @@ def test_the_same_person_raced_into_two_beds_gets_one(make_staff):
     allocations, errors = race(
         [
             (
-                lambda bed=bed: services.allocate(
+                lambda bed=bed: services.allocation_create(
                     actor=coordinator, occupant=Occupant(case), bed=bed, start=today
                 )
             )

@@ -65,7 +65,7 @@ def test_update_changes_only_what_is_given_and_clears_the_contact(coordinator):
 
 def test_a_booked_bed_cannot_be_taken_out_of_use(coordinator):
     bed = BedFactory()
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=bed,
@@ -77,7 +77,7 @@ def test_a_booked_bed_cannot_be_taken_out_of_use(coordinator):
 
 def test_a_bed_free_since_yesterday_can_be_taken_out_of_use_and_back(coordinator):
     bed = BedFactory()
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=bed,

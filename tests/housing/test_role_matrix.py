@@ -83,7 +83,7 @@ def objects(make_staff):
     room = RoomFactory(house=house)
     bed = BedFactory(room=room)
     BedFactory(room=room)
-    allocation = services.allocate(
+    allocation = services.allocation_create(
         actor=coordinator, occupant=Occupant(case), bed=bed, start=timezone.localdate()
     )
     return {"allocation": allocation, "case": case, "house": house, "room": room, "bed": bed}

@@ -37,7 +37,9 @@ def coordinator(make_staff):
 
 def test_allocation_of_a_verified_case(coordinator):
     case, bed = VerifiedCaseFactory(), BedFactory()
-    allocation = services.allocate(actor=coordinator, occupant=Occupant(case), bed=bed, start=TODAY)
+    allocation = services.allocation_create(
+        actor=coordinator, occupant=Occupant(case), bed=bed, start=TODAY
+    )
     assert allocation.period.lower == TODAY and allocation.period.upper is None
     assert list(selectors.current_allocations()) == [allocation]
 
@@ -47,7 +49,7 @@ def test_allocation_of_a_verified_case(coordinator):
 )
 def test_only_housing_coordinators_allocate(make_staff, role):
     with pytest.raises(PermissionDenied):
-        services.allocate(
+        services.allocation_create(
             actor=make_staff(role),
             occupant=Occupant(VerifiedCaseFactory()),
             bed=BedFactory(),
@@ -57,11 +59,11 @@ def test_only_housing_coordinators_allocate(make_staff, role):
 
 def test_bed_cannot_be_double_booked(coordinator):
     bed = BedFactory()
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=bed, start=TODAY
     )
     with pytest.raises(services.BedNoLongerFreeError, match="no longer free"):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator,
             occupant=Occupant(VerifiedCaseFactory()),
             bed=bed,
@@ -72,14 +74,14 @@ def test_bed_cannot_be_double_booked(coordinator):
 
 def test_a_bed_is_free_again_on_the_check_out_day(coordinator):
     bed = BedFactory()
-    first = services.allocate(
+    first = services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=bed,
         start=TODAY - 10 * DAY,
         end=TODAY,
     )
-    second = services.allocate(
+    second = services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=bed, start=TODAY
     )
     assert first.period.upper == second.period.lower
@@ -87,23 +89,25 @@ def test_a_bed_is_free_again_on_the_check_out_day(coordinator):
 
 def test_person_cannot_hold_two_beds(coordinator):
     case = VerifiedCaseFactory()
-    services.allocate(actor=coordinator, occupant=Occupant(case), bed=BedFactory(), start=TODAY)
+    services.allocation_create(
+        actor=coordinator, occupant=Occupant(case), bed=BedFactory(), start=TODAY
+    )
     with pytest.raises(services.HousingError, match="already has a bed"):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator, occupant=Occupant(case), bed=BedFactory(), start=TODAY + DAY
         )
 
 
 def test_family_members_are_separate_people(coordinator):
     member = FamilyMemberFactory()
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(member.case), bed=BedFactory(), start=TODAY
     )
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(member.case, member), bed=BedFactory(), start=TODAY
     )
     with pytest.raises(services.HousingError, match="already has a bed"):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator, occupant=Occupant(member.case, member), bed=BedFactory(), start=TODAY
         )
 
@@ -160,7 +164,7 @@ def test_exclusion_constraints_hold_against_raw_orm_writes(coordinator, write):
 )
 def test_bad_allocations_are_refused_and_save_nothing(coordinator, make_bed, make_case, message):
     with pytest.raises(services.HousingError, match=message):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator, occupant=Occupant(make_case()), bed=make_bed(), start=TODAY
         )
     assert not Allocation.objects.exists()
@@ -168,7 +172,7 @@ def test_bad_allocations_are_refused_and_save_nothing(coordinator, make_bed, mak
 
 def test_end_before_start_is_refused(coordinator):
     with pytest.raises(services.HousingError, match="after its start"):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator,
             occupant=Occupant(VerifiedCaseFactory()),
             bed=BedFactory(),
@@ -183,7 +187,7 @@ def test_household_is_allocated_all_or_nothing(coordinator):
     member_two = FamilyMemberFactory(case=case)
     room = RoomFactory()
     beds = [BedFactory(room=room) for _ in range(3)]
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=beds[2], start=TODAY
     )
     placements = [
@@ -216,10 +220,10 @@ def test_transfer_moves_the_person_in_one_step(coordinator):
         BedFactory(),
         BedFactory(room=RoomFactory(house=HouseFactory(town="Umphang"))),
     )
-    first = services.allocate(
+    first = services.allocation_create(
         actor=coordinator, occupant=Occupant(case), bed=old_bed, start=TODAY - 7 * DAY
     )
-    moved = services.transfer(
+    moved = services.allocation_transfer(
         allocation=first, actor=coordinator, to_bed=new_bed, reason="Closer to clinic"
     )
     first.refresh_from_db()
@@ -238,17 +242,19 @@ def test_transfer_moves_the_person_in_one_step(coordinator):
 def test_failed_transfer_leaves_the_person_in_the_old_bed(coordinator):
     case = VerifiedCaseFactory()
     old_bed, taken_bed = BedFactory(), BedFactory()
-    first = services.allocate(
+    first = services.allocation_create(
         actor=coordinator, occupant=Occupant(case), bed=old_bed, start=TODAY - 7 * DAY
     )
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=taken_bed,
         start=TODAY - DAY,
     )
     with pytest.raises(services.BedNoLongerFreeError):
-        services.transfer(allocation=first, actor=coordinator, to_bed=taken_bed, reason="Move")
+        services.allocation_transfer(
+            allocation=first, actor=coordinator, to_bed=taken_bed, reason="Move"
+        )
     first.refresh_from_db()
     assert first.period.upper is None
     assert first.checked_out_by is None
@@ -256,17 +262,17 @@ def test_failed_transfer_leaves_the_person_in_the_old_bed(coordinator):
 
 
 def test_check_out(coordinator):
-    allocation = services.allocate(
+    allocation = services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=BedFactory(),
         start=TODAY - 3 * DAY,
     )
-    services.check_out(allocation=allocation, actor=coordinator)
+    services.allocation_check_out(allocation=allocation, actor=coordinator)
     allocation.refresh_from_db()
     assert allocation.period.upper == TODAY
     with pytest.raises(services.HousingError, match="already ended"):
-        services.check_out(allocation=allocation, actor=coordinator)
+        services.allocation_check_out(allocation=allocation, actor=coordinator)
     assert not selectors.current_allocations().exists()
 
 
@@ -277,7 +283,7 @@ def test_compromised_house_takes_nobody_and_lists_occupants_by_risk(coordinator)
     critical = VerifiedCaseFactory(risk_level="critical")
     high = VerifiedCaseFactory(risk_level="high")
     for case in (low, critical, high):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator, occupant=Occupant(case), bed=BedFactory(room=room), start=TODAY - DAY
         )
     spare = BedFactory(room=room)
@@ -288,7 +294,7 @@ def test_compromised_house_takes_nobody_and_lists_occupants_by_risk(coordinator)
     house.refresh_from_db()
     assert house.status == HouseStatus.COMPROMISED and house.status_changed_by == coordinator
     with pytest.raises(services.HousingError, match="compromised"):
-        services.allocate(
+        services.allocation_create(
             actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=spare, start=TODAY
         )
     with pytest.raises(services.HousingError, match="already marked"):
@@ -296,14 +302,14 @@ def test_compromised_house_takes_nobody_and_lists_occupants_by_risk(coordinator)
     services.house_set_status(
         house=house, actor=coordinator, status=HouseStatus.ACTIVE, reason="Checked and safe"
     )
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=spare, start=TODAY
     )
 
 
 def test_house_with_occupants_cannot_be_closed(coordinator):
     bed = BedFactory()
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=bed, start=TODAY
     )
     with pytest.raises(services.HousingError, match="still staying"):
@@ -314,7 +320,9 @@ def test_house_with_occupants_cannot_be_closed(coordinator):
 
 def test_waiting_list_orders_by_emergency_risk_urgency_and_wait(coordinator):
     housed = VerifiedCaseFactory()
-    services.allocate(actor=coordinator, occupant=Occupant(housed), bed=BedFactory(), start=TODAY)
+    services.allocation_create(
+        actor=coordinator, occupant=Occupant(housed), bed=BedFactory(), start=TODAY
+    )
     old_low = VerifiedCaseFactory(risk_level="low", decided_at=timezone.now() - 30 * DAY)
     new_high = VerifiedCaseFactory(risk_level="high")
     emergency = VerifiedCaseFactory(
@@ -333,7 +341,7 @@ def test_bed_nights_count_each_night_in_its_month(coordinator):
     month_before = (last_month - DAY).replace(day=1)
     # From the 25th of the month before last to the 3rd of last month (checked out that day).
     start, end = month_before.replace(day=25), last_month.replace(day=3)
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=BedFactory(),

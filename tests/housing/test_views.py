@@ -172,7 +172,7 @@ def test_coordinator_houses_a_family_moves_one_and_checks_them_out(
 
 def test_board_shows_occupants_by_code_with_since_and_occupancy(login, coordinator, estate, family):
     case, _child = family
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(case),
         bed=estate["lotus_beds"][0],
@@ -203,7 +203,7 @@ def test_compromised_house_is_flagged_on_the_board_with_its_occupants(
     login, coordinator, estate, family
 ):
     case, _child = family
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(case), bed=estate["jasmine_bed"], start=TODAY
     )
     services.house_mark_compromised(house=estate["jasmine"], actor=coordinator, reason="Watched")
@@ -274,7 +274,7 @@ def test_bed_taken_meanwhile_is_a_message_and_the_form_comes_back(
     client = login(coordinator)
     assert client.get(f"{reverse('housing:allocate')}?case={case.pk}").status_code == 200
     taken = estate["lotus_beds"][0]
-    services.allocate(
+    services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=taken, start=TODAY
     )
     response = allocate_post(
@@ -341,7 +341,7 @@ def test_proposal_keeps_a_household_together_across_rooms_of_one_house(login, co
 @pytest.fixture
 def stay(coordinator, estate, family):
     case, _child = family
-    return services.allocate(
+    return services.allocation_create(
         actor=coordinator,
         occupant=Occupant(case),
         bed=estate["lotus_beds"][0],
@@ -529,7 +529,7 @@ def test_reopen_and_close_a_house(login, coordinator, estate, stay):
 @pytest.fixture
 def past_stays(coordinator, estate):
     start = (TODAY.replace(day=1) - 40 * DAY).replace(day=1)
-    services.allocate(
+    services.allocation_create(
         actor=coordinator,
         occupant=Occupant(VerifiedCaseFactory()),
         bed=estate["lotus_beds"][0],
