@@ -8,6 +8,7 @@ import datetime
 import random
 from typing import TextIO
 
+from django.db import connection
 from django.utils import timezone
 
 from accounts.demo import register_demo_loader
@@ -147,7 +148,36 @@ def load_demo_cases(stdout: TextIO) -> None:
             )
             create_case(chooser, contact, today, intake_officer, verifier, case_manager)
             created += 1
+    # A few recent contacts, so every role finds work waiting: two drafts, one being verified,
+    # two proposals for the case manager.
+    for days_ago in (2, 5, 12, 16, 20):
+        create_case(
+            chooser,
+            today - datetime.timedelta(days=days_ago),
+            today,
+            intake_officer,
+            verifier,
+            case_manager,
+        )
+        created += 1
+    backdate_decisions()
     stdout.write(f"  {created} fictional cases created\n")
+
+
+def backdate_decisions() -> None:
+    """The services stamp decisions with the time they ran; in the demo, a case was decided one
+    to four weeks after its first contact (never in the future)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE cases_case
+            SET decided_at = LEAST(now(), contact_date + (7 + id %% 22) * interval '1 day'
+                                          + interval '10 hours'),
+                emergency_since = CASE WHEN emergency
+                    THEN LEAST(now(), contact_date + (9 + id %% 22) * interval '1 day') END
+            WHERE decided_at IS NOT NULL
+            """
+        )
 
 
 def create_case(chooser, contact, today, intake_officer, verifier, case_manager) -> Case:
@@ -207,9 +237,17 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
     case = services.case_start_verification(case=case, actor=verifier)
     checks = list(VerificationCheck.objects.filter(case=case))
     if age_in_days < 25:
-        for check in checks[: chooser.randint(0, 3)]:
+        proposing = age_in_days >= 14
+        for check in checks if proposing else checks[: chooser.randint(0, 3)]:
             services.verification_check_record(
                 check=check, actor=verifier, result=CheckResult.PASSED
+            )
+        if proposing:
+            case = services.case_propose_decision(
+                case=case,
+                actor=verifier,
+                decision=Status.VERIFIED,
+                reason="All four checks passed.",
             )
         return case
     roll = chooser.random()
@@ -234,14 +272,11 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
         else "Identity and service confirmed.",
     )
     if decision == Status.VERIFIED:
+        # Most people who came long ago have moved on; recent ones are on their way or here.
+        moved_on = (JourneyStage.RESETTLED, JourneyStage.RESETTLED, JourneyStage.RELOCATED)
+        on_the_way = (JourneyStage.ARRIVED, JourneyStage.ARRIVED, JourneyStage.IN_TRANSIT)
         stage = chooser.choice(
-            (
-                JourneyStage.ARRIVED,
-                JourneyStage.ARRIVED,
-                JourneyStage.RELOCATED,
-                JourneyStage.RESETTLED,
-                JourneyStage.IN_TRANSIT,
-            )
+            (*moved_on, JourneyStage.LOST_CONTACT) if age_in_days > 400 else on_the_way
         )
         case = services.case_set_stage(case=case, actor=case_manager, stage=stage)
         if chooser.random() < 0.03:

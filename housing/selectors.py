@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from cases.choices import RiskLevel, Urgency
+from cases.choices import JourneyStage, RiskLevel, Urgency
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
 from housing.models import Allocation, Bed, House, HouseStatus, Room
@@ -33,6 +33,10 @@ RISK_ORDER = When_(
     default=Value(3),
     output_field=IntegerField(),
 )
+
+
+# People who moved on (relocated, resettled) or were lost to contact wait for no bed here.
+STAGES_NEEDING_A_BED = (JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT, JourneyStage.ARRIVED)
 
 
 def _risk_rank(risk_level: str) -> int:
@@ -91,7 +95,7 @@ def waiting_list() -> list[WaitingEntry]:
     today = timezone.localdate()
     housed_today = Allocation.objects.filter(period__contains=today)
     cases = (
-        Case.objects.filter(status=CaseStatus.VERIFIED)
+        Case.objects.filter(status=CaseStatus.VERIFIED, journey_stage__in=STAGES_NEEDING_A_BED)
         .annotate(
             housed=Exists(housed_today.filter(case=OuterRef("pk"), family_member__isnull=True))
         )
@@ -338,3 +342,39 @@ def house_occupancy(*, house: House) -> HouseOccupancy:
             entry.beds += bed.active
             entry.occupied += bed.occupant is not None
     return entry
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+@dataclass
+class OccupancySummary:
+    beds: int
+    occupied: int
+    free: int
+    compromised: list[HouseOccupancy]
+
+    @property
+    def rate(self) -> float:
+        return self.occupied / self.beds if self.beds else 0.0
+
+
+def occupancy_summary() -> OccupancySummary:
+    """The board's totals in the board's four queries: beds in use and occupied, the beds free
+    to take someone today (in use, empty, in an active house), and the compromised houses where
+    somebody still stays."""
+    board, total = occupancy_board()
+    free = sum(
+        1
+        for entry in board
+        if entry.house.status == HouseStatus.ACTIVE
+        for room in entry.rooms
+        for bed in room.beds.all()
+        if bed.active and bed.occupant is None
+    )
+    compromised = [
+        entry for entry in board if entry.house.status == HouseStatus.COMPROMISED and entry.occupied
+    ]
+    return OccupancySummary(
+        beds=total.beds, occupied=total.occupied, free=free, compromised=compromised
+    )

@@ -353,3 +353,10 @@ def test_bed_nights_count_each_night_in_its_month(coordinator):
         (month_before, (last_month - start).days),
         (last_month, 2),
     }
+
+
+def test_people_who_moved_on_wait_for_no_bed():
+    waiting = VerifiedCaseFactory(journey_stage="arrived")
+    VerifiedCaseFactory(journey_stage="resettled")
+    VerifiedCaseFactory(journey_stage="lost_contact")
+    assert [entry.case for entry in selectors.waiting_list()] == [waiting]
