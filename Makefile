@@ -24,7 +24,7 @@ endif
 PYTEST_WORKERS ?= -n 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint check-deploy bench migrations-check services
+.PHONY: help run test lint check-deploy bench migrations-check services messages
 
 help:
 	@echo "make run               start Haven with demo data at http://127.0.0.1:8000/"
@@ -33,6 +33,7 @@ help:
 	@echo "make check-deploy      Django's deployment checks against the production settings"
 	@echo "make bench             run the benchmarks"
 	@echo "make migrations-check  fail if a model change has no migration"
+	@echo "make messages          compile the translations (run, test and bench do it)"
 
 $(PY):
 	@python=""; \
@@ -55,7 +56,11 @@ $(INSTALLED): pyproject.toml | $(PY)
 	@$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-services: $(INSTALLED)
+# The translations are compiled here (the .mo files are not committed), before anything runs.
+messages: $(INSTALLED)
+	@PYTHON=$(PY) scripts/compile-messages.sh
+
+services: $(INSTALLED) messages
 	@PYTHON=$(PY) scripts/ensure-services.sh
 
 run: export DJANGO_SETTINGS_MODULE := config.settings.demo
@@ -72,6 +77,7 @@ run: services
 
 test: export DJANGO_SETTINGS_MODULE := config.settings.test
 test: services
+	@scripts/ensure-browser.sh
 	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_DATABASE) $(PYTEST_ARGS)
 
 lint: check-deploy

@@ -250,7 +250,11 @@ class ProtectedModel(models.Model):
     """
 
     data_key = models.ForeignKey(
-        "accounts.DataKey", on_delete=models.PROTECT, related_name="+", editable=False
+        "accounts.DataKey",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("data key"),
     )
 
     class Meta:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pghistory
+from django.apps import apps
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.crypto import CIPHERTEXT_PREFIX
 
@@ -18,6 +21,36 @@ def track_history(**options: Any):
     return pghistory.track(
         pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), **options
     )
+
+
+# pghistory's event labels, as a reader says them.
+EVENT_LABELS = {
+    "insert": gettext_lazy("Created"),
+    "update": gettext_lazy("Changed"),
+    "delete": gettext_lazy("Deleted"),
+}
+
+
+def event_label(label: str) -> str:
+    return str(EVENT_LABELS.get(label, label))
+
+
+def record_type_label(model_label: str) -> str:
+    """A tracked model ("cases.Case") by the name staff know it by ("Case")."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return model_label
+    return capfirst(model._meta.verbose_name)
+
+
+def field_labels(model_label: str) -> dict[str, str]:
+    """Column names ("decided_by_id") of a tracked model by their labels ("Decided by")."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return {}
+    return {field.attname: capfirst(field.verbose_name) for field in model._meta.concrete_fields}
 
 
 def describe_changes(diff: dict | None) -> list[tuple[str, str, str]]:

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import track_history
+from accounts.history import field_labels, track_history
 
 
 @track_history(exclude=["password", "last_login"])
@@ -43,10 +43,10 @@ class DataKey(models.Model):
     pghistory: a history copy of a wrapped key would survive its destruction.
     """
 
-    purpose = models.CharField(max_length=100, db_index=True)
-    wrapped_key = models.BinaryField(null=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=100, db_index=True, verbose_name=_("purpose"))
+    wrapped_key = models.BinaryField(null=True, editable=False, verbose_name=_("wrapped key"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    destroyed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("destroyed at"))
 
     class Meta:
         verbose_name = _("data key")
@@ -84,7 +84,7 @@ class AccessLog(models.Model):
         EXPORT = "export", _("Exported data")
         DENIED = "denied", _("Refused for lack of permission")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -93,17 +93,23 @@ class AccessLog(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("staff member"),
     )
-    username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
-    target_type = models.CharField(max_length=100, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
+    username = models.CharField(max_length=150, blank=True, verbose_name=_("user name"))
+    action = models.CharField(
+        max_length=20, choices=Action.choices, db_index=True, verbose_name=_("action")
+    )
+    target_type = models.CharField(max_length=100, blank=True, verbose_name=_("record type"))
+    target_id = models.CharField(max_length=64, blank=True, verbose_name=_("record number"))
     target_label = models.CharField(
-        max_length=100, blank=True, help_text=_("A pseudonymous label, never a protected value.")
+        max_length=100,
+        blank=True,
+        help_text=_("A pseudonymous label, never a protected value."),
+        verbose_name=_("record"),
     )
-    field = models.CharField(max_length=100, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    field = models.CharField(max_length=100, blank=True, verbose_name=_("field"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
 
     class Meta:
         verbose_name = _("access log entry")
@@ -118,3 +124,10 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"
+
+    @property
+    def field_label(self) -> str:
+        """The revealed field as staff know it ("Real name"), not its name in the code."""
+        if not self.field:
+            return ""
+        return field_labels(self.target_type).get(self.field, self.field)

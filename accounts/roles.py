@@ -29,6 +29,25 @@ class Role:
     )
 
 
+# The group names above are data (migrations and permissions refer to them) and stay English;
+# these are the names people read.
+ROLE_LABELS = {
+    Role.INTAKE_OFFICER: _("Intake officer"),
+    Role.VERIFIER: _("Verifier"),
+    Role.CASE_MANAGER: _("Case manager"),
+    Role.HOUSING_COORDINATOR: _("Housing coordinator"),
+    Role.FINANCE_OFFICER: _("Finance officer"),
+    Role.FINANCE_APPROVER: _("Finance approver"),
+    Role.AUDITOR: _("Auditor"),
+    Role.ADMINISTRATOR: _("Administrator"),
+}
+
+
+def role_label(group_name: str) -> str:
+    """The role's name in the active language; a group that is not a role keeps its own name."""
+    return str(ROLE_LABELS.get(group_name, group_name))
+
+
 ROLE_DESCRIPTIONS = {
     Role.INTAKE_OFFICER: _("Records new contacts and cases, edits cases in intake."),
     Role.VERIFIER: _("Works verification checklists and proposes a decision."),

@@ -1,9 +1,11 @@
-"""Writes of accounts: revealing a protected field (a logged, permission-checked read)."""
+"""Writes of accounts: revealing a protected field (a logged, permission-checked read) and the
+language a staff member reads Haven in."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
@@ -42,3 +44,10 @@ def protected_field_reveal(
 
 def may_reveal(user: User, permission: str = REVEAL_PERMISSION) -> bool:
     return bool(user and user.is_active and user.has_perm(permission))
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language a staff member chose, so that each login starts in it."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Haven has no language {language!r}.")
+    User.objects.filter(pk=user.pk).update(preferred_language=language)

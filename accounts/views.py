@@ -19,6 +19,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -29,11 +30,12 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import selectors
+from accounts import selectors, services
 from accounts.audit import log_access
 from accounts.forms import TokenForm
 from accounts.history import describe_changes as _describe_changes
 from accounts.history import display_history_value as _display_history_value  # noqa: F401
+from accounts.history import event_label, field_labels, record_type_label
 from accounts.models import AccessLog
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,16 @@ logger = logging.getLogger(__name__)
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form) -> HttpResponse:
+        """Logs in and switches Haven to the staff member's own language, whatever the last
+        person at this computer chose."""
+        response = super().form_valid(form)
+        language = self.request.user.preferred_language
+        if language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            _set_language_cookie(response, language)
+        return response
 
 
 @require_POST
@@ -155,18 +167,25 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     usernames = selectors.usernames_by_id(
         {str((event.pgh_context or {}).get("user")) for event in page}
     )
+    labels = {event.pgh_obj_model: field_labels(event.pgh_obj_model) for event in page}
     rows = [
         {
             "event": event,
             "actor": usernames.get(str((event.pgh_context or {}).get("user")), ""),
-            "changes": _describe_changes(event.pgh_diff),
+            "what": event_label(event.pgh_label),
+            "record": record_type_label(event.pgh_obj_model),
+            "changes": [
+                (labels[event.pgh_obj_model].get(field, field), before, after)
+                for field, before, after in _describe_changes(event.pgh_diff)
+            ],
         }
         for event in page
     ]
+    record_types = [(name, record_type_label(name)) for name in models]
     return render(
         request,
         "accounts/audit_trail.html",
-        {"page": page, "rows": rows, "models": models, "model": model},
+        {"page": page, "rows": rows, "record_types": record_types, "model": model},
     )
 
 
@@ -186,8 +205,18 @@ def access_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    """The cookie LocaleMiddleware reads, set as Django's own language switch sets it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 @login_not_required
@@ -197,7 +226,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     language = request.POST.get("language")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
-        type(request.user).objects.filter(pk=request.user.pk).update(preferred_language=language)
+        services.user_language_set(user=request.user, language=language)
     return response
 
 

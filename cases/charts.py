@@ -168,9 +168,10 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
         f'<circle cx="{line_x + 12}" cy="{legend_y - 2}" r="4" fill="#ffffff" '
         f'stroke="{LINE_STROKE}" stroke-width="2"/>'
     )
+    line_legend = _("Verified defections (line with circles)")
     parts.append(
         f'<text x="{line_x + 32}" y="{legend_y}" dominant-baseline="middle">'
-        f"{escape(_('Verified defections (line with circles)'))}</text>"
+        f"{escape(line_legend)}</text>"
     )
 
     if not rows:

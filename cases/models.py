@@ -56,8 +56,8 @@ class CaseCodeCounter(models.Model):
     """The last case number used in a year. Incremented under a row lock inside the intake
     transaction, so codes are consecutive, never skipped and never reused."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(primary_key=True, verbose_name=_("year"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     class Meta:
         verbose_name = _("case code counter")
@@ -74,7 +74,7 @@ class Case(ProtectedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.INTAKE
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     # Contact and statistics: in clear.
     contact_date = models.DateField(_("date of first contact"))
@@ -100,7 +100,9 @@ class Case(ProtectedModel):
         default=JourneyStage.CONTACTED,
     )
     emergency = models.BooleanField(_("emergency"), default=False)
-    emergency_since = models.DateTimeField(null=True, blank=True, editable=False)
+    emergency_since = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("emergency since")
+    )
 
     # Identity: encrypted under the case's data key; exact look-ups through blind indexes.
     real_name = EncryptedField(_("real name"), max_plaintext_length=200)
@@ -108,14 +110,22 @@ class Case(ProtectedModel):
     service_number = EncryptedField(
         _("service number"), blank=True, null=True, max_plaintext_length=50
     )
-    service_number_index = BlindIndexField(source="service_number")
+    service_number_index = BlindIndexField(
+        source="service_number", verbose_name=_("service number index")
+    )
     national_id = EncryptedField(
         _("national ID number"), blank=True, null=True, max_plaintext_length=50
     )
-    national_id_index = BlindIndexField(source="national_id")
+    national_id_index = BlindIndexField(
+        source="national_id", verbose_name=_("national ID number index")
+    )
     phone = EncryptedField(_("phone"), blank=True, null=True, max_plaintext_length=50)
     date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
-    name_and_birth_index = BlindIndexField(source=("real_name", "date_of_birth"), normalise="name")
+    name_and_birth_index = BlindIndexField(
+        source=("real_name", "date_of_birth"),
+        normalise="name",
+        verbose_name=_("name and date of birth index"),
+    )
     unit = EncryptedField(_("unit"), blank=True, null=True, max_plaintext_length=200)
     family_whereabouts = EncryptedField(_("notes on family whereabouts"), blank=True, null=True)
     safety_plan = EncryptedField(_("safety plan"), blank=True, null=True)
@@ -144,16 +154,23 @@ class Case(ProtectedModel):
         related_name="+",
         verbose_name=_("case manager"),
     )
-    proposed_decision = models.CharField(max_length=12, choices=Status.choices, blank=True)
-    proposal_reason = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    proposed_decision = models.CharField(
+        max_length=12, choices=Status.choices, blank=True, verbose_name=_("proposed decision")
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
+    proposal_reason = models.TextField(blank=True, verbose_name=_("reason for the proposal"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decision_reason = models.TextField(blank=True, verbose_name=_("reason for the decision"))
     status_reason = models.TextField(_("reason for the last status change"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("case")
@@ -242,13 +259,15 @@ class CaseChild(ProtectedModel):
 
 @track_history()
 class FamilyMember(CaseChild):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="family_members")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="family_members", verbose_name=_("case")
+    )
     name = EncryptedField(_("name"), max_plaintext_length=200)
     relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
     age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
     whereabouts = EncryptedField(_("whereabouts"), blank=True, null=True, max_plaintext_length=500)
     needs_housing = models.BooleanField(_("needs housing"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("family member")
@@ -266,7 +285,9 @@ class FamilyMember(CaseChild):
 
 @track_history()
 class ItemBrought(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="items", verbose_name=_("case")
+    )
     category = models.CharField(
         _("category"), max_length=12, choices=ItemCategory.choices, editable=False
     )
@@ -275,9 +296,12 @@ class ItemBrought(models.Model):
     handed_over_to = models.CharField(_("handed over to"), max_length=200, blank=True)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
 
     class Meta:
         verbose_name = _("item brought")
@@ -297,16 +321,23 @@ class ItemBrought(models.Model):
 class Evidence(CaseChild):
     """A file stored encrypted under the case's data key, outside any public URL."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("case")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=EvidenceKind.choices)
     original_name = EncryptedField(_("file name"), max_plaintext_length=255)
-    content_type = models.CharField(max_length=50, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    storage_name = models.CharField(max_length=100, unique=True, editable=False)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    content_type = models.CharField(max_length=50, editable=False, verbose_name=_("file type"))
+    size = models.PositiveIntegerField(editable=False, verbose_name=_("size"))
+    storage_name = models.CharField(
+        max_length=100, unique=True, editable=False, verbose_name=_("stored file")
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded at"))
 
     class Meta:
         verbose_name = _("evidence file")
@@ -319,16 +350,23 @@ class Evidence(CaseChild):
 
 @track_history()
 class VerificationCheck(CaseChild):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="checks")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="checks", verbose_name=_("case")
+    )
     item = models.CharField(_("check"), max_length=24, choices=CheckItem.choices)
     result = models.CharField(
         _("result"), max_length=8, choices=CheckResult.choices, default=CheckResult.PENDING
     )
     notes = EncryptedField(_("notes"), blank=True, null=True, max_plaintext_length=2000)
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
     )
-    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked at"))
 
     class Meta:
         verbose_name = _("verification check")
@@ -349,7 +387,9 @@ class VerificationCheck(CaseChild):
 
 @track_history()
 class Referral(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="referrals", verbose_name=_("case")
+    )
     partner_type = models.CharField(_("partner type"), max_length=12, choices=PartnerType.choices)
     partner_name = models.CharField(_("partner organisation"), max_length=200)
     purpose = models.CharField(_("purpose"), max_length=500)
@@ -357,10 +397,13 @@ class Referral(models.Model):
         _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.PROPOSED
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("referral")
@@ -373,10 +416,17 @@ class Referral(models.Model):
 
 @track_history()
 class CaseNote(CaseChild):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="notes", verbose_name=_("case")
+    )
     text = EncryptedField(_("note"), max_plaintext_length=5000)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("case note")
@@ -391,11 +441,15 @@ class CaseNote(CaseChild):
 class JourneyEvent(models.Model):
     """A stage change or an emergency flag raised or cleared, with when and by whom."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="journey_events")
-    kind = models.CharField(max_length=14, choices=JourneyEventKind.choices)
-    stage = models.CharField(max_length=14, choices=JourneyStage.choices, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="journey_events", verbose_name=_("case")
+    )
+    kind = models.CharField(_("event"), max_length=14, choices=JourneyEventKind.choices)
+    stage = models.CharField(_("stage"), max_length=14, choices=JourneyStage.choices, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
 
     class Meta:
@@ -411,13 +465,20 @@ class JourneyEvent(models.Model):
 class DuplicateDismissal(models.Model):
     """Two cases a case manager has confirmed are different people."""
 
-    first_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    second_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    first_case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("first case")
+    )
+    second_case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("second case")
+    )
     reason = models.CharField(_("reason"), max_length=500)
     dismissed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("dismissed by"),
     )
-    dismissed_at = models.DateTimeField(auto_now_add=True)
+    dismissed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dismissed at"))
 
     class Meta:
         verbose_name = _("not-a-duplicate decision")

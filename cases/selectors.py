@@ -6,17 +6,33 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case as Switch
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from accounts.crypto import blind_index_filter
 from cases.choices import (
+    OPEN_STATUSES,
     RANK_GROUPS,
     Force,
     ItemCategory,
     RankGroup,
     Region,
     Status,
+    Urgency,
 )
 from cases.models import (
     Case,
@@ -295,3 +311,75 @@ def history_of(obj, *, limit: int = 100) -> QuerySet:
     from pghistory.models import Events
 
     return Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit]
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+URGENCY_ORDER = Switch(
+    When(urgency=Urgency.IMMEDIATE, then=Value(0)),
+    When(urgency=Urgency.URGENT, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+class Awaiting:
+    """Why a case waits for the user (the `awaiting` annotation of `awaiting_action`)."""
+
+    TAKE = "take"
+    VERIFY = "verify"
+    DECIDE = "decide"
+
+
+def awaiting_action(*, user) -> QuerySet[Case]:
+    """The cases waiting for this user, each annotated with why (`Awaiting`): a case in intake
+    that a verifier may take, the user's own verification not yet proposed, or a proposal the
+    user may decide — never one they took in, verify or recorded a check on. Emergencies and
+    the most urgent first, then the oldest contact."""
+    take = verify = decide = Q(pk__in=[])
+    if user.has_perm("cases.verify_case"):
+        take = Q(status=Status.INTAKE)
+        verify = Q(status=Status.VERIFYING, verifier=user, proposed_decision="")
+    if user.has_perm("cases.decide_case"):
+        checked_by_user = VerificationCheck.objects.filter(case=OuterRef("pk"), checked_by=user)
+        decide = (
+            Q(status=Status.VERIFYING)
+            & ~Q(proposed_decision="")
+            & ~Q(intake_officer=user)
+            & ~Q(verifier=user)
+            & ~Exists(checked_by_user)
+        )
+    return (
+        Case.objects.filter(take | verify | decide)
+        .annotate(
+            awaiting=Switch(
+                When(take, then=Value(Awaiting.TAKE)),
+                When(verify, then=Value(Awaiting.VERIFY)),
+                default=Value(Awaiting.DECIDE),
+                output_field=CharField(),
+            ),
+            urgency_order=URGENCY_ORDER,
+        )
+        .only(*LIST_FIELDS)
+        .order_by("-emergency", "urgency_order", "contact_date", "code")
+    )
+
+
+def verified_in_month(*, month: datetime.date) -> int:
+    """How many cases were verified (decided so) in the month, in the current time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime(month.year, month.month, 1, tzinfo=zone)
+    following = (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    end = datetime.datetime(following.year, following.month, 1, tzinfo=zone)
+    return Case.objects.filter(
+        status=Status.VERIFIED, decided_at__gte=start, decided_at__lt=end
+    ).count()
+
+
+def emergency_cases() -> QuerySet[Case]:
+    """Open cases flagged as an emergency, the longest-standing flag first."""
+    return (
+        Case.objects.filter(emergency=True, status__in=OPEN_STATUSES)
+        .only(*LIST_FIELDS, "emergency_since")
+        .order_by("emergency_since", "code")
+    )

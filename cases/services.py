@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_context, log_access
 from accounts.crypto import blind_index_filter, decrypt_bytes, encrypt_bytes
@@ -67,7 +67,7 @@ class PossibleDuplicateWarning(CaseError):
         self.matches = matches
 
 
-STALE_EDIT_MESSAGE = _lazy(
+STALE_EDIT_MESSAGE = gettext_lazy(
     "Someone else changed this case while you were editing. Reload it and make your change again."
 )
 

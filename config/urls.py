@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from config import dashboard
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", dashboard.dashboard, name="home"),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),

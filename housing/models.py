@@ -42,7 +42,9 @@ class House(ProtectedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=HouseStatus.choices, default=HouseStatus.ACTIVE
     )
-    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("status changed at")
+    )
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -50,9 +52,10 @@ class House(ProtectedModel):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("status changed by"),
     )
     status_reason = models.CharField(_("reason for the status"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("house")
@@ -75,7 +78,9 @@ class House(ProtectedModel):
 
 @track_history()
 class Room(models.Model):
-    house = models.ForeignKey(House, on_delete=models.PROTECT, related_name="rooms")
+    house = models.ForeignKey(
+        House, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("house")
+    )
     name = models.CharField(_("room"), max_length=50)
 
     class Meta:
@@ -92,7 +97,9 @@ class Room(models.Model):
 
 @track_history()
 class Bed(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="beds")
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="beds", verbose_name=_("room")
+    )
     label = models.CharField(_("bed"), max_length=20)
     active = models.BooleanField(_("in use"), default=True)
 
@@ -115,21 +122,38 @@ class Allocation(models.Model):
     The occupant is a case's own person, or one of the case's family members.
     """
 
-    bed = models.ForeignKey(Bed, on_delete=models.PROTECT, related_name="allocations")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="allocations")
+    bed = models.ForeignKey(
+        Bed, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("bed")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("case")
+    )
     family_member = models.ForeignKey(
-        FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+        FamilyMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        verbose_name=_("family member"),
     )
     period = DateRangeField(_("stay"))
     checked_in_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("checked in by"),
     )
     checked_out_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked out by"),
     )
-    checked_out_at = models.DateTimeField(null=True, blank=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked out at"))
     move_reason = models.CharField(_("reason for the move"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("allocation")

@@ -47,7 +47,9 @@ class StipendPlan(models.Model):
     """A monthly stipend. A first or last month covered only in part is paid pro rata:
     amount × days covered ÷ days in the month, rounded half up to the currency's minor unit."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="stipend_plans")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="stipend_plans", verbose_name=_("case")
+    )
     amount = models.DecimalField(_("amount per month"), **MONEY)
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.THB
@@ -58,13 +60,19 @@ class StipendPlan(models.Model):
         _("status"), max_length=8, choices=PlanStatus.choices, default=PlanStatus.ACTIVE
     )
     funding_source = models.ForeignKey(
-        FundingSource, on_delete=models.PROTECT, related_name="plans"
+        FundingSource,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        verbose_name=_("funding source"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("stipend plan")
@@ -114,20 +122,35 @@ class DisbursementBatch(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Empty when the scheduler started the run."),
+        verbose_name=_("prepared by"),
     )
-    prepared_at = models.DateTimeField(auto_now_add=True)
-    run_completed_at = models.DateTimeField(null=True, blank=True)
+    prepared_at = models.DateTimeField(auto_now_add=True, verbose_name=_("prepared at"))
+    run_completed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("run completed at")
+    )
     total = models.DecimalField(_("total"), default=0, **MONEY)
-    line_count = models.PositiveIntegerField(default=0)
+    line_count = models.PositiveIntegerField(default=0, verbose_name=_("number of lines"))
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejected by"),
     )
-    rejection_reason = models.CharField(max_length=500, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(
+        max_length=500, blank=True, verbose_name=_("reason for rejection")
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     class Meta:
         verbose_name = _("disbursement batch")
@@ -207,7 +230,9 @@ class OneOffStatus(models.TextChoices):
 
 @track_history()
 class OneOffPayment(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="one_off_payments")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="one_off_payments", verbose_name=_("case")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=OneOffKind.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
@@ -217,20 +242,35 @@ class OneOffPayment(models.Model):
     adjustment_reason = models.CharField(_("reason for the adjustment"), max_length=500, blank=True)
     description = models.CharField(_("description"), max_length=500, blank=True)
     funding_source = models.ForeignKey(
-        FundingSource, on_delete=models.PROTECT, related_name="one_offs"
+        FundingSource,
+        on_delete=models.PROTECT,
+        related_name="one_offs",
+        verbose_name=_("funding source"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=OneOffStatus.choices, default=OneOffStatus.PROPOSED
     )
-    required_approvals = models.PositiveSmallIntegerField(default=1)
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1, verbose_name=_("approvals required")
+    )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
     )
-    proposed_at = models.DateTimeField(auto_now_add=True)
+    proposed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("proposed at"))
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejected by"),
     )
-    rejection_reason = models.CharField(max_length=500, blank=True)
+    rejection_reason = models.CharField(
+        max_length=500, blank=True, verbose_name=_("reason for rejection")
+    )
 
     class Meta:
         verbose_name = _("one-off payment")
@@ -256,11 +296,19 @@ class OneOffPayment(models.Model):
 
 @track_history()
 class OneOffApproval(models.Model):
-    one_off = models.ForeignKey(OneOffPayment, on_delete=models.PROTECT, related_name="approvals")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    one_off = models.ForeignKey(
+        OneOffPayment,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+        verbose_name=_("one-off payment"),
     )
-    at = models.DateTimeField(auto_now_add=True)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approver"),
+    )
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("approved at"))
 
     class Meta:
         verbose_name = _("one-off approval")
@@ -272,7 +320,10 @@ class OneOffApproval(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.one_off} approved by {self.approver}"
+        return _("%(payment)s approved by %(approver)s") % {
+            "payment": self.one_off,
+            "approver": self.approver,
+        }
 
 
 @track_history()
@@ -280,20 +331,40 @@ class Payment(models.Model):
     """One line: a month of a stipend plan in a batch, or a one-off payment."""
 
     batch = models.ForeignKey(
-        DisbursementBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+        DisbursementBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lines",
+        verbose_name=_("batch"),
     )
     plan = models.ForeignKey(
-        StipendPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        StipendPlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("stipend plan"),
     )
     one_off = models.OneToOneField(
-        OneOffPayment, on_delete=models.PROTECT, null=True, blank=True, related_name="payment"
+        OneOffPayment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment",
+        verbose_name=_("one-off payment"),
     )
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="payments", verbose_name=_("case")
+    )
     period = models.DateField(_("month"))
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     funding_source = models.ForeignKey(
-        FundingSource, on_delete=models.PROTECT, related_name="payments"
+        FundingSource,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("funding source"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
@@ -302,12 +373,22 @@ class Payment(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     acknowledged = models.BooleanField(_("recipient acknowledged"), default=False)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("recorded at"))
     carry_forward = models.BooleanField(_("carry to next month"), default=False)
     carried_from = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_to"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_to",
+        verbose_name=_("carried over from"),
     )
 
     class Meta:
@@ -384,12 +465,17 @@ class LedgerAccount(models.TextChoices):
 class LedgerEntry(models.Model):
     """Append-only: every movement of money. A database trigger refuses updates and deletes."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    account = models.CharField(max_length=10, choices=LedgerAccount.choices)
-    amount = models.DecimalField(**MONEY)
-    currency = models.CharField(max_length=3, choices=Currency.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("entered at"))
+    account = models.CharField(
+        max_length=10, choices=LedgerAccount.choices, verbose_name=_("account")
+    )
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, choices=Currency.choices, verbose_name=_("currency"))
     funding_source = models.ForeignKey(
-        FundingSource, on_delete=models.PROTECT, related_name="ledger_entries"
+        FundingSource,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("funding source"),
     )
     batch = models.ForeignKey(
         DisbursementBatch,
@@ -397,9 +483,15 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entries",
+        verbose_name=_("batch"),
     )
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("payment"),
     )
     one_off = models.ForeignKey(
         OneOffPayment,
@@ -407,11 +499,17 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entries",
+        verbose_name=_("one-off payment"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
     )
-    memo = models.CharField(max_length=200, blank=True)
+    memo = models.CharField(max_length=200, blank=True, verbose_name=_("memo"))
 
     class Meta:
         verbose_name = _("ledger entry")

@@ -6,13 +6,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 
 class Currency(models.TextChoices):
-    THB = "THB", _lazy("Thai baht")
-    MMK = "MMK", _lazy("Myanmar kyat")
-    USD = "USD", _lazy("US dollar")
+    THB = "THB", gettext_lazy("Thai baht")
+    MMK = "MMK", gettext_lazy("Myanmar kyat")
+    USD = "USD", gettext_lazy("US dollar")
 
 
 # Kyat are paid in whole kyat (pyas have long gone out of use); baht and dollars to the cent.

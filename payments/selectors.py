@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cases.models import Case
@@ -318,3 +318,51 @@ def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
 
 def current_batches() -> list[DisbursementBatch]:
     return with_status_totals(batch_list(statuses=OPEN_BATCH_STATUSES))
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+def batches_of_month(*, month: datetime.date) -> list[DisbursementBatch]:
+    """The batches paying the month (rejected ones too), and any earlier batch still open;
+    with their totals by line status, in two queries."""
+    batches = DisbursementBatch.objects.filter(
+        Q(period=month) | Q(period__lt=month, status__in=OPEN_BATCH_STATUSES)
+    ).order_by("-period", "currency", "-prepared_at")
+    return with_status_totals(batches)
+
+
+def batches_awaiting_approval(*, user) -> QuerySet[DisbursementBatch]:
+    """Draft batches whose run has finished, with lines, that this user may approve (never
+    one they prepared)."""
+    return (
+        DisbursementBatch.objects.filter(
+            status=BatchStatus.DRAFT, run_completed_at__isnull=False, line_count__gt=0
+        )
+        .exclude(prepared_by=user)
+        .order_by("period", "currency")
+    )
+
+
+def one_offs_awaiting_approval_by(*, user) -> QuerySet[OneOffPayment]:
+    """One-off payments awaiting approval that this user may still approve: not their own
+    proposal, not one they have approved already. Case codes only."""
+    approved_by_user = OneOffApproval.objects.filter(one_off=OuterRef("pk"), approver=user)
+    return (
+        OneOffPayment.objects.filter(status=OneOffStatus.PROPOSED)
+        .exclude(proposed_by=user)
+        .exclude(Exists(approved_by_user))
+        .select_related("case")
+        .only(
+            "pk",
+            "kind",
+            "amount",
+            "currency",
+            "required_approvals",
+            "proposed_at",
+            "case",
+            "case__code",
+        )
+        .annotate(approval_count=Count("approvals"))
+        .order_by("proposed_at", "pk")
+    )

@@ -168,6 +168,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("my", _("Burmese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django has no Burmese date formats; ours are in config/formats/my/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("HAVEN_TIME_ZONE", default="Asia/Yangon")
 USE_I18N = True
 USE_TZ = True

@@ -1,0 +1,137 @@
+"""The landing page after login: what is urgent, what waits for the user and the figures that
+matter, each block only for the roles allowed to see it. It calls the selectors of every app,
+so it lives here, where nothing imports it back (STYLE.md: imports run one way)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from cases import selectors as case_selectors
+from cases.charts import chart_description, monthly_chart_svg
+from housing import selectors as housing_selectors
+from payments import selectors as payment_selectors
+
+# How many case codes a block lists before it says "and N more".
+PREVIEW_SIZE = 5
+CHART_MONTHS = 24
+
+
+@dataclass
+class Preview:
+    """How many there are, and the first few of them (most urgent first)."""
+
+    count: int
+    first: list = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.first)
+
+
+def preview(items: QuerySet | Sequence, size: int = PREVIEW_SIZE) -> Preview:
+    """The first `size` items and how many there are (two queries for a queryset, always, so
+    the page's query count does not depend on the data)."""
+    if not isinstance(items, QuerySet):
+        return Preview(count=len(items), first=list(items[:size]))
+    return Preview(count=items.count(), first=list(items[:size]))
+
+
+def first_of_month(month: datetime.date, months_later: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + months_later
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class WaitingFigures:
+    count: int
+    longest_wait_days: int | None
+    first: list
+
+
+def _waiting_figures() -> WaitingFigures:
+    entries = housing_selectors.waiting_list()
+    return WaitingFigures(
+        count=len(entries),
+        longest_wait_days=max((entry.waiting_days for entry in entries), default=None),
+        first=entries[:3],
+    )
+
+
+def _chart(today: datetime.date) -> dict[str, Any]:
+    this_month = today.replace(day=1)
+    rows = case_selectors.monthly_counts(
+        date_from=first_of_month(this_month, -(CHART_MONTHS - 1)), date_to=today
+    )
+    return {
+        "rows": rows,
+        "svg": monthly_chart_svg(rows, element_id="dashboard-monthly-chart"),
+        "description": chart_description(rows),
+    }
+
+
+def _alerts(user, occupancy: housing_selectors.OccupancySummary | None) -> dict[str, Any]:
+    """Only what needs someone now; a kind of alert the user may not see stays None."""
+    alerts: dict[str, Any] = {
+        "compromised": occupancy.compromised if occupancy is not None else None,
+        "emergencies": None,
+        "batches": None,
+        "one_offs": None,
+    }
+    if user.has_perm("cases.view_case"):
+        alerts["emergencies"] = preview(case_selectors.emergency_cases())
+    if user.has_perm("payments.approve_batch"):
+        alerts["batches"] = list(payment_selectors.batches_awaiting_approval(user=user))
+        alerts["one_offs"] = preview(payment_selectors.one_offs_awaiting_approval_by(user=user))
+    eligible = [value for value in alerts.values() if value is not None]
+    alerts["eligible"] = bool(eligible)
+    alerts["any"] = any(
+        value.count if isinstance(value, Preview) else len(value) for value in eligible
+    )
+    return alerts
+
+
+@require_GET
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    context: dict[str, Any] = {
+        "today": today,
+        "this_month": this_month,
+        "has_role": user.is_superuser or user.groups.exists(),
+        "awaiting": None,
+        "verified_this_month": None,
+        "waiting": None,
+        "occupancy": None,
+        "batches": None,
+        "chart": None,
+    }
+    if not context["has_role"]:
+        return render(request, "dashboard.html", context)
+
+    if user.has_perm("housing.view_bed"):
+        context["occupancy"] = housing_selectors.occupancy_summary()
+    context["alerts"] = _alerts(user, context["occupancy"])
+    if user.has_perm("cases.verify_case") or user.has_perm("cases.decide_case"):
+        context["awaiting"] = preview(case_selectors.awaiting_action(user=user))
+    if user.has_perm("cases.view_case_reports"):
+        context["verified_this_month"] = case_selectors.verified_in_month(month=this_month)
+        context["chart"] = _chart(today)
+    if user.has_perm("housing.view_allocation"):
+        context["waiting"] = _waiting_figures()
+    if user.has_perm("payments.view_disbursementbatch"):
+        batches = payment_selectors.batches_of_month(month=this_month)
+        context["batches"] = batches
+        context["batch_this_month"] = any(batch.period == this_month for batch in batches)
+    return render(request, "dashboard.html", context)
