@@ -98,6 +98,7 @@ check-deploy: $(INSTALLED)
 # options, e.g. make bench BENCH_ARGS="--plans 5000 --repeat 3 --explain".
 bench: services
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+	$(PY) benchmarks/pages.py
 
 migrations-check: export DJANGO_SETTINGS_MODULE := config.settings.demo
 migrations-check: services

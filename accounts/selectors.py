@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,10 +23,26 @@ def staff_list() -> QuerySet[User]:
 
 
 def history_events(*, model: str = "") -> QuerySet:
-    events = Events.objects.order_by("-pgh_created_at", "-pgh_id")
+    """Every change, newest first, without the before/after diff: pghistory computes diffs with
+    a window function over whole event tables, which took seconds on the demo data; the diffs of
+    the events on one page come from `history_diffs`."""
+    events = Events.objects.order_by("-pgh_created_at", "-pgh_id").defer("pgh_diff", "pgh_data")
     if model:
         events = events.filter(pgh_obj_model=model)
     return events
+
+
+def history_diffs(events) -> dict[str, dict]:
+    """The diffs of the given events: one query per kind of record on the page, each limited to
+    the records shown (PostgreSQL pushes that filter under the window function)."""
+    objects_by_model: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        objects_by_model[event.pgh_obj_model].add(event.pgh_obj_id)
+    diffs: dict[str, dict] = {}
+    for model, object_ids in objects_by_model.items():
+        rows = Events.objects.filter(pgh_obj_model=model, pgh_obj_id__in=object_ids)
+        diffs.update(rows.values_list("pgh_slug", "pgh_diff"))
+    return diffs
 
 
 def history_models() -> list[str]:

@@ -168,6 +168,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         {str((event.pgh_context or {}).get("user")) for event in page}
     )
     labels = {event.pgh_obj_model: field_labels(event.pgh_obj_model) for event in page}
+    diffs = selectors.history_diffs(page)
     rows = [
         {
             "event": event,
@@ -176,7 +177,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
             "record": record_type_label(event.pgh_obj_model),
             "changes": [
                 (labels[event.pgh_obj_model].get(field, field), before, after)
-                for field, before, after in _describe_changes(event.pgh_diff)
+                for field, before, after in _describe_changes(diffs.get(event.pgh_slug))
             ],
         }
         for event in page
