@@ -77,6 +77,7 @@ run: services
 
 test: export DJANGO_SETTINGS_MODULE := config.settings.test
 test: services
+	@scripts/ensure-browser.sh
 	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_DATABASE) $(PYTEST_ARGS)
 
 lint: check-deploy

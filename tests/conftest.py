@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django_otp.oath import totp
 
 from accounts.crypto import data_key_cache
 from accounts.roles import Role
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_data_restored_at_exit(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """A transactional test empties every table when it ends; serialized_rollback brings the
+    roles of the data migrations back only at the start of the next one. Bring them back once
+    more when the session ends, so that a test database kept for the next run (--reuse-db)
+    still has them."""
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                connection.creation.deserialize_db_from_string(contents)
+            connection.close()
 
 
 @pytest.fixture(autouse=True)
