@@ -62,6 +62,7 @@ messages: $(INSTALLED)
 
 services: $(INSTALLED) messages
 	@PYTHON=$(PY) scripts/ensure-services.sh
+	@scripts/ensure-fonts.sh
 
 run: export DJANGO_SETTINGS_MODULE := config.settings.demo
 run: services

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib.util
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -48,6 +50,15 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 )
+
+# Burmese needs a font with Myanmar script and text shaping (HarfBuzz, through uharfbuzz) to put
+# its vowel signs and stacked consonants in place. Debian: fonts-sil-padauk (`make` installs it).
+MYANMAR_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/padauk/Padauk-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansMyanmar-Regular.ttf",
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,18 @@ def _pdf_font() -> str:
     return "Helvetica"
 
 
+@functools.cache
+def _myanmar_pdf_font() -> str | None:
+    """The registered Myanmar font, or None when the font or the shaping library is missing."""
+    if importlib.util.find_spec("uharfbuzz") is None:
+        return None
+    for path in MYANMAR_FONT_CANDIDATES:
+        if Path(path).is_file():
+            pdfmetrics.registerFont(TTFont("HavenMyanmar", path, shapable=True))
+            return "HavenMyanmar"
+    return None
+
+
 def escape(text: str) -> str:
     """Text for a ReportLab Paragraph, which reads a little XML-like markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -209,15 +232,16 @@ def _names_of(lines: list[selectors.ExportLine]) -> dict[int, str]:
     return names
 
 
-def _page_footer(label: str):
+def _page_footer(label: str, font: str, shaping: bool):
     def draw(canvas, document) -> None:
         canvas.saveState()
-        canvas.setFont(_pdf_font(), 8)
+        canvas.setFont(font, 8)
         canvas.drawString(
             document.leftMargin,
             8 * mm,
             _("Haven payroll sheet %(batch)s, page %(page)d")
             % {"batch": label, "page": document.page},
+            shaping=shaping,
         )
         canvas.restoreState()
 
@@ -233,9 +257,19 @@ def payroll_pdf_bytes(
     compress: bool | None = None,
 ) -> bytes:
     """The sheet itself: a table of case code, (name,) amount, currency and a blank signature
-    column, with the batch's total. `names` is None for a reader who may not see names."""
+    column, with the batch's total. `names` is None for a reader who may not see names.
+
+    In Burmese when the reader's language is Burmese; in English, rather than in boxes where
+    letters should be, when this server lacks the Myanmar font or the shaping library."""
     compress = COMPRESS_PDF if compress is None else compress
-    font = _pdf_font()
+    shaping = translation.get_language() == "my"
+    if shaping and _myanmar_pdf_font() is None:
+        logger.warning("payments.payroll_pdf_in_english", extra={"reason": "no Myanmar font"})
+        with translation.override("en"):
+            return payroll_pdf_bytes(
+                batch=batch, lines=lines, names=names, prepared_for=prepared_for, compress=compress
+            )
+    font = _myanmar_pdf_font() if shaping else _pdf_font()
     buffer = io.BytesIO()
     label = batch.label
     document = SimpleDocTemplate(
@@ -253,6 +287,7 @@ def payroll_pdf_bytes(
     styles = getSampleStyleSheet()
     for style in (styles["Title"], styles["Normal"]):
         style.fontName = font
+        style.shaping = int(shaping)
     story: list = [
         Paragraph(escape(_("Payroll sheet %(batch)s") % {"batch": label}), styles["Title"]),
         Paragraph(
@@ -316,6 +351,7 @@ def payroll_pdf_bytes(
         TableStyle(
             [
                 ("FONTNAME", (0, 0), (-1, -1), font),
+                ("SHAPING", (0, 0), (-1, -1), int(shaping)),
                 ("FONTSIZE", (0, 0), (-1, -1), 10),
                 ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
@@ -327,7 +363,8 @@ def payroll_pdf_bytes(
         )
     )
     story.append(table)
-    document.build(story, onFirstPage=_page_footer(label), onLaterPages=_page_footer(label))
+    footer = _page_footer(label, font, shaping)
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 

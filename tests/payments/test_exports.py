@@ -10,12 +10,12 @@ import io
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from accounts.models import AccessLog
 from accounts.roles import Role
-from payments import exports, services
+from payments import exports, selectors, services
 from payments.models import Payment
 from tests.factories import StipendPlanFactory, VerifiedCaseFactory
 
@@ -203,3 +203,40 @@ def test_kyat_amounts_have_no_decimals_in_the_exports(officer, make_staff):
     assert b"100,000" in pdf and b"100,000.00" not in pdf
     csv_text = exports.batch_csv(batch=batch, actor=officer).content.decode("utf-8-sig")
     assert ",100000,MMK," in csv_text
+
+
+def burmese_payroll_pdf(batch, officer) -> bytes:
+    with translation.override("my"):
+        return exports.payroll_pdf_bytes(
+            batch=batch,
+            lines=selectors.export_lines(batch=batch),
+            names=None,
+            prepared_for=officer.username,
+            compress=False,
+        )
+
+
+def test_payroll_pdf_for_a_burmese_reader_is_in_burmese_set_in_a_myanmar_font(officer, batch):
+    content = burmese_payroll_pdf(batch, officer)
+
+    assert b"Padauk" in content or b"NotoSansMyanmar" in content, (
+        "No Myanmar font in the PDF: make test installs fonts-sil-padauk (scripts/ensure-fonts.sh)."
+    )
+    assert b"Signature" not in content and b"Payroll sheet" not in content
+    for code in codes_of(batch):
+        assert code.encode() in content
+
+
+def test_payroll_pdf_is_in_english_not_in_empty_boxes_where_no_myanmar_font_is_installed(
+    officer, batch, monkeypatch, caplog
+):
+    monkeypatch.setattr(exports, "MYANMAR_FONT_CANDIDATES", ("/nonexistent/font.ttf",))
+    exports._myanmar_pdf_font.cache_clear()
+    try:
+        content = burmese_payroll_pdf(batch, officer)
+    finally:
+        exports._myanmar_pdf_font.cache_clear()
+
+    assert b"Signature" in content
+    assert b"Padauk" not in content
+    assert "payments.payroll_pdf_in_english" in caplog.text
