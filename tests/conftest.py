@@ -11,6 +11,7 @@ from django_otp.oath import totp
 
 from accounts.crypto import data_key_cache
 from accounts.roles import Role
+from config.celery import app as celery_app
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
 
 
@@ -27,6 +28,14 @@ def migrated_data_restored_at_exit(django_db_setup, django_db_blocker) -> Iterat
             if contents:
                 connection.creation.deserialize_db_from_string(contents)
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _celery_not_left_eager():
+    """A test that makes Celery run tasks in place must undo it: left on, a later test's task
+    would run inside that test's own process (and one waiting on the test's lock, for ever)."""
+    yield
+    assert not celery_app.conf.task_always_eager, "This test left Celery in eager mode."
 
 
 @pytest.fixture(autouse=True)

@@ -275,9 +275,13 @@ def test_housing_coordinator_allocates_household_from_waiting_list_and_sees_it_o
 
 @pytest.fixture
 def eager_celery(settings):
-    """The run page queues a Celery task; here it runs inside the live server's request."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    """The run page queues a Celery task; here it runs inside the live server's request.
+
+    The app's configuration is read from the settings the first time it is used: read it before
+    changing the settings, or the eager mode would outlive this test and run the tasks of later
+    tests in their own process, where a task waiting on the test's lock never returns."""
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     yield
