@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 from django.urls import include, path
 
@@ -34,7 +35,16 @@ def test_pages_use_only_files_from_our_own_origin(login, administrator, url):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
     assert " style=" not in html and "<style" not in html, "inline style"
     assert not re.search(r"""(src|href)=["']https?://""", html), "third-party asset"
-    assert "bootstrap/css/bootstrap.min.css" in html
+    assert "css/haven.css" in html
+
+
+def test_our_stylesheet_brings_bootstrap_in_before_overriding_it():
+    """One stylesheet, applied whole: Bootstrap alone would load icons that the CSP blocks."""
+    stylesheet = finders.find("css/haven.css")
+    with open(stylesheet, encoding="utf-8") as file:
+        rules = re.sub(r"/\*.*?\*/", "", file.read(), flags=re.S).strip()
+    assert rules.startswith('@import url("../bootstrap/css/bootstrap.min.css");')
+    assert finders.find("bootstrap/css/bootstrap.min.css")
 
 
 def test_navigation_follows_the_role(login, make_staff, auditor):
