@@ -135,7 +135,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Reverse proxies in front of Haven that append to X-Forwarded-For (production: 1).
+HAVEN_PROXY_COUNT = 0
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.address_behind_proxies"
 
 # Sessions end after a period of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = env.int("HAVEN_SESSION_IDLE_MINUTES", default=30) * 60

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from pghistory.models import Events
 
-from accounts.audit import audit_context, log_access
+from accounts.audit import address_behind_proxies, audit_context, log_access
 from accounts.models import AccessLog, User
 from accounts.roles import Role
 
@@ -153,3 +153,44 @@ def test_history_admin_never_shows_ciphertext_or_plaintext(login, administrator)
         assert "hv1:" not in html
         assert "Thura" not in html
     assert "(encrypted value)" in client.get("/admin/pghistory/events/").content.decode()
+
+
+# --- the client's address behind the reverse proxy ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (1, "203.0.113.7", "203.0.113.7"),
+        # What the client wrote itself (left of what our proxy appended) is not believed.
+        (1, "198.51.100.66, 203.0.113.7", "203.0.113.7"),
+        (2, "198.51.100.66, 203.0.113.7, 10.0.0.5", "203.0.113.7"),
+        # No proxy in front: the header is the client's own invention.
+        (0, "198.51.100.66", "10.0.0.2"),
+        # A request that did not come through the proxies.
+        (2, "198.51.100.66", "10.0.0.2"),
+        (1, "", "10.0.0.2"),
+        (1, "not-an-address", None),
+    ],
+)
+def test_client_address_is_read_behind_exactly_the_configured_proxies(
+    rf, settings, proxies, forwarded, expected
+):
+    settings.HAVEN_PROXY_COUNT = proxies
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.2")
+    assert address_behind_proxies(request) == expected
+
+
+def test_failed_login_behind_the_proxy_logs_the_client_address_not_the_proxy_or_a_forgery(
+    client, make_staff, settings
+):
+    settings.HAVEN_PROXY_COUNT = 1
+    user = make_staff(Role.CASE_MANAGER)
+    client.post(
+        "/accounts/login/",
+        {"username": user.username, "password": "wrong guess"},
+        HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.7",
+        REMOTE_ADDR="127.0.0.1",
+    )
+    entry = AccessLog.objects.get(action=AccessLog.Action.LOGIN_FAILED)
+    assert entry.ip_address == "203.0.113.7"
