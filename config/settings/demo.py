@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("DJANGO_SECRET_KEY", "demo-only-insecure-secret-key-never-use-in-production")
 os.environ.setdefault("HAVEN_FIELD_KEYS", "ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1yZWFsISE=")
 os.environ.setdefault("HAVEN_BLIND_INDEX_KEY", "demo-only-blind-index-key")
+os.environ.setdefault("HAVEN_BACKUP_KEYS", "ZGVtby1vbmx5LWJhY2t1cC1rZXktbmV2ZXItcmVhbCE=")
 # The demo is the only place where the second factor may be switched off.
 os.environ.setdefault("HAVEN_REQUIRE_2FA", "false")
 

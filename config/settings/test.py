@@ -8,6 +8,7 @@ os.environ.setdefault(
     "dGVzdC1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDAwMDA=",
 )
 os.environ.setdefault("HAVEN_BLIND_INDEX_KEY", "test-only-blind-index-key")
+os.environ.setdefault("HAVEN_BACKUP_KEYS", "dGVzdC1vbmx5LWJhY2t1cC1rZXktMDAwMDAwMDAwMDA=")
 os.environ.setdefault("HAVEN_REQUIRE_2FA", "true")
 # Keep tests off the development Redis database so a running `make run` is never disturbed.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -431,11 +431,15 @@ def test_generate_keys_prints_fresh_usable_keys():
     lines = first.getvalue().splitlines()
     master_key = lines[0].rsplit(" ", 1)[1]
     blind_index_key = lines[1].rsplit(" ", 1)[1]
-    assert Fernet(master_key.encode()).decrypt(Fernet(master_key.encode()).encrypt(b"x")) == b"x"
+    backup_key = lines[2].rsplit(" ", 1)[1]
+    for key in (master_key, backup_key):
+        assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"x")) == b"x"
+    assert backup_key != master_key
     assert len(blind_index_key) >= 64
     assert "rotate_keys" in first.getvalue()
     assert master_key not in second.getvalue()
     assert blind_index_key not in second.getvalue()
+    assert backup_key not in second.getvalue()
 
 
 # --- logs --------------------------------------------------------------------------------------

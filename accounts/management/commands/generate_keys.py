@@ -18,6 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"HAVEN_FIELD_KEYS master key: {Fernet.generate_key().decode('ascii')}")
         self.stdout.write(f"HAVEN_BLIND_INDEX_KEY: {secrets.token_urlsafe(48)}")
+        self.stdout.write(f"HAVEN_BACKUP_KEYS backup key: {Fernet.generate_key().decode('ascii')}")
         self.stdout.write(
             "To rotate: put the new master key first in HAVEN_FIELD_KEYS, keep the old keys "
             "after it, deploy, run `manage.py rotate_keys`, then remove the old keys; after "
