@@ -47,6 +47,7 @@ from cases.models import (
     CaseCodeCounter,
     CaseNote,
     DuplicateDismissal,
+    ErasureRequest,
     Evidence,
     FamilyMember,
     ItemBrought,
@@ -562,3 +563,25 @@ class DuplicateDismissalAdmin(ProtectedFieldsAdmin):
 @admin.register(CaseCodeCounter)
 class CaseCodeCounterAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdmin):
+    """Read-only: requests are made, approved and carried out on the erasure pages, where the
+    two-approver rule is enforced."""
+
+    list_display = [
+        "case",
+        "reason",
+        "status",
+        "proposed_by_rule",
+        "requested_by",
+        "requested_at",
+        "first_approved_by",
+        "second_approved_by",
+        "carried_out_at",
+    ]
+    list_filter = ["status", "reason", "proposed_by_rule"]
+    search_fields = ["case__code"]
+    list_select_related = ["case", "requested_by", "first_approved_by", "second_approved_by"]
+    date_hierarchy = "requested_at"

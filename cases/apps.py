@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
+        from cases import links
 
         navigation.register(
             label=_("Cases"), url_name="cases:list", permission="cases.view_case", order=100
@@ -25,4 +26,16 @@ class CasesConfig(AppConfig):
             url_name="cases:reports",
             permission="cases.view_case_reports",
             order=130,
+        )
+        navigation.register(
+            label=_("Erasure requests"),
+            url_name="cases:erasure_list",
+            permission="cases.view_erasurerequest",
+            order=140,
+        )
+        links.register(
+            label=_("Erase identity"),
+            url_name="cases:erasure_create",
+            permission="cases.request_erasure",
+            order=900,
         )

@@ -99,8 +99,18 @@ EDITABLE_FIELDS = frozenset(IDENTITY_FIELDS + CONTACT_FIELDS)
 IDENTIFYING_FIELDS = frozenset({"service_number", "national_id", "real_name", "date_of_birth"})
 
 
+ERASED_CASE_MESSAGE = gettext_lazy(
+    "This case's identity has been erased: the case is kept for the statistics and can no "
+    "longer be changed."
+)
+
+
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("data_key").get(pk=case.pk)
+    # An erased case's data key is gone: nothing could be encrypted for it any more.
+    if locked.is_erased:
+        raise CaseError(ERASED_CASE_MESSAGE)
+    return locked
 
 
 def _check_dates(fields: dict[str, Any], case: Case | None = None) -> None:
@@ -679,6 +689,8 @@ def case_note_add(*, case: Case, actor: User, text: str) -> CaseNote:
         require_permission(actor, "cases.change_case")
     if not text.strip():
         raise CaseError(_("A note cannot be empty."))
+    if case.is_erased:
+        raise CaseError(ERASED_CASE_MESSAGE)
     with audit_context(actor=actor, action="case.note_add"):
         return CaseNote.objects.create(case=case, text=text.strip(), author=actor)
 

@@ -3,7 +3,7 @@ identifies the person."""
 
 from django.urls import include, path
 
-from cases import views
+from cases import erasure_views, views
 
 app_name = "cases"
 
@@ -42,4 +42,12 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.case_reopen, name="reopen"),
     path("<int:pk>/safety-plan/", views.case_safety_plan, name="safety_plan"),
     path("reports/", include("cases.report_urls")),
+    path("<int:pk>/erase/", erasure_views.erasure_create, name="erasure_create"),
+    path("erasure/", erasure_views.erasure_list, name="erasure_list"),
+    path("erasure/<int:request_pk>/", erasure_views.erasure_detail, name="erasure_detail"),
+    path(
+        "erasure/<int:request_pk>/approve/", erasure_views.erasure_approve, name="erasure_approve"
+    ),
+    path("erasure/<int:request_pk>/reject/", erasure_views.erasure_reject, name="erasure_reject"),
+    path("erasure/<int:request_pk>/cancel/", erasure_views.erasure_cancel, name="erasure_cancel"),
 ]

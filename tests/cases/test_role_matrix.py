@@ -12,6 +12,7 @@ from django.urls import resolve, reverse
 
 from accounts.roles import Role
 from cases import services
+from cases.models import ErasureRequest
 from tests.factories import CaseFactory
 from tests.url_walker import walk
 
@@ -28,6 +29,9 @@ ADMINISTRATOR = Role.ADMINISTRATOR
 
 CASE_READERS = {INTAKE, VERIFIER, MANAGER, AUDITOR}
 REVEALERS = {INTAKE, VERIFIER, MANAGER}
+# Erasure: case managers and administrators ask and approve; auditors read the requests.
+ERASURE_DECIDERS = {MANAGER, ADMINISTRATOR}
+ERASURE_READERS = ERASURE_DECIDERS | {AUDITOR}
 
 # URL name -> the roles that may open it; every other role gets 403.
 ALLOWED: dict[str, set[str]] = {
@@ -58,6 +62,12 @@ ALLOWED: dict[str, set[str]] = {
     "cases:duplicates": {MANAGER},
     "cases:reports": {INTAKE, VERIFIER, MANAGER, AUDITOR, ADMINISTRATOR},
     "cases:reports_export": {MANAGER, AUDITOR},
+    "cases:erasure_create": ERASURE_DECIDERS,
+    "cases:erasure_list": ERASURE_READERS,
+    "cases:erasure_detail": ERASURE_READERS,
+    "cases:erasure_approve": ERASURE_DECIDERS,
+    "cases:erasure_reject": ERASURE_DECIDERS,
+    "cases:erasure_cancel": ERASURE_DECIDERS,
 }
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -88,7 +98,16 @@ def objects(make_staff, settings, tmp_path):
         kind="photo",
         upload=SimpleUploadedFile("photo.png", PNG, content_type="image/png"),
     )
-    return {"pk": case.pk, "member_pk": member.pk, "evidence_pk": evidence.pk, "field": "name"}
+    erasure = ErasureRequest.objects.create(
+        case=case, reason="person_request", requested_by=manager
+    )
+    return {
+        "pk": case.pk,
+        "member_pk": member.pk,
+        "evidence_pk": evidence.pk,
+        "request_pk": erasure.pk,
+        "field": "name",
+    }
 
 
 def concrete_url(name: str, sample: str, objects: dict) -> str:
