@@ -30,3 +30,9 @@ class AccountsConfig(AppConfig):
             permission="accounts.view_audit",
             order=920,
         )
+        navigation.register(
+            label=_("Emergency"),
+            url_name="accounts:emergency",
+            permission="accounts.use_emergency_controls",
+            order=990,
+        )

@@ -83,6 +83,13 @@ class AccessLog(models.Model):
         REVEAL = "reveal", _("Revealed a protected field")
         EXPORT = "export", _("Exported data")
         DENIED = "denied", _("Refused for lack of permission")
+        # Emergency controls (accounts/emergency.py).
+        EMERGENCY_LOCK = "emergency_lock", _("Emergency: locked other accounts")
+        EMERGENCY_UNLOCK = "emergency_unlock", _("Emergency: lifted a lock")
+        SESSIONS_ENDED = "sessions_ended", _("Emergency: ended sessions")
+        SECOND_FACTOR_REVOKED = "otp_revoked", _("Emergency: revoked a second factor")
+        # Crypto-erasure of a case's identity (cases/erasure.py).
+        ERASE = "erase", _("Erased a case's identity")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     actor = models.ForeignKey(
@@ -131,3 +138,96 @@ class AccessLog(models.Model):
         if not self.field:
             return ""
         return field_labels(self.target_type).get(self.field, self.field)
+
+
+@track_history()
+class EmergencyLock(models.Model):
+    """Accounts switched off in an emergency, remembered so that lifting the lock restores
+    exactly the accounts it switched off (see accounts/emergency.py)."""
+
+    class Kind(models.TextChoices):
+        ALL_ACCOUNTS = "all_accounts", _("All other accounts locked")
+        LOST_DEVICE = "lost_device", _("Second-factor device lost")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    reason = models.CharField(
+        max_length=500,
+        help_text=_("Why, in a few words. Never the name of a person Haven helps."),
+        verbose_name=_("reason"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("locked at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("locked by"),
+    )
+    # Set when the lock was made on the server's command line rather than in the browser.
+    command_line_user = models.CharField(
+        max_length=150, blank=True, verbose_name=_("command-line user")
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("lifted at"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="EmergencyLockedUser",
+        related_name="emergency_locks",
+        verbose_name=_("locked accounts"),
+    )
+
+    class Meta:
+        verbose_name = _("emergency lock")
+        verbose_name_plural = _("emergency locks")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("use_emergency_controls", _("Can use the emergency controls"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lifted_by__isnull=True) | models.Q(lifted_at__isnull=False),
+                name="emergency_lock_lifted_by_needs_lifted_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_in_force(self) -> bool:
+        return self.lifted_at is None
+
+
+class EmergencyLockedUser(models.Model):
+    """One account a lock switched off (it was active, or held by another lock, at the time)."""
+
+    lock = models.ForeignKey(
+        EmergencyLock, on_delete=models.CASCADE, related_name="entries", verbose_name=_("lock")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    kept_locked = models.BooleanField(
+        default=False,
+        help_text=_("Left switched off when the lock was lifted."),
+        verbose_name=_("kept locked"),
+    )
+
+    class Meta:
+        verbose_name = _("locked account")
+        verbose_name_plural = _("locked accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["lock", "user"], name="emergency_lock_user_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lock_id}:{self.user_id}"

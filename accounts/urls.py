@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import views
+from accounts import emergency_views, views
 
 app_name = "accounts"
 
@@ -14,4 +14,13 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit/access/", views.access_log, name="access_log"),
+    path("emergency/", emergency_views.emergency_home, name="emergency"),
+    path("emergency/lock/", emergency_views.emergency_lock, name="emergency_lock"),
+    path(
+        "emergency/end-sessions/",
+        emergency_views.emergency_end_sessions,
+        name="emergency_end_sessions",
+    ),
+    path("emergency/revoke-device/", emergency_views.emergency_revoke, name="emergency_revoke"),
+    path("emergency/locks/<int:pk>/lift/", emergency_views.emergency_lift, name="emergency_lift"),
 ]
