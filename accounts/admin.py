@@ -1,6 +1,10 @@
-"""Admin for staff, the access log (read-only) and data keys (metadata only, never the key)."""
+"""Admin for staff, the access log (read-only), data keys (metadata only, never the key) and
+Celery beat's crontab schedules (checked as Celery reads them)."""
 
+import django_celery_beat.admin as celery_beat_admin
 import pghistory.admin as pghistory_admin
+from celery.schedules import ParseException, crontab
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.decorators import login_not_required
@@ -8,6 +12,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat.models import CrontabSchedule
 
 from accounts.history import describe_changes
 from accounts.models import AccessLog, DataKey, User
@@ -98,3 +103,34 @@ class HistoryEventsAdmin(pghistory_admin.EventsAdmin):
             f"{field}: {before or '—'} → {after or '—'}"
             for field, before, after in describe_changes(event.pgh_diff)
         )
+
+
+# --- Celery beat's crontab schedules ----------------------------------------------------------
+
+
+class CrontabScheduleForm(forms.ModelForm):
+    """Each part of a schedule is read as Celery will read it, so a value Celery refuses
+    ("-1", "13" as a month) is a form error, not an error page (the admin's summary of the
+    schedule parses the values it is shown)."""
+
+    class Meta:
+        model = CrontabSchedule
+        fields = "__all__"  # noqa: DJ007  (the package's own admin shows every field)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in ("minute", "hour", "day_of_week", "day_of_month", "month_of_year"):
+            if name in data:
+                try:
+                    crontab(**{name: data[name]})
+                except (ValueError, ParseException):
+                    self.add_error(name, _("Celery cannot read this value."))
+        return data
+
+
+admin.site.unregister(CrontabSchedule)
+
+
+@admin.register(CrontabSchedule)
+class CrontabScheduleAdmin(celery_beat_admin.CrontabScheduleAdmin):
+    form = CrontabScheduleForm

@@ -3,7 +3,16 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+
+def parse_id(value: str) -> int | None:
+    """A database number posted in a hidden field or put in a query string, or None. Only
+    ASCII digits count: str.isdigit() also accepts "²" or "①", which int() refuses."""
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 class TokenForm(forms.Form):
@@ -19,6 +28,29 @@ class TokenForm(forms.Form):
 
     def clean_token(self) -> str:
         return self.cleaned_data["token"].strip()
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, except that a staff member whose account an emergency lock
+    switched off is told so — only once the password is right, so a guesser learns nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django sets the user name's max_length after building the field, so it is never
+        # checked: a longer name would reach the lockout table (255 characters) and fail there.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+    def get_invalid_login_error(self) -> ValidationError:
+        from accounts.emergency import locked_out_by_emergency
+
+        username = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password") or ""
+        if locked_out_by_emergency(username, password):
+            return ValidationError(
+                _("Your account is locked. Contact your administrator."), code="emergency_locked"
+            )
+        return super().get_invalid_login_error()
 
 
 class StyledForm(forms.Form):

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.audit import log_access
 from accounts.crypto import Erased
 from accounts.exports import csv_safe
+from accounts.forms import parse_id
 from accounts.models import AccessLog
 from accounts.services import protected_field_reveal
 from cases.choices import Status as CaseStatus
@@ -161,8 +162,8 @@ def waiting_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 def allocate(request: HttpRequest) -> HttpResponse:
     """Beds for a case's waiting people, proposed together where the free beds allow."""
-    case_pk = request.GET.get("case", "")
-    if not case_pk.isdigit():
+    case_pk = parse_id(request.GET.get("case", ""))
+    if case_pk is None:
         messages.info(request, _("Choose a case from the waiting list to allocate beds."))
         return redirect("housing:waiting_list")
     case = get_object_or_404(Case.objects.only("pk", "code", "status", "risk_level"), pk=case_pk)

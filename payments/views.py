@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from kombu.exceptions import OperationalError as BrokerOperationalError
-from redis.exceptions import RedisError
 
 from accounts.audit import log_access
+from accounts.forms import parse_id
 from accounts.models import AccessLog
 from cases.choices import Status as CaseStatus
 from cases.models import Case
+from config.queueing import queue_task
 from payments import exports, selectors, services
 from payments.charts import paid_chart_svg, paid_description
 from payments.forms import (
@@ -64,9 +64,6 @@ LINE_PAGE_SIZE = 100
 ONE_OFF_PAGE_SIZE = 25
 LEDGER_PAGE_SIZE = 50
 DASHBOARD_MONTHS = 12
-
-# What the broker raises when Redis is down or unreachable.
-BROKER_ERRORS = (BrokerOperationalError, RedisError, ConnectionError, TimeoutError)
 
 # The plan actions of the plans page: the status each button asks for.
 PLAN_ACTIONS = {
@@ -131,8 +128,7 @@ def _one_off_or_404(pk: int) -> OneOffPayment:
 
 
 def _query_int(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.GET.get(name, ""))
 
 
 def _choice(value: str, choices: list[str]) -> str:
@@ -242,21 +238,13 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 def queue_run(*, period: str, actor_id: int) -> bool:
     """Queue the monthly run once the request's transaction (if any) has committed. False when
     the broker cannot be reached: nothing was queued, and nothing was changed."""
-    failures: list[Exception] = []
-
-    def send() -> None:
-        try:
-            run_monthly_disbursement.delay(period=period, actor_id=actor_id)
-        except BROKER_ERRORS as error:
-            # The error's text may name the broker's address; its kind is enough here.
-            logger.warning(
-                "payments.run_not_queued",
-                extra={"period": period, "error": type(error).__name__},
-            )
-            failures.append(error)
-
-    transaction.on_commit(send)
-    return not failures
+    queued: list[bool] = []
+    transaction.on_commit(
+        lambda: queued.append(
+            queue_task(run_monthly_disbursement, period=period, actor_id=actor_id)
+        )
+    )
+    return all(queued)
 
 
 @money_permission_required("payments.run_disbursement", action="run.start")
@@ -378,7 +366,7 @@ def record_payouts(request: HttpRequest, pk: int) -> HttpResponse:
     pending = selectors.pending_lines(batch=batch)
     page = Paginator(pending, LINE_PAGE_SIZE).get_page(request.GET.get("page"))
     if request.method == "POST":
-        posted = [value for value in request.POST.getlist("lines") if value.isdigit()]
+        posted = [value for value in request.POST.getlist("lines") if parse_id(value) is not None]
         form = RecordForm(request.POST, line_choices=[(int(value), value) for value in posted])
         if form.is_valid():
             chosen = form.cleaned_data["lines"]
@@ -568,6 +556,14 @@ def one_off_new(request: HttpRequest) -> HttpResponse:
                     _("The payment for %(code)s is proposed; it needs %(count)d approval(s).")
                     % {"code": case.code, "count": one_off.required_approvals},
                 )
+                if one_off.approvers_notified is False:
+                    messages.warning(
+                        request,
+                        _(
+                            "The approvers could not be e-mailed: the task queue cannot be "
+                            "reached. They will still find the payment on their dashboard."
+                        ),
+                    )
                 return redirect("payments:one_off_detail", pk=one_off.pk)
     else:
         initial: dict[str, Any] = {"kind": kind, "currency": "THB"}
