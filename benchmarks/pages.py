@@ -48,17 +48,28 @@ def pages(case_pk: int, house_pk: int, batch_pk: int) -> list[tuple[str, str]]:
     ]
 
 
+def load_demo_organisation(url: str) -> None:
+    """Set Django up here with the demo settings on the database at `url`, migrate it and load
+    the demo organisation into it (load_demo runs only under the demo settings)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.demo"
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("load_demo", stdout=io.StringIO())
+    print(f"demo organisation loaded in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="renders per page (5)")
     arguments = parser.parse_args(argv)
     with throwaway_database("haven_bench_pages") as url:
-        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.demo"
-        os.environ["DATABASE_URL"] = url
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        load_demo_organisation(url)
         from django.db import connection, connections
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -67,10 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         from housing.models import House
         from payments.models import DisbursementBatch
 
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        call_command("load_demo", stdout=io.StringIO())
-        print(f"demo organisation loaded in {time.perf_counter() - started:.1f} s")
         case = Case.objects.filter(status="verified").order_by("pk").first()
         house = House.objects.order_by("pk").first()
         batch = DisbursementBatch.objects.filter(status="closed").order_by("-period").first()

@@ -132,6 +132,19 @@ def case_detail(*, pk: int) -> Case:
     )
 
 
+def case_summary(*, pk: int) -> Case:
+    """One case for its summary tab: who handled it, and how many family members and items it
+    has, in one query (the summary shows no more; the other tabs use case_detail)."""
+    return (
+        Case.objects.select_related("intake_officer", "verifier", "case_manager", "decided_by")
+        .annotate(
+            family_member_count=Count("family_members", distinct=True),
+            item_count=Count("items", distinct=True),
+        )
+        .get(pk=pk)
+    )
+
+
 # --- duplicates -------------------------------------------------------------------------------
 
 DUPLICATE_INDEXES = {

@@ -29,6 +29,7 @@ from pghistory.models import Events
 
 from accounts import selectors as account_selectors
 from accounts.crypto import CIPHERTEXT_PREFIX, ProtectedValueError
+from accounts.forms import parse_id
 from accounts.services import may_reveal, protected_field_reveal
 from accounts.views import _describe_changes, _display_history_value
 from cases import selectors, services
@@ -118,6 +119,12 @@ ACTION_LABELS = {
     "case.referral_status": gettext_lazy("Referral status changed"),
     "case.note_add": gettext_lazy("Note added"),
     "case.not_duplicate": gettext_lazy("Marked as not a duplicate"),
+    "case.erasure_request": gettext_lazy("Erasure of the identity requested"),
+    "case.erasure_propose": gettext_lazy("Erasure proposed by the retention rule"),
+    "case.erasure_approve": gettext_lazy("Erasure approved"),
+    "case.erasure_reject": gettext_lazy("Erasure rejected"),
+    "case.erasure_cancel": gettext_lazy("Erasure request cancelled"),
+    "case.erase": gettext_lazy("Identity erased"),
 }
 EVENT_LABELS = {
     "insert": gettext_lazy("Created"),
@@ -260,10 +267,10 @@ def _ordered_checks(case: Case) -> list:
 
 
 def _posted_int(request: HttpRequest, name: str) -> int:
-    value = request.POST.get(name, "")
-    if not value.isdigit():
+    value = parse_id(request.POST.get(name, ""))
+    if value is None:
         raise Http404
-    return int(value)
+    return value
 
 
 def _tab_context(request: HttpRequest, case: Case, tab: str, **extra: Any) -> dict[str, Any]:
@@ -542,7 +549,10 @@ def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("cases.view_case", raise_exception=True)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _detail_or_404(pk)
+    try:
+        case = selectors.case_summary(pk=pk)
+    except Case.DoesNotExist as error:
+        raise Http404 from error
     user = request.user
     return _render_tab(
         request,
