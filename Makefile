@@ -29,7 +29,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run               start Haven with demo data at http://127.0.0.1:8000/"
 	@echo "make test              run the whole test suite"
-	@echo "make lint              formatting, lint rules and Django's deployment checks"
+	@echo "make lint              formatting, lint rules, deployment checks, bandit and pip-audit"
 	@echo "make check-deploy      Django's deployment checks against the production settings"
 	@echo "make bench             run the benchmarks"
 	@echo "make migrations-check  fail if a model change has no migration"
@@ -81,9 +81,41 @@ test: services
 	@scripts/ensure-browser.sh
 	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_DATABASE) $(PYTEST_ARGS)
 
+# Security scans of `make lint`. Bandit fails on any issue of medium or high severity (and
+# medium or high confidence) in the code that runs in production; a finding that is not a flaw
+# carries `# nosec BXXX  # why` on its line. pip-audit looks the installed packages up in PyPI's
+# advisories; where PyPI cannot be reached it says so and goes on, unless PIP_AUDIT_REQUIRED=1.
+BANDIT_PATHS := accounts cases housing payments config deploy manage.py
+PIP_AUDIT_TIMEOUT ?= 120
+PIP_AUDIT_REQUIRED ?=
+
 lint: check-deploy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	@echo "bandit: medium and high severity issues in $(BANDIT_PATHS)"
+	@# Bandit warns about every justified `nosec` it has nothing to skip on that line: noise.
+	@$(VENV)/bin/bandit --recursive --quiet --severity-level medium --confidence-level medium \
+		$(BANDIT_PATHS) 2>&1 | { grep -v 'nosec encountered' || true; }
+	@echo "pip-audit: known vulnerabilities in the packages installed in $(VENV)"
+	@status=0; \
+	report=$$(timeout $(PIP_AUDIT_TIMEOUT) $(VENV)/bin/pip-audit --local --strict --skip-editable \
+		--progress-spinner off 2>&1) || status=$$?; \
+	if [[ $$status -eq 0 ]]; then \
+		echo "pip-audit: no known vulnerabilities"; \
+	elif grep -q '^Found [0-9]* known vulnerabilit' <<<"$$report"; then \
+		echo "$$report" >&2; \
+		echo "pip-audit: upgrade the packages above to a version in the Fix Versions column." >&2; \
+		exit 1; \
+	else \
+		if [[ $$status -eq 124 ]]; then \
+			reason="no answer within $(PIP_AUDIT_TIMEOUT) s"; \
+		else \
+			reason=$$(grep -m 1 -E 'ERROR|Error|error' <<<"$$report" || tail -n 1 <<<"$$report"); \
+		fi; \
+		echo "pip-audit: NOT CHECKED: the vulnerability data could not be read from PyPI ($$reason)." >&2; \
+		echo "pip-audit: run make lint where PyPI's JSON API is reachable (make lint PIP_AUDIT_REQUIRED=1 fails instead of skipping)." >&2; \
+		if [[ -n "$(PIP_AUDIT_REQUIRED)" ]]; then exit 1; fi; \
+	fi
 
 # Django's deployment checks, against production settings with throw-away (but well-formed)
 # secrets; no database or Redis needed.
@@ -93,6 +125,7 @@ check-deploy: $(INSTALLED)
 	DJANGO_ALLOWED_HOSTS=haven.example.org \
 	HAVEN_FIELD_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	HAVEN_BLIND_INDEX_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+	HAVEN_BACKUP_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 # Each benchmark fills a throwaway database of its own on the same server; BENCH_ARGS passes
@@ -100,6 +133,7 @@ check-deploy: $(INSTALLED)
 bench: services
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/pages.py
+	$(PY) benchmarks/load.py
 
 migrations-check: export DJANGO_SETTINGS_MODULE := config.settings.demo
 migrations-check: services

@@ -36,6 +36,7 @@ def production_environment(**overrides: str | None) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="haven.example.org",
         HAVEN_FIELD_KEYS=Fernet.generate_key().decode(),
         HAVEN_BLIND_INDEX_KEY=secrets.token_urlsafe(32),
+        HAVEN_BACKUP_KEYS=Fernet.generate_key().decode(),
     )
     for name, value in overrides.items():
         if value is None:
@@ -76,7 +77,7 @@ def test_deploy_check_passes_without_warnings():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "HAVEN_FIELD_KEYS"])
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "HAVEN_FIELD_KEYS", "HAVEN_BACKUP_KEYS"])
 def test_production_refuses_to_start_without_a_secret(variable):
     if dotenv_defines(variable):
         pytest.skip(f".env defines {variable}")
@@ -95,12 +96,20 @@ def test_production_refuses_to_switch_off_the_second_factor():
     assert "HAVEN_REQUIRE_2FA cannot be switched off in production" in result.stderr
 
 
+# `os.environ.get("NAME"` and `_positive_int("NAME"` in gunicorn's configuration.
+GUNICORN_VARIABLE = re.compile(
+    r"""(?:os\.environ\.get|_positive_int)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
+
+
 def variables_read_by_settings() -> set[str]:
+    """What Django's settings and gunicorn's configuration read from the environment."""
+    gunicorn_conf = (settings.BASE_DIR / "deploy" / "gunicorn.conf.py").read_text()
     return {
         name
         for path in (settings.BASE_DIR / "config").rglob("*.py")
         for name in SETTINGS_VARIABLE.findall(path.read_text())
-    }
+    } | set(GUNICORN_VARIABLE.findall(gunicorn_conf))
 
 
 def test_every_environment_variable_is_documented_in_env_example_and_readme():

@@ -267,3 +267,53 @@ LOGGING = {
 # Lockout is per account, not per address: locking an address would let one attacker lock out
 # a whole office behind one NAT address. Rate-limit addresses at the reverse proxy (README).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Backups (accounts/backups.py) ----------------------------------------------------------
+
+# Fernet keys of the backup files, comma-separated, newest first: the first encrypts, all decrypt.
+# Without them no backup can be written or read; the demo and test settings bring public ones.
+HAVEN_BACKUP_KEYS = env.list("HAVEN_BACKUP_KEYS", default=[])
+HAVEN_BACKUP_DIR = env.path("HAVEN_BACKUP_DIR", default=BASE_DIR / "var" / "backups")
+# Database backups are kept long; keyrings (the wrapped data keys) briefly, because a data key
+# destroyed by an erasure survives in the keyrings written before it until they are deleted.
+HAVEN_BACKUP_RETENTION_DAYS = env.int("HAVEN_BACKUP_RETENTION_DAYS", default=90)
+HAVEN_KEYRING_RETENTION_DAYS = env.int("HAVEN_KEYRING_RETENTION_DAYS", default=7)
+# Where pg_dump, pg_restore and psql are, when not in /usr/lib/postgresql/<server version>/bin
+# or on the PATH.
+HAVEN_POSTGRES_BIN_DIR = env("HAVEN_POSTGRES_BIN_DIR", default="")
+
+# --- Erasure and retention (cases/erasure.py) ---------------------------------------------
+
+# Cases closed longer than this are proposed for crypto-erasure every night (two approvals are
+# still needed); 0 turns the rule off.
+HAVEN_ERASURE_AFTER_CLOSURE_DAYS = env.int("HAVEN_ERASURE_AFTER_CLOSURE_DAYS", default=730)
+
+# --- Emergency controls (accounts/emergency.py) -------------------------------------------
+
+# --- Fault tolerance: queueing tasks when the broker is down --------------------------------
+
+# A request that queues a task must not hang while Redis is down (without a socket timeout a
+# Redis that accepts connections but does not answer stalls it for good): about 2 s at worst,
+# then config/queueing.py reports the failure. Redis answers in milliseconds when healthy.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
+}
+# One quick second attempt covers a Redis restart; beyond that the caller is told at once.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0.2,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+
+# A PostgreSQL restart must not kill the workers: recording a task's state waits for the
+# database (new connection, growing pauses up to 5 s, about a minute or two in all) before
+# giving up. See config/results.py; the tasks themselves retry their own work.
+CELERY_RESULT_BACKEND = "config.results:DatabaseBackend"
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 30
+CELERY_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 100
+CELERY_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 5000

@@ -10,6 +10,9 @@ if not HAVEN_REQUIRE_2FA:
     raise ImproperlyConfigured("HAVEN_REQUIRE_2FA cannot be switched off in production.")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Nightly backups cannot be written without their key: refuse to start rather than find out
+# the morning a backup is needed.
+HAVEN_BACKUP_KEYS = env.list("HAVEN_BACKUP_KEYS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
