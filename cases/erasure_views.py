@@ -4,10 +4,6 @@ non-identity facts only; every refusal is a message on the page and a line in th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -15,8 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from accounts.audit import log_access
-from accounts.models import AccessLog
 from cases import erasure as services
 from cases.erasure_forms import (
     CaseCodeForm,
@@ -26,6 +20,7 @@ from cases.erasure_forms import (
 )
 from cases.models import OPEN_ERASURE_STATUSES, Case, ErasureRequest, ErasureStatus
 from cases.services import CaseError
+from cases.views import refusal_message, require_any_permission
 
 VIEW_PERMISSIONS = (
     "cases.view_erasurerequest",
@@ -33,33 +28,6 @@ VIEW_PERMISSIONS = (
     services.APPROVE_PERMISSION,
 )
 RECENT_LIMIT = 50
-
-
-def require_any_permission(*permissions: str) -> Callable:
-    """Allow users with at least one of the permissions; log and refuse the others (403)."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not any(request.user.has_perm(permission) for permission in permissions):
-                log_access(
-                    action=AccessLog.Action.DENIED,
-                    actor=request.user,
-                    request=request,
-                    detail={"permission": " | ".join(permissions), "action": view.__name__},
-                )
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def _refusal(error: Exception) -> str:
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You do not have permission to do this.")
-    return str(error)
 
 
 def _erasure_or_404(request_pk: int) -> ErasureRequest:
@@ -133,7 +101,7 @@ def erasure_create(request: HttpRequest, pk: int) -> HttpResponse:
                 confirmation=form.cleaned_data["confirmation"],
             )
         except (CaseError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(
                 request,
@@ -199,7 +167,7 @@ def erasure_approve(request: HttpRequest, request_pk: int) -> HttpResponse:
                 request=request,
             )
         except (CaseError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             if erasure.status == ErasureStatus.CARRIED_OUT:
                 messages.success(
@@ -227,7 +195,7 @@ def erasure_reject(request: HttpRequest, request_pk: int) -> HttpResponse:
                 erasure=erasure, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except (CaseError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("The erasure is rejected; nothing was erased."))
             return redirect("cases:erasure_detail", request_pk=erasure.pk)
@@ -242,7 +210,7 @@ def erasure_cancel(request: HttpRequest, request_pk: int) -> HttpResponse:
         try:
             services.erasure_cancel(erasure=erasure, actor=request.user)
         except (CaseError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal_message(error))
         else:
             messages.success(request, _("Your erasure request is cancelled."))
     return redirect("cases:erasure_detail", request_pk=erasure.pk)

@@ -28,8 +28,10 @@ from django.views.decorators.cache import never_cache
 from pghistory.models import Events
 
 from accounts import selectors as account_selectors
+from accounts.audit import log_access
 from accounts.crypto import CIPHERTEXT_PREFIX, ProtectedValueError
 from accounts.forms import parse_id
+from accounts.models import AccessLog
 from accounts.services import may_reveal, protected_field_reveal
 from accounts.views import _describe_changes, _display_history_value
 from cases import selectors, services
@@ -147,12 +149,18 @@ DUPLICATE_REASON_LABELS = {
 
 
 def require_any_permission(*permissions: str) -> Callable:
-    """Allow the view to users with at least one of the permissions; 403 for the others."""
+    """Allow users with at least one of the permissions; log and refuse the others (403)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not any(request.user.has_perm(permission) for permission in permissions):
+                log_access(
+                    action=AccessLog.Action.DENIED,
+                    actor=request.user,
+                    request=request,
+                    detail={"permission": " | ".join(permissions), "action": view.__name__},
+                )
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -161,7 +169,7 @@ def require_any_permission(*permissions: str) -> Callable:
     return decorator
 
 
-def _refusal(error: Exception) -> str:
+def refusal_message(error: Exception) -> str:
     """The readable reason of a refused change."""
     if isinstance(error, PermissionDenied):
         return str(error) or _("You do not have permission to do this.")
@@ -358,9 +366,9 @@ def case_intake(request: HttpRequest) -> HttpResponse:
             )
         except (DuplicateCaseError, PossibleDuplicateWarning) as error:
             duplicate = _duplicate_context(error)
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         except (CaseError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(
                 request,
@@ -410,12 +418,12 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except StaleEditError as error:
                 stale = True
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             except (DuplicateCaseError, PossibleDuplicateWarning) as error:
                 duplicate = _duplicate_context(error)
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             except (CaseError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The changes are saved."))
                 if case.status == Status.INTAKE:
@@ -451,7 +459,7 @@ def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.family_member_remove(member=member, actor=request.user)
             except (CaseError, PermissionDenied) as error:
-                messages.error(request, _refusal(error))
+                messages.error(request, refusal_message(error))
             else:
                 messages.success(request, _("The family member is removed."))
             return redirect("cases:intake_family", pk=case.pk)
@@ -460,7 +468,7 @@ def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.family_member_add(case=case, actor=request.user, **form.cleaned_data)
             except (CaseError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The family member is added."))
                 return redirect("cases:intake_family", pk=case.pk)
@@ -490,7 +498,7 @@ def intake_items(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.item_remove(item=item, actor=request.user)
             except (CaseError, PermissionDenied) as error:
-                messages.error(request, _refusal(error))
+                messages.error(request, refusal_message(error))
             else:
                 messages.success(request, _("The item is removed."))
             return redirect("cases:intake_items", pk=case.pk)
@@ -499,7 +507,7 @@ def intake_items(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.item_add(case=case, actor=request.user, **form.cleaned_data)
             except (CaseError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The item is added."))
                 return redirect("cases:intake_items", pk=case.pk)
@@ -617,7 +625,7 @@ def case_evidence(request: HttpRequest, pk: int) -> HttpResponse:
                     upload=form.cleaned_data["file"],
                 )
             except (CaseError, PermissionDenied) as error:
-                form.add_error("file", _refusal(error))
+                form.add_error("file", refusal_message(error))
             else:
                 messages.success(request, _("The file is stored, encrypted."))
                 return redirect("cases:evidence", pk=case.pk)
@@ -669,7 +677,7 @@ def case_journey(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 change(case=case, actor=request.user, **form.cleaned_data)
             except (CaseError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The journey is updated."))
                 return redirect("cases:journey", pk=case.pk)
@@ -712,7 +720,7 @@ def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
                 try:
                     services.referral_create(case=case, actor=request.user, **form.cleaned_data)
                 except (CaseError, PermissionDenied) as error:
-                    form.add_error(None, _refusal(error))
+                    form.add_error(None, refusal_message(error))
                 else:
                     messages.success(request, _("The referral is recorded."))
                     return redirect("cases:referrals", pk=case.pk)
@@ -732,7 +740,7 @@ def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
                         status=status_form.cleaned_data["status"],
                     )
                 except (CaseError, PermissionDenied) as error:
-                    messages.error(request, _refusal(error))
+                    messages.error(request, refusal_message(error))
                 else:
                     messages.success(request, _("The referral status is changed."))
             else:
@@ -764,7 +772,7 @@ def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
                     case=case, actor=request.user, text=form.cleaned_data["text"]
                 )
             except (CaseError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The note is added."))
                 return redirect("cases:notes", pk=case.pk)
@@ -976,7 +984,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.case_start_verification(case=case, actor=request.user)
             except (CaseError, PermissionDenied) as error:
-                messages.error(request, _refusal(error))
+                messages.error(request, refusal_message(error))
             else:
                 messages.success(request, _("You are now the verifier of this case."))
             return redirect("cases:verify", pk=case.pk)
@@ -993,7 +1001,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
                         check=check, actor=request.user, **form.cleaned_data
                     )
                 except (CaseError, PermissionDenied) as error:
-                    form.add_error(None, _refusal(error))
+                    form.add_error(None, refusal_message(error))
                 else:
                     messages.success(
                         request,
@@ -1008,7 +1016,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
                         case=case, actor=request.user, **propose_form.cleaned_data
                     )
                 except (CaseError, PermissionDenied) as error:
-                    propose_form.add_error(None, _refusal(error))
+                    propose_form.add_error(None, refusal_message(error))
                 else:
                     messages.success(
                         request, _("Your proposal is recorded. A case manager will decide.")
@@ -1038,7 +1046,7 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_decide(case=case, actor=request.user, **form.cleaned_data)
         except (CaseError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("The decision is recorded."))
             return redirect("cases:detail", pk=case.pk)
@@ -1070,7 +1078,7 @@ def _reason_page(
         try:
             change(case=case, actor=request.user, reason=form.cleaned_data["reason"])
         except (CaseError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, done)
             return redirect("cases:detail", pk=case.pk)
@@ -1139,9 +1147,9 @@ def case_safety_plan(request: HttpRequest, pk: int) -> HttpResponse:
                 services.case_update_safety_plan(case=case, actor=request.user, **form.cleaned_data)
             except StaleEditError as error:
                 stale = True
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             except (CaseError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The safety plan is saved."))
                 return redirect("cases:journey", pk=case.pk)
@@ -1183,7 +1191,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
                     first=first, second=second, actor=request.user, **bound.cleaned_data
                 )
             except (CaseError, PermissionDenied) as error:
-                bound.add_error(None, _refusal(error))
+                bound.add_error(None, refusal_message(error))
             else:
                 messages.success(
                     request,

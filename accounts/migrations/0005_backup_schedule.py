@@ -3,36 +3,27 @@ under Periodic tasks)."""
 
 from django.db import migrations
 
+from accounts.schedules import schedule_task, unschedule_task
+
 TASK_NAME = "Nightly backup"
 
 
 def schedule_nightly_backup(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _created = CrontabSchedule.objects.get_or_create(
+    schedule_task(
+        apps,
+        name=TASK_NAME,
+        task="accounts.backup_nightly",
+        description=(
+            "Writes an encrypted database backup and a keyring into HAVEN_BACKUP_DIR, "
+            "checks them, and deletes those past their retention."
+        ),
         minute="30",
         hour="2",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="Asia/Yangon",
-    )
-    PeriodicTask.objects.get_or_create(
-        name=TASK_NAME,
-        defaults={
-            "task": "accounts.backup_nightly",
-            "crontab": crontab,
-            "kwargs": "{}",
-            "description": (
-                "Writes an encrypted database backup and a keyring into HAVEN_BACKUP_DIR, "
-                "checks them, and deletes those past their retention."
-            ),
-        },
     )
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+    unschedule_task(apps, TASK_NAME)
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
 """Erasure requests (two approvers, see cases/erasure.py): the model, who may request and
-approve, and the nightly retention-rule proposals (02:30 Asia/Yangon; editable in the admin)."""
+approve, and the nightly retention-rule proposals (03:30 Asia/Yangon; editable in the admin)."""
 
 import django.db.models.deletion
 import pgtrigger.compiler
@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 from accounts.roles import Role, grant_permissions
+from accounts.schedules import schedule_task, unschedule_task
 
 GRANTS = {
     Role.CASE_MANAGER: ["view_erasurerequest", "request_erasure", "approve_erasure"],
@@ -22,30 +23,21 @@ def grant(apps, schema_editor):
 
 
 def schedule_nightly_proposals(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _created = CrontabSchedule.objects.get_or_create(
-        minute="30",
-        hour="2",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="Asia/Yangon",
-    )
-    PeriodicTask.objects.get_or_create(
+    schedule_task(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "cases.propose_erasures",
-            "crontab": crontab,
-            "kwargs": "{}",
-            "description": "Proposes the erasure of cases closed longer than "
-            "HAVEN_ERASURE_AFTER_CLOSURE_DAYS; each proposal still needs two approvals.",
-        },
+        task="cases.propose_erasures",
+        description=(
+            "Proposes the erasure of cases closed longer than "
+            "HAVEN_ERASURE_AFTER_CLOSURE_DAYS; each proposal still needs two approvals."
+        ),
+        minute="30",
+        hour="3",
     )
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+    unschedule_task(apps, TASK_NAME)
 
 
 class Migration(migrations.Migration):

@@ -4,6 +4,7 @@ month at 06:00 Asia/Yangon; administrators can change it in the admin)."""
 from django.db import migrations
 
 from accounts.roles import Role, grant_permissions
+from accounts.schedules import schedule_task, unschedule_task
 
 MODELS = [
     "fundingsource",
@@ -47,29 +48,19 @@ def grant(apps, schema_editor):
 
 
 def schedule_monthly_run(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _created = CrontabSchedule.objects.get_or_create(
+    schedule_task(
+        apps,
+        name="Monthly disbursement run",
+        task="payments.run_monthly_disbursement",
+        description="Creates the month's draft stipend batches (one per currency).",
         minute="0",
         hour="6",
-        day_of_week="*",
         day_of_month="1",
-        month_of_year="*",
-        timezone="Asia/Yangon",
-    )
-    PeriodicTask.objects.get_or_create(
-        name="Monthly disbursement run",
-        defaults={
-            "task": "payments.run_monthly_disbursement",
-            "crontab": crontab,
-            "kwargs": "{}",
-            "description": "Creates the month's draft stipend batches (one per currency).",
-        },
     )
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name="Monthly disbursement run").delete()
+    unschedule_task(apps, "Monthly disbursement run")
 
 
 class Migration(migrations.Migration):

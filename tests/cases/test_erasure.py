@@ -617,7 +617,7 @@ def test_the_rule_is_off_at_zero(settings):
 
 def test_the_nightly_run_is_scheduled():
     task = PeriodicTask.objects.get(task="cases.propose_erasures")
-    assert task.enabled and task.crontab.hour == "2"
+    assert task.enabled and task.crontab.hour == "3"
 
 
 def test_a_rejected_proposal_is_not_proposed_again_for_a_year(manager, settings):
