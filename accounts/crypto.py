@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import redaction
+from accounts.choice_labels import CachedChoiceLabels
 
 CIPHERTEXT_PREFIX = "hv1:"
 
@@ -242,7 +243,7 @@ def decrypt_text(stored: str) -> str:
 # --- the model field -----------------------------------------------------------------------
 
 
-class ProtectedModel(models.Model):
+class ProtectedModel(CachedChoiceLabels, models.Model):
     """Base for models with encrypted fields: each row names the data key its values use.
 
     By default rows share one data key per model; a model can override `new_data_key()` to

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choice_labels import CachedChoiceLabels
 from accounts.history import field_labels, track_history
 
 
@@ -66,7 +67,7 @@ class DataKey(models.Model):
         return f"{self.purpose} #{self.pk} ({state})"
 
 
-class AccessLog(models.Model):
+class AccessLog(CachedChoiceLabels, models.Model):
     """Who logged in, failed to, was locked out, revealed a protected field or exported data.
 
     Append-only: a database trigger refuses every update and delete.

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choice_labels import CachedChoiceLabels
 from accounts.crypto import (
     BlindIndexField,
     EncryptedDateField,
@@ -289,7 +290,7 @@ class FamilyMember(CaseChild):
 
 
 @track_history()
-class ItemBrought(models.Model):
+class ItemBrought(CachedChoiceLabels, models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="items", verbose_name=_("case")
     )
@@ -391,7 +392,7 @@ class VerificationCheck(CaseChild):
 
 
 @track_history()
-class Referral(models.Model):
+class Referral(CachedChoiceLabels, models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="referrals", verbose_name=_("case")
     )
@@ -443,7 +444,7 @@ class CaseNote(CaseChild):
 
 
 @track_history()
-class JourneyEvent(models.Model):
+class JourneyEvent(CachedChoiceLabels, models.Model):
     """A stage change or an emergency flag raised or cleared, with when and by whom."""
 
     case = models.ForeignKey(
@@ -536,7 +537,7 @@ def _differ(first: str, second: str) -> Q:
 
 
 @track_history()
-class ErasureRequest(models.Model):
+class ErasureRequest(CachedChoiceLabels, models.Model):
     """A request (or a retention-rule proposal) to crypto-erase a case's identity. Carried out
     when two people, neither of them the requester, have approved it."""
 

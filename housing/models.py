@@ -11,6 +11,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choice_labels import CachedChoiceLabels
 from accounts.crypto import EncryptedField, ProtectedModel
 from accounts.history import track_history
 from cases.models import Case, FamilyMember
@@ -77,7 +78,7 @@ class House(ProtectedModel):
 
 
 @track_history()
-class Room(models.Model):
+class Room(CachedChoiceLabels, models.Model):
     house = models.ForeignKey(
         House, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("house")
     )
@@ -96,7 +97,7 @@ class Room(models.Model):
 
 
 @track_history()
-class Bed(models.Model):
+class Bed(CachedChoiceLabels, models.Model):
     room = models.ForeignKey(
         Room, on_delete=models.PROTECT, related_name="beds", verbose_name=_("room")
     )
@@ -116,7 +117,7 @@ class Bed(models.Model):
 
 
 @track_history()
-class Allocation(models.Model):
+class Allocation(CachedChoiceLabels, models.Model):
     """A person in a bed from check-in (inclusive) to check-out (exclusive; open until then).
 
     The occupant is a case's own person, or one of the case's family members.

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choice_labels import CachedChoiceLabels
 from accounts.history import track_history
 from cases.choices import ItemType
 from cases.models import Case
@@ -21,7 +22,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 @track_history()
-class FundingSource(models.Model):
+class FundingSource(CachedChoiceLabels, models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     budget_per_period = models.DecimalField(_("budget per month"), null=True, blank=True, **MONEY)
@@ -43,7 +44,7 @@ class PlanStatus(models.TextChoices):
 
 
 @track_history()
-class StipendPlan(models.Model):
+class StipendPlan(CachedChoiceLabels, models.Model):
     """A monthly stipend. A first or last month covered only in part is paid pro rata:
     amount × days covered ÷ days in the month, rounded half up to the currency's minor unit."""
 
@@ -109,7 +110,7 @@ class BatchStatus(models.TextChoices):
 
 
 @track_history()
-class DisbursementBatch(models.Model):
+class DisbursementBatch(CachedChoiceLabels, models.Model):
     period = models.DateField(_("month"), help_text=_("The first day of the month paid."))
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     status = models.CharField(
@@ -229,7 +230,7 @@ class OneOffStatus(models.TextChoices):
 
 
 @track_history()
-class OneOffPayment(models.Model):
+class OneOffPayment(CachedChoiceLabels, models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="one_off_payments", verbose_name=_("case")
     )
@@ -295,7 +296,7 @@ class OneOffPayment(models.Model):
 
 
 @track_history()
-class OneOffApproval(models.Model):
+class OneOffApproval(CachedChoiceLabels, models.Model):
     one_off = models.ForeignKey(
         OneOffPayment,
         on_delete=models.PROTECT,
@@ -327,7 +328,7 @@ class OneOffApproval(models.Model):
 
 
 @track_history()
-class Payment(models.Model):
+class Payment(CachedChoiceLabels, models.Model):
     """One line: a month of a stipend plan in a batch, or a one-off payment."""
 
     batch = models.ForeignKey(
@@ -462,7 +463,7 @@ class LedgerAccount(models.TextChoices):
     RELEASED = "released", _("Released (failed, unclaimed or cancelled)")
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(CachedChoiceLabels, models.Model):
     """Append-only: every movement of money. A database trigger refuses updates and deletes."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("entered at"))
@@ -529,7 +530,7 @@ class LedgerEntry(models.Model):
 
 
 @track_history()
-class RewardPolicy(models.Model):
+class RewardPolicy(CachedChoiceLabels, models.Model):
     """What an item brought is worth, for a period of validity."""
 
     item_type = models.CharField(_("item"), max_length=20, choices=ItemType.choices)
