@@ -286,4 +286,16 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
     return case
 
 
+def load_demo_erasure_proposals(stdout: TextIO) -> None:
+    """What the nightly retention rule would have proposed by now, so that the erasure list
+    shows its work at once (idempotent, like the rule itself)."""
+    from cases.erasure import erasure_propose_by_rule
+
+    result = erasure_propose_by_rule()
+    stdout.write(f"  erasure proposals by the retention rule: {result}\n")
+
+
 register_demo_loader("cases", load_demo_cases, order=10)
+# After housing and payments: a proposal changes nothing, but the stays and payments of the
+# cases it names are then in place, as they would be in a real installation.
+register_demo_loader("erasure proposals", load_demo_erasure_proposals, order=40)

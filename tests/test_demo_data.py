@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from cases.models import Case, ItemBrought
+from cases.models import Case, ErasureRequest, ItemBrought
 from housing.models import Allocation, House
 from housing.selectors import waiting_list
 from payments.models import DisbursementBatch
@@ -44,7 +44,21 @@ def test_demo_organisation_has_the_shape_of_the_real_work(settings):
     for batch in closed:
         assert batch_ledger_total(batch) == batch.total == batch_lines_total(batch)
     assert DisbursementBatch.objects.filter(status="draft").exists()
+    # The retention rule has already proposed long-closed cases; none is erased by it.
+    proposals = ErasureRequest.objects.filter(proposed_by_rule=True)
+    assert proposals.exists()
+    assert not proposals.exclude(status="proposed").exists()
 
-    counts = (Case.objects.count(), Allocation.objects.count(), House.objects.count())
+    counts = (
+        Case.objects.count(),
+        Allocation.objects.count(),
+        House.objects.count(),
+        ErasureRequest.objects.count(),
+    )
     call_command("load_demo", stdout=io.StringIO())
-    assert (Case.objects.count(), Allocation.objects.count(), House.objects.count()) == counts
+    assert (
+        Case.objects.count(),
+        Allocation.objects.count(),
+        House.objects.count(),
+        ErasureRequest.objects.count(),
+    ) == counts
