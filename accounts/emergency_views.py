@@ -5,13 +5,11 @@ the administrator's current authenticator code."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,33 +17,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts import emergency
-from accounts.audit import log_access
 from accounts.forms import StyledForm
-from accounts.models import AccessLog, EmergencyLock, User
+from accounts.models import EmergencyLock, User
+from accounts.permissions import permission_required_logged
 from accounts.views import _count_failed_second_factor
-
-
-def emergency_permission_required(action: str) -> Callable:
-    """403 for anyone without the permission; every refused visit is logged, since someone
-    probing the emergency controls is worth knowing about."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(emergency.PERMISSION):
-                log_access(
-                    action=AccessLog.Action.DENIED,
-                    actor=request.user,
-                    request=request,
-                    detail={"permission": emergency.PERMISSION, "action": action},
-                )
-                raise PermissionDenied
-            return never_cache(view)(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
 
 # --- forms ------------------------------------------------------------------------------------
 
@@ -151,7 +126,8 @@ class LiftForm(ConfirmForm):
 # --- views ------------------------------------------------------------------------------------
 
 
-@emergency_permission_required("view")
+@permission_required_logged(emergency.PERMISSION, action="view")
+@never_cache
 def emergency_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -174,7 +150,8 @@ def _confirmed_action(request: HttpRequest, form: ConfirmForm, act: Callable[[],
     return None, None
 
 
-@emergency_permission_required("lock")
+@permission_required_logged(emergency.PERMISSION, action="lock")
+@never_cache
 def emergency_lock(request: HttpRequest) -> HttpResponse:
     form = LockForm(
         request.POST or None,
@@ -208,7 +185,8 @@ def emergency_lock(request: HttpRequest) -> HttpResponse:
     )
 
 
-@emergency_permission_required("end_sessions")
+@permission_required_logged(emergency.PERMISSION, action="end_sessions")
+@never_cache
 def emergency_end_sessions(request: HttpRequest) -> HttpResponse:
     form = EndSessionsForm(
         request.POST or None,
@@ -239,7 +217,8 @@ def emergency_end_sessions(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/emergency/end_sessions.html", {"form": form})
 
 
-@emergency_permission_required("revoke_second_factor")
+@permission_required_logged(emergency.PERMISSION, action="revoke_second_factor")
+@never_cache
 def emergency_revoke(request: HttpRequest) -> HttpResponse:
     form = RevokeForm(
         request.POST or None,
@@ -277,7 +256,8 @@ def emergency_revoke(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/emergency/revoke.html", {"form": form})
 
 
-@emergency_permission_required("unlock")
+@permission_required_logged(emergency.PERMISSION, action="unlock")
+@never_cache
 def emergency_lift(request: HttpRequest, pk: int) -> HttpResponse:
     lock = get_object_or_404(EmergencyLock, pk=pk)
     if not lock.is_in_force:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.permissions import permission_required_logged, refusal_message
 from cases import erasure as services
 from cases.erasure_forms import (
     CaseCodeForm,
@@ -20,7 +21,6 @@ from cases.erasure_forms import (
 )
 from cases.models import OPEN_ERASURE_STATUSES, Case, ErasureRequest, ErasureStatus
 from cases.services import CaseError
-from cases.views import refusal_message, require_any_permission
 
 VIEW_PERMISSIONS = (
     "cases.view_erasurerequest",
@@ -47,7 +47,7 @@ def _erasure_or_404(request_pk: int) -> ErasureRequest:
     )
 
 
-@require_any_permission(*VIEW_PERMISSIONS)
+@permission_required_logged(*VIEW_PERMISSIONS)
 @never_cache
 def erasure_list(request: HttpRequest) -> HttpResponse:
     """Open requests first (those waiting for this user marked), then the latest closed ones.
@@ -81,7 +81,7 @@ def erasure_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_any_permission(services.REQUEST_PERMISSION)
+@permission_required_logged(services.REQUEST_PERMISSION)
 @never_cache
 def erasure_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(
@@ -145,13 +145,13 @@ def _detail_page(
     )
 
 
-@require_any_permission(*VIEW_PERMISSIONS)
+@permission_required_logged(*VIEW_PERMISSIONS)
 @never_cache
 def erasure_detail(request: HttpRequest, request_pk: int) -> HttpResponse:
     return _detail_page(request, _erasure_or_404(request_pk))
 
 
-@require_any_permission(services.APPROVE_PERMISSION)
+@permission_required_logged(services.APPROVE_PERMISSION)
 @never_cache
 def erasure_approve(request: HttpRequest, request_pk: int) -> HttpResponse:
     erasure = _erasure_or_404(request_pk)
@@ -182,7 +182,7 @@ def erasure_approve(request: HttpRequest, request_pk: int) -> HttpResponse:
     return _detail_page(request, _erasure_or_404(request_pk), approve_form=form)
 
 
-@require_any_permission(services.APPROVE_PERMISSION)
+@permission_required_logged(services.APPROVE_PERMISSION)
 @never_cache
 def erasure_reject(request: HttpRequest, request_pk: int) -> HttpResponse:
     erasure = _erasure_or_404(request_pk)
@@ -202,7 +202,7 @@ def erasure_reject(request: HttpRequest, request_pk: int) -> HttpResponse:
     return _detail_page(request, _erasure_or_404(request_pk), reject_form=form)
 
 
-@require_any_permission(services.REQUEST_PERMISSION)
+@permission_required_logged(services.REQUEST_PERMISSION)
 @never_cache
 def erasure_cancel(request: HttpRequest, request_pk: int) -> HttpResponse:
     erasure = _erasure_or_404(request_pk)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,10 +27,9 @@ from django.views.decorators.cache import never_cache
 from pghistory.models import Events
 
 from accounts import selectors as account_selectors
-from accounts.audit import log_access
 from accounts.crypto import CIPHERTEXT_PREFIX, ProtectedValueError
 from accounts.forms import parse_id
-from accounts.models import AccessLog
+from accounts.permissions import permission_required_logged, refusal_message
 from accounts.services import may_reveal, protected_field_reveal
 from accounts.views import _describe_changes, _display_history_value
 from cases import selectors, services
@@ -146,34 +144,6 @@ DUPLICATE_REASON_LABELS = {
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def require_any_permission(*permissions: str) -> Callable:
-    """Allow users with at least one of the permissions; log and refuse the others (403)."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not any(request.user.has_perm(permission) for permission in permissions):
-                log_access(
-                    action=AccessLog.Action.DENIED,
-                    actor=request.user,
-                    request=request,
-                    detail={"permission": " | ".join(permissions), "action": view.__name__},
-                )
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def refusal_message(error: Exception) -> str:
-    """The readable reason of a refused change."""
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You do not have permission to do this.")
-    return str(error)
 
 
 def _is_case_worker(user) -> bool:
@@ -446,7 +416,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("cases.view_case", raise_exception=True)
-@require_any_permission("cases.change_case", "cases.manage_safety")
+@permission_required_logged("cases.change_case", "cases.manage_safety")
 def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2 of intake (and later, for a case manager): add and remove family members."""
     case = _case_or_404(pk)
@@ -487,7 +457,7 @@ def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("cases.view_case", raise_exception=True)
-@require_any_permission("cases.change_case", "cases.manage_safety")
+@permission_required_logged("cases.change_case", "cases.manage_safety")
 def intake_items(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3 of intake (and later, for a case manager): weapons, ammunition, vehicles."""
     case = _case_or_404(pk)
@@ -538,7 +508,7 @@ def _missing_details(case: Case) -> list[str]:
 
 
 @permission_required("cases.view_case", raise_exception=True)
-@require_any_permission("cases.add_case", "cases.change_case")
+@permission_required_logged("cases.add_case", "cases.change_case")
 def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The last step: the draft is saved; say what is still missing."""
     case = _case_or_404(pk)

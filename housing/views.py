@@ -27,6 +27,7 @@ from accounts.crypto import Erased
 from accounts.exports import csv_safe
 from accounts.forms import parse_id
 from accounts.models import AccessLog
+from accounts.permissions import refusal_message
 from accounts.services import protected_field_reveal
 from cases.choices import Status as CaseStatus
 from cases.models import Case
@@ -64,13 +65,6 @@ PROTECTED_HOUSE_FIELDS = {
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _refusal(error: Exception) -> str:
-    """The readable reason of a refused change."""
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You do not have permission to do this.")
-    return str(error)
 
 
 def _filters(request: HttpRequest) -> tuple[BoardFilterForm, dict[str, str]]:
@@ -207,7 +201,7 @@ def allocate(request: HttpRequest) -> HttpResponse:
                 proposed=propose_beds(len(people), free, town),
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(
                 request,
@@ -239,7 +233,7 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
                 allocation=allocation, actor=request.user, on=form.cleaned_data["on"]
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(
                 request,
@@ -274,7 +268,7 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
                 free=list(selectors.free_beds()),
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(
                 request,
@@ -387,7 +381,7 @@ def house_create(request: HttpRequest) -> HttpResponse:
         try:
             house = house_services.house_create(actor=request.user, **form.cleaned_data)
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("House %(house)s added.") % {"house": house.code_name})
             return redirect("housing:house_detail", pk=house.pk)
@@ -403,7 +397,7 @@ def house_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             house = house_services.house_update(house=house, actor=request.user, **form.changes())
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("House %(house)s saved.") % {"house": house.code_name})
             return redirect("housing:house_detail", pk=house.pk)
@@ -420,7 +414,7 @@ def room_create(request: HttpRequest, pk: int) -> HttpResponse:
                 house=house, actor=request.user, name=form.cleaned_data["name"]
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("Room %(room)s added.") % {"room": room.name})
             return redirect("housing:house_detail", pk=house.pk)
@@ -446,7 +440,7 @@ def bed_create(request: HttpRequest, pk: int) -> HttpResponse:
                 room=room, actor=request.user, label=form.cleaned_data["label"]
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("Bed %(bed)s added.") % {"bed": bed})
             return redirect("housing:house_detail", pk=room.house_id)
@@ -470,7 +464,7 @@ def bed_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         house_services.bed_set_active(bed=bed, actor=request.user, active=active)
     except (HousingError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal_message(error))
     else:
         messages.success(
             request,
@@ -493,7 +487,7 @@ def compromise(request: HttpRequest, pk: int) -> HttpResponse:
                 house=house, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             house.refresh_from_db(fields=["status", "status_reason", "status_changed_at"])
             messages.warning(
@@ -536,7 +530,7 @@ def house_status(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except (HousingError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(
                 request,

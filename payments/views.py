@@ -6,8 +6,6 @@ never as an error page. People appear by case code only."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -23,9 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.audit import log_access
 from accounts.forms import parse_id
-from accounts.models import AccessLog
+from accounts.permissions import permission_required_logged, refusal_message, refuse
 from cases.choices import Status as CaseStatus
 from cases.models import Case
 from config.queueing import queue_task
@@ -78,41 +75,6 @@ OPEN_BATCH = (BatchStatus.APPROVED, BatchStatus.DISBURSING)
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _refusal(error: Exception) -> str:
-    """The readable reason of a refused change."""
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You do not have permission to do this.")
-    return str(error)
-
-
-def _refuse(request: HttpRequest, permission: str, action: str) -> None:
-    """403, and for a POST (an attempted change of money) an entry in the access log, as the
-    services write for the refusals they see."""
-    if request.method == "POST":
-        log_access(
-            action=AccessLog.Action.DENIED,
-            actor=request.user,
-            request=request,
-            detail={"permission": permission, "action": action},
-        )
-    raise PermissionDenied
-
-
-def money_permission_required(permission: str, *, action: str) -> Callable:
-    """permission_required for the pages that change money: a refused POST is logged."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(permission):
-                _refuse(request, permission, action)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def _batch_or_404(pk: int) -> DisbursementBatch:
     try:
         return selectors.batch_detail(pk=pk)
@@ -138,7 +100,7 @@ def _choice(value: str, choices: list[str]) -> str:
 # --- stipend plans of a case -------------------------------------------------------------------
 
 
-@money_permission_required("payments.view_stipendplan", action="plan.create")
+@permission_required_logged("payments.view_stipendplan", action="plan.create", log_reads=False)
 @never_cache
 def case_plans(request: HttpRequest, pk: int) -> HttpResponse:
     """The case's plans with their monthly lines and one-off payments; a finance officer adds a
@@ -149,7 +111,7 @@ def case_plans(request: HttpRequest, pk: int) -> HttpResponse:
     form = PlanForm(funding_sources=sources) if may_add else None
     if request.method == "POST":
         if not may_add:
-            _refuse(request, "payments.add_stipendplan", "plan.create")
+            refuse(request, ("payments.add_stipendplan",), "plan.create")
         form = PlanForm(request.POST, funding_sources=sources)
         if form.is_valid():
             data = form.cleaned_data
@@ -164,7 +126,7 @@ def case_plans(request: HttpRequest, pk: int) -> HttpResponse:
                     funding_source=data["funding_source"],
                 )
             except (PaymentError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(
                     request,
@@ -198,7 +160,7 @@ def case_plans(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@money_permission_required("payments.change_stipendplan", action="plan.status")
+@permission_required_logged("payments.change_stipendplan", action="plan.status", log_reads=False)
 @require_POST
 def plan_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Pause, resume or end a plan (the buttons of the plans page)."""
@@ -210,7 +172,7 @@ def plan_status(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             plan = services.plan_set_status(plan=plan, actor=request.user, status=status)
         except (PaymentError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal_message(error))
         else:
             messages.success(
                 request,
@@ -247,7 +209,7 @@ def queue_run(*, period: str, actor_id: int) -> bool:
     return all(queued)
 
 
-@money_permission_required("payments.run_disbursement", action="run.start")
+@permission_required_logged("payments.run_disbursement", action="run.start", log_reads=False)
 @never_cache
 def run_month(request: HttpRequest) -> HttpResponse:
     """A finance officer starts the month's run; the worker creates the draft batches."""
@@ -312,7 +274,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@money_permission_required("payments.approve_batch", action="batch.approve")
+@permission_required_logged("payments.approve_batch", action="batch.approve", log_reads=False)
 @never_cache
 def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve or reject a draft batch; never one's own (the service says so)."""
@@ -344,7 +306,7 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.error(request, _("Choose whether to approve or reject the batch."))
         except (PaymentError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal_message(error))
         batch = _batch_or_404(pk)
     return render(
         request,
@@ -358,7 +320,7 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@money_permission_required("payments.record_payout", action="payment.record")
+@permission_required_logged("payments.record_payout", action="payment.record", log_reads=False)
 @never_cache
 def record_payouts(request: HttpRequest, pk: int) -> HttpResponse:
     """The outcome of pending lines: one line, or many at once with the same outcome."""
@@ -385,7 +347,7 @@ def record_payouts(request: HttpRequest, pk: int) -> HttpResponse:
                         acknowledged=data["acknowledged"],
                     )
                 except (PaymentError, PermissionDenied) as error:
-                    form.add_error(None, _refusal(error))
+                    form.add_error(None, refusal_message(error))
                 else:
                     messages.success(
                         request,
@@ -417,14 +379,16 @@ def record_payouts(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@money_permission_required("payments.record_payout", action="payment.carry_forward")
+@permission_required_logged(
+    "payments.record_payout", action="payment.carry_forward", log_reads=False
+)
 @require_POST
 def carry_forward(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(Payment.objects.select_related("case"), pk=pk, batch__isnull=False)
     try:
         services.payment_carry_forward(payment=line, actor=request.user)
     except (PaymentError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal_message(error))
     else:
         messages.success(
             request,
@@ -434,14 +398,14 @@ def carry_forward(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("payments:batch_detail", pk=line.batch_id)
 
 
-@money_permission_required("payments.record_payout", action="batch.close")
+@permission_required_logged("payments.record_payout", action="batch.close", log_reads=False)
 @require_POST
 def batch_close(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(DisbursementBatch, pk=pk)
     try:
         batch = services.batch_close(batch=batch, actor=request.user)
     except (PaymentError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal_message(error))
     else:
         messages.success(request, _("Batch %(batch)s is closed.") % {"batch": batch.label})
     return redirect("payments:batch_detail", pk=batch.pk)
@@ -517,7 +481,7 @@ def _find_case(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/one_off_find_case.html", {"form": form})
 
 
-@money_permission_required("payments.add_oneoffpayment", action="one_off.propose")
+@permission_required_logged("payments.add_oneoffpayment", action="one_off.propose", log_reads=False)
 @never_cache
 def one_off_new(request: HttpRequest) -> HttpResponse:
     """Propose a reward, relocation grant or medical payment for a case (?case=<pk>). A reward
@@ -549,7 +513,7 @@ def one_off_new(request: HttpRequest) -> HttpResponse:
                     adjustment_reason=data["adjustment_reason"],
                 )
             except (PaymentError, PermissionDenied) as error:
-                form.add_error(None, _refusal(error))
+                form.add_error(None, refusal_message(error))
             else:
                 messages.success(
                     request,
@@ -630,14 +594,14 @@ def one_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_one_off(request, _one_off_or_404(pk))
 
 
-@money_permission_required("payments.approve_batch", action="one_off.approve")
+@permission_required_logged("payments.approve_batch", action="one_off.approve", log_reads=False)
 @require_POST
 def one_off_approve(request: HttpRequest, pk: int) -> HttpResponse:
     one_off = _one_off_or_404(pk)
     try:
         one_off = services.one_off_approve(one_off=one_off, actor=request.user)
     except (PaymentError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal_message(error))
     else:
         if one_off.status == OneOffStatus.APPROVED:
             messages.success(request, _("The payment is approved and can be paid."))
@@ -648,7 +612,7 @@ def one_off_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("payments:one_off_detail", pk=pk)
 
 
-@money_permission_required("payments.approve_batch", action="one_off.reject")
+@permission_required_logged("payments.approve_batch", action="one_off.reject", log_reads=False)
 @require_POST
 def one_off_reject(request: HttpRequest, pk: int) -> HttpResponse:
     one_off = _one_off_or_404(pk)
@@ -659,14 +623,14 @@ def one_off_reject(request: HttpRequest, pk: int) -> HttpResponse:
                 one_off=one_off, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except (PaymentError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal_message(error))
         else:
             messages.success(request, _("The payment is rejected."))
         return redirect("payments:one_off_detail", pk=pk)
     return _render_one_off(request, one_off, reject_form=form)
 
 
-@money_permission_required("payments.record_payout", action="one_off.pay")
+@permission_required_logged("payments.record_payout", action="one_off.pay", log_reads=False)
 @require_POST
 def one_off_pay(request: HttpRequest, pk: int) -> HttpResponse:
     one_off = _one_off_or_404(pk)
@@ -682,7 +646,7 @@ def one_off_pay(request: HttpRequest, pk: int) -> HttpResponse:
                 acknowledged=data["acknowledged"],
             )
         except (PaymentError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal_message(error))
         else:
             messages.success(request, _("The payment is recorded as paid."))
             return redirect("payments:one_off_detail", pk=pk)
