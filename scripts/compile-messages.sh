@@ -15,21 +15,15 @@ fail() {
     exit 1
 }
 
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    else
-        sudo -n "$@"
-    fi
-}
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 if ! command -v msgfmt >/dev/null; then
-    if ! command -v apt-get >/dev/null || { [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; }; then
+    if ! may_apt_install; then
         fail "the Burmese interface needs GNU gettext's msgfmt to compile its translations, and msgfmt is missing and cannot be installed from here (apt-get as root or password-less sudo); install gettext (Debian/Ubuntu: apt-get install gettext, macOS: brew install gettext) and run make again."
     fi
     echo "compile-messages: installing GNU gettext for the translations (apt-get install gettext)..."
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null \
+    apt_install gettext \
         || fail "apt-get install gettext failed (see above); install GNU gettext (msgfmt) and run make again."
     command -v msgfmt >/dev/null || fail "apt-get installed gettext, but msgfmt is still not on the PATH; put it there and run make again."
 fi

@@ -12,20 +12,14 @@ fail() {
 
 [[ -x $CHROMIUM ]] && exit 0
 
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    else
-        sudo -n "$@"
-    fi
-}
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "$0")/lib/apt.sh"
 
-if ! command -v apt-get >/dev/null || { [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; }; then
+if ! may_apt_install; then
     fail "the browser tests need Chromium at $CHROMIUM, which is missing and cannot be installed from here (apt-get as root or password-less sudo); install it (Debian: apt-get install chromium) and run the tests again."
 fi
 
 echo "ensure-browser: installing Chromium for the browser tests (apt-get install chromium)..."
-as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+apt_install chromium \
     || fail "apt-get install chromium failed (see above); install Chromium at $CHROMIUM and run the tests again."
 [[ -x $CHROMIUM ]] || fail "apt-get installed chromium, but $CHROMIUM is still missing; install Debian's chromium package there and run the tests again."

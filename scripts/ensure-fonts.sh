@@ -14,22 +14,13 @@ warn() {
     exit 0
 }
 
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    else
-        sudo -n "$@"
-    fi
-}
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "$0")/lib/apt.sh"
 
-if ! command -v apt-get >/dev/null || { [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; }; then
+if ! may_apt_install; then
     warn "the Myanmar font $FONT is missing and cannot be installed from here (apt-get as root or password-less sudo); install it (Debian: apt-get install fonts-sil-padauk)."
 fi
 
 echo "ensure-fonts: installing the Myanmar font for Burmese payroll sheets (apt-get install fonts-sil-padauk)..."
-if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-sil-padauk >/dev/null 2>&1; then
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-sil-padauk >/dev/null \
-        || warn "apt-get install fonts-sil-padauk failed (see above)."
-fi
+apt_install fonts-sil-padauk || warn "apt-get install fonts-sil-padauk failed (see above)."
 [[ -f $FONT ]] || warn "fonts-sil-padauk is installed, but $FONT is missing."

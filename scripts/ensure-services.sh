@@ -64,28 +64,8 @@ wait_for() {
     return 1
 }
 
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        sudo -n "$@"
-    else
-        return 1
-    fi
-}
-
-can_install() {
-    command -v apt-get >/dev/null && { [[ $(id -u) -eq 0 ]] || sudo -n true 2>/dev/null; }
-}
-
-apt_updated=false
-apt_install() {
-    if [[ $apt_updated == false ]]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-        apt_updated=true
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 postgres_version() {
     { ls /etc/postgresql 2>/dev/null || true; } | sort -V | tail -n 1
@@ -96,7 +76,7 @@ ensure_postgres() {
     is_local "$DB_HOST" || fail "PostgreSQL does not answer at $DB_HOST:$DB_PORT; start it or set DATABASE_URL to a server that answers."
     local freshly_installed=false
     if ! command -v pg_ctlcluster >/dev/null || [[ -z "$(postgres_version)" ]]; then
-        can_install || fail "PostgreSQL does not answer at 127.0.0.1:$DB_PORT and is not installed; install and start it (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL to a server that answers."
+        may_apt_install || fail "PostgreSQL does not answer at 127.0.0.1:$DB_PORT and is not installed; install and start it (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL to a server that answers."
         say "installing PostgreSQL (apt-get install postgresql)..."
         apt_install postgresql
         freshly_installed=true
@@ -122,7 +102,7 @@ ensure_redis() {
     answers "$REDIS_HOST" "$REDIS_PORT" && return 0
     is_local "$REDIS_HOST" || fail "Redis does not answer at $REDIS_HOST:$REDIS_PORT; start it or set REDIS_URL to a server that answers."
     if ! command -v redis-server >/dev/null; then
-        can_install || fail "Redis does not answer at 127.0.0.1:$REDIS_PORT and is not installed; install and start it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL to a server that answers."
+        may_apt_install || fail "Redis does not answer at 127.0.0.1:$REDIS_PORT and is not installed; install and start it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL to a server that answers."
         say "installing Redis (apt-get install redis-server)..."
         apt_install redis-server
         # The package may have started a server itself.
