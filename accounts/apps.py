@@ -18,15 +18,17 @@ class AccountsConfig(AppConfig):
             permission="accounts.manage_staff",
             order=900,
         )
+        # The audit pages' entries are registered here: navigation belongs to accounts, which
+        # the audit app may not import.
         navigation.register(
             label=_("Audit trail"),
-            url_name="accounts:audit_trail",
+            url_name="audit:audit_trail",
             permission="accounts.view_audit",
             order=910,
         )
         navigation.register(
             label=_("Access log"),
-            url_name="accounts:access_log",
+            url_name="audit:access_log",
             permission="accounts.view_audit",
             order=920,
         )

@@ -9,9 +9,9 @@ from typing import TextIO
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from accounts.audit import audit_context
 from accounts.models import User
 from accounts.roles import Role
+from audit.services import audit_context
 
 # Printed by `make run`; long enough for the password validators, and only ever used with
 # fictional data because the loaders refuse to run outside the demo settings.

@@ -39,8 +39,9 @@ from django_otp import devices_for_user
 from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.audit import audit_context, log_access
-from accounts.models import AccessLog, EmergencyLock, EmergencyLockedUser, User
+from accounts.models import EmergencyLock, EmergencyLockedUser, User
+from audit.models import AccessLog
+from audit.services import audit_context, log_access
 
 PERMISSION = "accounts.use_emergency_controls"
 

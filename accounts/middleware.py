@@ -1,16 +1,13 @@
-"""Request-level security: log context and redaction scope, and the second-factor gate."""
+"""The second-factor gate: nothing but enrolment and verification before the second factor."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
-
-from accounts import redaction
 
 # Views a signed-in user may reach before the second factor is verified.
 SECOND_FACTOR_EXEMPT_URL_NAMES = frozenset(
@@ -23,24 +20,6 @@ SECOND_FACTOR_EXEMPT_URL_NAMES = frozenset(
         "set_language",
     }
 )
-
-
-class RequestLogContextMiddleware:
-    """Gives every request an id for the logs and a scope for redacting protected values."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.request_id = uuid.uuid4().hex
-        token = redaction.current_request_id.set(request.request_id)
-        try:
-            with redaction.protected_values_scope():
-                response = self.get_response(request)
-        finally:
-            redaction.current_request_id.reset(token)
-        response["X-Request-ID"] = request.request_id
-        return response
 
 
 def second_factor_required() -> bool:

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from accounts.audit import log_access
-from accounts.models import AccessLog
+from audit.models import AccessLog
+from audit.services import log_access
 
 
 def refuse(request: HttpRequest, permissions: tuple[str, ...], action: str) -> None:

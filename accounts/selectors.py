@@ -1,15 +1,12 @@
-"""Reads for the staff list and the audit views, with their queries decided once."""
+"""Reads for the staff list, with its queries decided once."""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from pghistory.models import Events
 
-from accounts.models import AccessLog, User
+from accounts.models import User
 
 
 def staff_list() -> QuerySet[User]:
@@ -20,47 +17,3 @@ def staff_list() -> QuerySet[User]:
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
         .order_by("-is_active", "username")
     )
-
-
-def history_events(*, model: str = "") -> QuerySet:
-    """Every change, newest first, without the before/after diff: pghistory computes diffs with
-    a window function over whole event tables, which took seconds on the demo data; the diffs of
-    the events on one page come from `history_diffs`."""
-    events = Events.objects.order_by("-pgh_created_at", "-pgh_id").defer("pgh_diff", "pgh_data")
-    if model:
-        events = events.filter(pgh_obj_model=model)
-    return events
-
-
-def history_diffs(events) -> dict[str, dict]:
-    """The diffs of the given events: one query per kind of record on the page, each limited to
-    the records shown (PostgreSQL pushes that filter under the window function)."""
-    objects_by_model: dict[str, set[str]] = defaultdict(set)
-    for event in events:
-        objects_by_model[event.pgh_obj_model].add(event.pgh_obj_id)
-    diffs: dict[str, dict] = {}
-    for model, object_ids in objects_by_model.items():
-        rows = Events.objects.filter(pgh_obj_model=model, pgh_obj_id__in=object_ids)
-        diffs.update(rows.values_list("pgh_slug", "pgh_diff"))
-    return diffs
-
-
-def history_models() -> list[str]:
-    return sorted(Events.objects.values_list("pgh_obj_model", flat=True).distinct())
-
-
-def usernames_by_id(ids: set) -> dict[str, str]:
-    clean_ids = {int(value) for value in ids if str(value).isdigit()}
-    return {
-        str(pk): name
-        for pk, name in User.objects.filter(pk__in=clean_ids).values_list("pk", "username")
-    }
-
-
-def access_log(*, action: str = "", username: str = "") -> QuerySet[AccessLog]:
-    entries = AccessLog.objects.all()
-    if action:
-        entries = entries.filter(action=action)
-    if username:
-        entries = entries.filter(username__iexact=username)
-    return entries

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
-from accounts.audit import log_access
-from accounts.models import AccessLog, User
+from accounts.models import User
 from accounts.roles import require_permission
+from audit.models import AccessLog
+from audit.services import log_access
 
 REVEAL_PERMISSION = "accounts.reveal_identity"
 

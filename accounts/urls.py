@@ -1,4 +1,4 @@
-"""Login, second factor, staff list and audit trail."""
+"""Login, second factor, staff list and emergency controls."""
 
 from django.urls import path
 
@@ -12,8 +12,6 @@ urlpatterns = [
     path("2fa/verify/", views.otp_verify, name="otp_verify"),
     path("2fa/enrol/", views.otp_enrol, name="otp_enrol"),
     path("staff/", views.staff_list, name="staff_list"),
-    path("audit/", views.audit_trail, name="audit_trail"),
-    path("audit/access/", views.access_log, name="access_log"),
     path("emergency/", emergency_views.emergency_home, name="emergency"),
     path("emergency/lock/", emergency_views.emergency_lock, name="emergency_lock"),
     path(

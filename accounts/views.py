@@ -1,11 +1,9 @@
-"""Login with a second factor, logout, the staff list, the audit views and the health check."""
+"""Login with a second factor, logout, the staff list and the language switch."""
 
 from __future__ import annotations
 
 import base64
-import logging
 
-import redis
 import segno
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
@@ -15,8 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -24,21 +21,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import selectors, services
-from accounts.audit import log_access
 from accounts.forms import LoginForm, TokenForm
-from accounts.history import describe_changes as _describe_changes
-from accounts.history import display_history_value as _display_history_value  # noqa: F401
-from accounts.history import event_label, field_labels, record_type_label
-from accounts.models import AccessLog
-
-logger = logging.getLogger(__name__)
+from audit.models import AccessLog
+from audit.services import log_access
 
 
 class LoginView(auth_views.LoginView):
@@ -158,56 +150,6 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_list.html", {"page": page})
 
 
-@permission_required("accounts.view_audit", raise_exception=True)
-def audit_trail(request: HttpRequest) -> HttpResponse:
-    model = request.GET.get("model", "")
-    models = selectors.history_models()
-    if model not in models:
-        model = ""
-    page = Paginator(selectors.history_events(model=model), 50).get_page(request.GET.get("page"))
-    usernames = selectors.usernames_by_id(
-        {str((event.pgh_context or {}).get("user")) for event in page}
-    )
-    labels = {event.pgh_obj_model: field_labels(event.pgh_obj_model) for event in page}
-    diffs = selectors.history_diffs(page)
-    rows = [
-        {
-            "event": event,
-            "actor": usernames.get(str((event.pgh_context or {}).get("user")), ""),
-            "what": event_label(event.pgh_label),
-            "record": record_type_label(event.pgh_obj_model),
-            "changes": [
-                (labels[event.pgh_obj_model].get(field, field), before, after)
-                for field, before, after in _describe_changes(diffs.get(event.pgh_slug))
-            ],
-        }
-        for event in page
-    ]
-    record_types = [(name, record_type_label(name)) for name in models]
-    return render(
-        request,
-        "accounts/audit_trail.html",
-        {"page": page, "rows": rows, "record_types": record_types, "model": model},
-    )
-
-
-@permission_required("accounts.view_audit", raise_exception=True)
-def access_log(request: HttpRequest) -> HttpResponse:
-    action = request.GET.get("action", "")
-    if action not in AccessLog.Action.values:
-        action = ""
-    # A NUL cannot be in a user name, and PostgreSQL refuses it in a query.
-    username = request.GET.get("username", "").replace("\x00", "")[:150]
-    page = Paginator(selectors.access_log(action=action, username=username), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "accounts/access_log.html",
-        {"page": page, "actions": AccessLog.Action.choices, "action": action, "username": username},
-    )
-
-
 def _set_language_cookie(response: HttpResponse, language: str) -> None:
     """The cookie LocaleMiddleware reads, set as Django's own language switch sets it."""
     response.set_cookie(
@@ -231,29 +173,3 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         services.user_language_set(user=request.user, language=language)
     return response
-
-
-@login_not_required
-@require_GET
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness of the database and Redis, without a word about why something failed."""
-    checks = {"database": "ok", "redis": "ok"}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        logger.exception("Health check: database unavailable")
-        checks["database"] = "unavailable"
-    try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
-        )
-        client.ping()
-    except Exception:
-        logger.exception("Health check: Redis unavailable")
-        checks["redis"] = "unavailable"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )

@@ -206,10 +206,10 @@ def fill(*, plans: int, month: Month) -> float:
     plan each, by set-based SQL. Returns the seconds it took."""
     from django.db import connection, transaction
 
-    from accounts.audit import audit_context
-    from accounts.crypto import create_data_key
     from accounts.models import User
+    from audit.services import audit_context
     from payments.models import FundingSource
+    from protection.keys import create_data_key
 
     started = time.perf_counter()
     intake_officer = User.objects.create_user(username="bench-intake")
@@ -355,7 +355,7 @@ def measure_single_statement(month: Month, measurement: Measurement) -> None:
     triggers then do the same work for each line)."""
     from django.db import connection, transaction
 
-    from accounts.audit import audit_context
+    from audit.services import audit_context
 
     with connection.cursor() as cursor:
         cursor.execute(BATCHES_SQL, month.parameters)
@@ -405,7 +405,7 @@ def explain(*, month: Month, chunk_size: int) -> str:
     statement, each rolled back: where the time goes, triggers included."""
     from django.db import connection, transaction
 
-    from accounts.audit import audit_context
+    from audit.services import audit_context
     from payments import services
 
     class RolledBack(Exception):

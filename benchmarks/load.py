@@ -166,8 +166,8 @@ def create_staff(users: int) -> list[Staff]:
     from django.contrib.auth.models import Group
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.audit import audit_context
     from accounts.models import User
+    from audit.services import audit_context
 
     demo_accounts = {user.username: user for user in User.objects.filter(username__in=ROLE_PAGES)}
     staff = []

@@ -27,19 +27,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.admin import ReadOnlyAdmin
-from accounts.audit import log_access
-from accounts.crypto import (
-    CIPHERTEXT_PREFIX,
-    BlindIndexField,
-    EncryptedDateField,
-    EncryptedField,
-    Erased,
-    mask,
-)
-from accounts.models import AccessLog
-from accounts.selectors import usernames_by_id
 from accounts.services import may_reveal
+from audit.models import AccessLog
+from audit.selectors import usernames_by_id
+from audit.services import log_access
 from cases import selectors, services
 from cases.choices import Status
 from cases.models import (
@@ -55,6 +46,11 @@ from cases.models import (
     Referral,
     VerificationCheck,
 )
+from protection.admin import ReadOnlyAdmin
+from protection.blind_indexes import BlindIndexField
+from protection.fields import EncryptedDateField, EncryptedField
+from protection.keys import CIPHERTEXT_PREFIX, Erased
+from protection.masks import mask
 
 MASKED_SUFFIX = "_masked"
 HISTORY_LIMIT = 100

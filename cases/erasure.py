@@ -25,10 +25,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_context, log_access
-from accounts.crypto import CIPHERTEXT_PREFIX, destroy_data_key
-from accounts.models import AccessLog, User
-from accounts.tasks import keyring_backup
+from accounts.models import User
+from audit.models import AccessLog
+from audit.services import audit_context, log_access
 from cases.choices import JourneyEventKind, JourneyStage, Status
 from cases.models import (
     OPEN_ERASURE_STATUSES,
@@ -40,7 +39,10 @@ from cases.models import (
     JourneyEvent,
 )
 from cases.services import CaseError
-from config.queueing import queue_task
+from operations.queueing import queue_task
+from operations.tasks import keyring_backup
+from protection.erasure import destroy_data_key
+from protection.keys import CIPHERTEXT_PREFIX
 
 ERASE_ACTION = AccessLog.Action.ERASE
 

@@ -8,15 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choice_labels import CachedChoiceLabels
-from accounts.crypto import (
-    BlindIndexField,
-    EncryptedDateField,
-    EncryptedField,
-    ProtectedModel,
-    create_data_key,
-)
-from accounts.history import track_history
+from audit.history import track_history
 from cases.choices import (
     RANK_GROUPS,
     Channel,
@@ -39,6 +31,10 @@ from cases.choices import (
     UnitType,
     Urgency,
 )
+from protection.blind_indexes import BlindIndexField
+from protection.choice_labels import CachedChoiceLabels
+from protection.fields import EncryptedDateField, EncryptedField, ProtectedModel
+from protection.keys import create_data_key
 
 
 def rank_group_expression() -> models.Case:

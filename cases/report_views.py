@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.audit import log_access
-from accounts.exports import csv_safe
-from accounts.models import AccessLog
+from audit.models import AccessLog
+from audit.services import log_access
 from cases import selectors
 from cases.charts import chart_description, monthly_chart_svg
 from cases.choices import Force, RankGroup
+from protection.exports import csv_safe
 
 DEFAULT_MONTHS = 24
 MAX_MONTHS = 120

@@ -23,7 +23,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from accounts.crypto import blind_index_filter
 from cases.choices import (
     OPEN_STATUSES,
     RANK_GROUPS,
@@ -43,6 +42,7 @@ from cases.models import (
     VerificationCheck,
     rank_group_expression,
 )
+from protection.blind_indexes import blind_index_filter
 
 LIST_FIELDS = (
     "pk",

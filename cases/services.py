@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.audit import audit_context, log_access
-from accounts.crypto import blind_index_filter, decrypt_bytes, encrypt_bytes
-from accounts.models import AccessLog, User
+from accounts.models import User
 from accounts.roles import require_permission
+from audit.models import AccessLog
+from audit.services import audit_context, log_access
 from cases.choices import (
     ITEM_CATEGORY_OF_TYPE,
     OPEN_STATUSES,
@@ -41,6 +41,8 @@ from cases.models import (
     Referral,
     VerificationCheck,
 )
+from protection.blind_indexes import blind_index_filter
+from protection.keys import decrypt_bytes, encrypt_bytes
 
 
 class CaseError(Exception):

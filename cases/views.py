@@ -26,12 +26,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from pghistory.models import Events
 
-from accounts import selectors as account_selectors
-from accounts.crypto import CIPHERTEXT_PREFIX, ProtectedValueError
 from accounts.forms import parse_id
 from accounts.permissions import permission_required_logged, refusal_message
 from accounts.services import may_reveal, protected_field_reveal
-from accounts.views import _describe_changes, _display_history_value
+from audit import selectors as audit_selectors
+from audit.history import describe_changes, display_history_value
 from cases import selectors, services
 from cases.choices import CheckItem, RankGroup, ReferralStatus, Status
 from cases.forms import (
@@ -62,6 +61,7 @@ from cases.services import (
     PossibleDuplicateWarning,
     StaleEditError,
 )
+from protection.keys import CIPHERTEXT_PREFIX, ProtectedValueError
 
 PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
@@ -783,7 +783,7 @@ def _is_user_field(field: models.Field | None) -> bool:
 def _readable(field: models.Field | None, text: str, usernames: dict[str, str]) -> str:
     """A value of the history as staff know it: a user's name, a choice's label."""
     # An encrypted value reads "(encrypted value)" whatever the field: leave it so.
-    if not text or field is None or text == _display_history_value(CIPHERTEXT_PREFIX):
+    if not text or field is None or text == display_history_value(CIPHERTEXT_PREFIX):
         return text
     if _is_user_field(field):
         return usernames.get(text, text)
@@ -809,7 +809,7 @@ def _history_rows(events) -> list[dict[str, Any]]:
             for name, value in (event.pgh_data or {}).items()
             if value is not None and _is_user_field(fields.get(name))
         )
-    usernames = account_selectors.usernames_by_id(user_ids)
+    usernames = audit_selectors.usernames_by_id(user_ids)
     rows = []
     for event in events:
         fields = infos[event.pgh_obj_model]
@@ -819,7 +819,7 @@ def _history_rows(events) -> list[dict[str, Any]]:
             # A new (or deleted) record: what it held, as if changed from nothing.
             diff = {name: (None, value) for name, value in (event.pgh_data or {}).items()}
         changes = []
-        for name, before, after in _describe_changes(diff):
+        for name, before, after in describe_changes(diff):
             field = fields.get(name)
             if name in HISTORY_HIDDEN_COLUMNS or not (before or after):
                 continue

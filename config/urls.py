@@ -5,10 +5,12 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from config import dashboard
+from operations import views as operations_views
 
 urlpatterns = [
     path("", dashboard.dashboard, name="home"),
-    path("healthz", accounts_views.healthz, name="healthz"),
+    path("healthz", operations_views.healthz, name="healthz"),
+    path("accounts/audit/", include("audit.urls")),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("housing/", include("housing.urls")),

@@ -21,13 +21,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.admin import ReadOnlyAdmin
-from accounts.audit import log_access
-from accounts.models import AccessLog
 from accounts.services import may_reveal
+from audit.models import AccessLog
+from audit.services import log_access
 from housing import house_services
 from housing.models import Allocation, Bed, House, Room
 from housing.services import HousingError
+from protection.admin import ReadOnlyAdmin
 
 REVEAL_PERMISSION = "housing.reveal_address"
 PROTECTED_FIELDS = ("address", "contact_person", "notes")

@@ -10,9 +10,9 @@ from typing import TextIO
 from django.contrib.postgres.fields.ranges import DateRange
 from django.utils import timezone
 
-from accounts.audit import audit_context
 from accounts.demo import register_demo_loader
 from accounts.models import User
+from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case
 from housing import services

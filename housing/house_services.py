@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_context
 from accounts.models import User
 from accounts.roles import require_permission
+from audit.services import audit_context
 from housing.models import Allocation, Bed, House, Room
 from housing.services import HousingError
 

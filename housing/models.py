@@ -11,10 +11,10 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choice_labels import CachedChoiceLabels
-from accounts.crypto import EncryptedField, ProtectedModel
-from accounts.history import track_history
+from audit.history import track_history
 from cases.models import Case, FamilyMember
+from protection.choice_labels import CachedChoiceLabels
+from protection.fields import EncryptedField, ProtectedModel
 
 
 class HouseStatus(models.TextChoices):

@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_context
 from accounts.models import User
 from accounts.roles import require_permission
+from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
 from housing.models import Allocation, Bed, House, HouseStatus

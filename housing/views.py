@@ -22,13 +22,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.audit import log_access
-from accounts.crypto import Erased
-from accounts.exports import csv_safe
 from accounts.forms import parse_id
-from accounts.models import AccessLog
 from accounts.permissions import refusal_message
 from accounts.services import protected_field_reveal
+from audit.models import AccessLog
+from audit.services import log_access
 from cases.choices import Status as CaseStatus
 from cases.models import Case
 from housing import house_services, selectors, services
@@ -50,6 +48,8 @@ from housing.forms import (
 from housing.models import Allocation, Bed, House, HouseStatus, Room
 from housing.selectors import WaitingEntry
 from housing.services import BedNoLongerFreeError, HousingError, Occupant
+from protection.exports import csv_safe
+from protection.keys import Erased
 
 HISTORY_PAGE_SIZE = 50
 REVEAL_PERMISSION = "housing.reveal_address"

@@ -17,7 +17,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdmin
 from payments.models import (
     DisbursementBatch,
     FundingSource,
@@ -28,6 +27,7 @@ from payments.models import (
     RewardPolicy,
     StipendPlan,
 )
+from protection.admin import ReadOnlyAdmin
 
 
 class NoDeleteAdmin(admin.ModelAdmin):

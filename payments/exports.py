@@ -27,15 +27,16 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from accounts.audit import log_access
-from accounts.crypto import Erased
-from accounts.models import AccessLog, User
+from accounts.models import User
 from accounts.roles import require_permission
 from accounts.services import may_reveal
+from audit.models import AccessLog
+from audit.services import log_access
 from payments import selectors
 from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
 from payments.money import MINOR_UNITS, Currency, quantum
 from payments.templatetags.payments_money import format_amount, format_money
+from protection.keys import Erased
 
 EXPORT_PERMISSION = "payments.view_disbursementbatch"
 

@@ -12,11 +12,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choice_labels import CachedChoiceLabels
-from accounts.history import track_history
+from audit.history import track_history
 from cases.choices import ItemType
 from cases.models import Case
 from payments.money import Currency
+from protection.choice_labels import CachedChoiceLabels
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

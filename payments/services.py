@@ -18,11 +18,12 @@ from django.db.models import Max, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_context, log_access
-from accounts.models import AccessLog, User
+from accounts.models import User
+from audit.models import AccessLog
+from audit.services import audit_context, log_access
 from cases.choices import Status as CaseStatus
 from cases.models import Case, ItemBrought
-from config.queueing import queue_task
+from operations.queueing import queue_task
 from payments.models import (
     BatchStatus,
     DisbursementBatch,
@@ -41,6 +42,7 @@ from payments.models import (
     StipendPlan,
 )
 from payments.money import MINOR_UNITS, Currency, MoneyError, round_money, validate_amount
+from payments.notifications import notify_batch_ready, notify_one_off_awaiting
 
 
 class PaymentError(Exception):
@@ -361,8 +363,6 @@ def disbursement_run(
 def _notify_batch_ready(batch_id: int) -> None:
     """Without the broker the approvers are not e-mailed (logged at ERROR); the batch still
     waits for them on their dashboard."""
-    from payments.tasks import notify_batch_ready
-
     queue_task(notify_batch_ready, batch_id=batch_id)
 
 
@@ -650,8 +650,6 @@ def one_off_propose(
 
 
 def _notify_one_off(one_off_id: int) -> bool:
-    from payments.tasks import notify_one_off_awaiting
-
     return queue_task(notify_one_off_awaiting, one_off_id=one_off_id)
 
 

@@ -25,7 +25,7 @@ from accounts.forms import parse_id
 from accounts.permissions import permission_required_logged, refusal_message, refuse
 from cases.choices import Status as CaseStatus
 from cases.models import Case
-from config.queueing import queue_task
+from operations.queueing import queue_task
 from payments import exports, selectors, services
 from payments.charts import paid_chart_svg, paid_description
 from payments.forms import (

@@ -9,9 +9,9 @@ from django.db import connections
 from django.test import Client
 from django_otp.oath import totp
 
-from accounts.crypto import data_key_cache
 from accounts.roles import Role
 from config.celery import app as celery_app
+from protection.keys import data_key_cache
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
 
 

@@ -8,7 +8,7 @@ import pytest
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django_celery_results.models import TaskResult
 
-from accounts.tasks import ping
+from operations.tasks import ping
 from tests.workers import Worker, running_worker
 
 # A cold worker imports Django and connects to Redis and PostgreSQL before it takes a task.

@@ -22,7 +22,7 @@ from django.utils.translation.template import templatize
 from accounts.models import User
 from accounts.roles import Role
 from payments import services as payment_services
-from payments.tasks import notify_batch_ready
+from payments.notifications import notify_batch_ready
 from tests.conftest import current_totp
 from tests.factories import (
     DEFAULT_PASSWORD,

@@ -96,7 +96,7 @@ def test_health_check_reports_redis_down_without_details(settings):
 def test_log_lines_of_a_request_carry_its_request_id(client, caplog):
     import logging
 
-    from accounts.logs import RedactProtectedValuesFilter
+    from protection.logs import RedactProtectedValuesFilter
 
     with caplog.at_level(logging.WARNING, logger="django.request"):
         caplog.handler.addFilter(RedactProtectedValuesFilter())

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 from accounts.roles import Role, grant_permissions
-from accounts.schedules import schedule_task, unschedule_task
+from operations.schedules import schedule_task, unschedule_task
 
 GRANTS = {
     Role.CASE_MANAGER: ["view_erasurerequest", "request_erasure", "approve_erasure"],

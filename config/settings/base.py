@@ -39,7 +39,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "bootstrap",
     "csp",
+    # The platform, lowest first: each app may import the ones above it, never those below.
+    "protection",
+    "audit",
     "accounts",
+    "operations",
+    # The domain apps.
     "cases",
     "housing",
     "payments",
@@ -48,7 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "accounts.middleware.RequestLogContextMiddleware",
+    "protection.middleware.RequestLogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,7 +142,7 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 # Reverse proxies in front of Haven that append to X-Forwarded-For (production: 1).
 HAVEN_PROXY_COUNT = 0
-AXES_CLIENT_IP_CALLABLE = "accounts.audit.address_behind_proxies"
+AXES_CLIENT_IP_CALLABLE = "audit.addresses.address_behind_proxies"
 
 # Sessions end after a period of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = env.int("HAVEN_SESSION_IDLE_MINUTES", default=30) * 60
@@ -201,7 +206,7 @@ HAVEN_SECOND_APPROVER_ABOVE = env.json(
     "HAVEN_SECOND_APPROVER_ABOVE", default={"THB": 10000, "MMK": 2000000, "USD": 300}
 )
 
-# Protection of identity data (see accounts/crypto.py and README "Keys").
+# Protection of identity data (see protection/keys.py and README "Keys").
 # Master keys wrap the data keys; newest first. The blind-index key makes exact-match look-ups.
 HAVEN_FIELD_KEYS = env.list("HAVEN_FIELD_KEYS")
 HAVEN_BLIND_INDEX_KEY = env("HAVEN_BLIND_INDEX_KEY")
@@ -210,7 +215,7 @@ HAVEN_DATA_KEY_CACHE_SECONDS = env.int("HAVEN_DATA_KEY_CACHE_SECONDS", default=3
 # Audit trail: history events can never be updated or deleted (database triggers).
 PGHISTORY_APPEND_ONLY = True
 # The events admin without the raw data columns, which would show ciphertext.
-PGHISTORY_ADMIN_CLASS = "accounts.admin.HistoryEventsAdmin"
+PGHISTORY_ADMIN_CLASS = "audit.admin.HistoryEventsAdmin"
 
 # Celery: Redis as the broker, results in the database so administrators can see them.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
@@ -238,7 +243,7 @@ LOG_LEVEL = env("HAVEN_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "accounts.logs.RedactProtectedValuesFilter"}},
+    "filters": {"redact": {"()": "protection.logs.RedactProtectedValuesFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -268,7 +273,7 @@ LOGGING = {
 # a whole office behind one NAT address. Rate-limit addresses at the reverse proxy (README).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# --- Backups (accounts/backups.py) ----------------------------------------------------------
+# --- Backups (operations/backups.py) ----------------------------------------------------------
 
 # Fernet keys of the backup files, comma-separated, newest first: the first encrypts, all decrypt.
 # Without them no backup can be written or read; the demo and test settings bring public ones.
@@ -294,7 +299,7 @@ HAVEN_ERASURE_AFTER_CLOSURE_DAYS = env.int("HAVEN_ERASURE_AFTER_CLOSURE_DAYS", d
 
 # A request that queues a task must not hang while Redis is down (without a socket timeout a
 # Redis that accepts connections but does not answer stalls it for good): about 2 s at worst,
-# then config/queueing.py reports the failure. Redis answers in milliseconds when healthy.
+# then operations/queueing.py reports the failure. Redis answers in milliseconds when healthy.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
@@ -311,8 +316,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 
 # A PostgreSQL restart must not kill the workers: recording a task's state waits for the
 # database (new connection, growing pauses up to 5 s, about a minute or two in all) before
-# giving up. See config/results.py; the tasks themselves retry their own work.
-CELERY_RESULT_BACKEND = "config.results:DatabaseBackend"
+# giving up. See operations/results.py; the tasks themselves retry their own work.
+CELERY_RESULT_BACKEND = "operations.results:DatabaseBackend"
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
 CELERY_RESULT_BACKEND_MAX_RETRIES = 30
 CELERY_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 100

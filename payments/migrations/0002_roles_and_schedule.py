@@ -4,7 +4,7 @@ month at 06:00 Asia/Yangon; administrators can change it in the admin)."""
 from django.db import migrations
 
 from accounts.roles import Role, grant_permissions
-from accounts.schedules import schedule_task, unschedule_task
+from operations.schedules import schedule_task, unschedule_task
 
 MODELS = [
     "fundingsource",

@@ -7,9 +7,11 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from pghistory.models import Events
 
-from accounts.audit import address_behind_proxies, audit_context, log_access
-from accounts.models import AccessLog, User
+from accounts.models import User
 from accounts.roles import Role
+from audit.addresses import address_behind_proxies
+from audit.models import AccessLog
+from audit.services import audit_context, log_access
 
 pytestmark = pytest.mark.django_db
 
@@ -118,12 +120,12 @@ def test_nobody_can_change_or_delete_access_log_in_the_admin(login, administrato
         action=AccessLog.Action.EXPORT, actor=administrator, target_label="HV-2026-00001"
     )
     client = login(administrator)
-    assert client.get("/admin/accounts/accesslog/").status_code == 200
+    assert client.get("/admin/audit/accesslog/").status_code == 200
     assert (
-        client.post(f"/admin/accounts/accesslog/{entry.pk}/delete/", {"post": "yes"}).status_code
+        client.post(f"/admin/audit/accesslog/{entry.pk}/delete/", {"post": "yes"}).status_code
         == 403
     )
-    client.post(f"/admin/accounts/accesslog/{entry.pk}/change/", {"username": "forged"})
+    client.post(f"/admin/audit/accesslog/{entry.pk}/change/", {"username": "forged"})
     entry.refresh_from_db()
     assert entry.username == administrator.username
     assert AccessLog.objects.filter(pk=entry.pk).exists()

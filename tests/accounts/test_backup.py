@@ -19,13 +19,14 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts import backups
-from accounts.crypto import destroy_data_key, unwrap_key
 from accounts.roles import Role
-from accounts.tasks import backup_nightly
 from cases import services as case_services
 from housing.services import Occupant, allocation_create
+from operations import backups
+from operations.tasks import backup_nightly
 from payments.services import disbursement_run, month_of
+from protection.erasure import destroy_data_key
+from protection.keys import unwrap_key
 from tests.factories import (
     BedFactory,
     CaseFactory,

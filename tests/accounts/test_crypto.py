@@ -18,18 +18,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from accounts import crypto, redaction
-from accounts.crypto import (
-    ProtectedValueError,
-    blind_index_filter,
-    create_data_key,
-    data_key_cache,
-    destroy_data_key,
-    mask,
-    unwrap_key,
-)
-from accounts.logs import RedactProtectedValuesFilter
-from accounts.models import DataKey
+from protection import keys, redaction
+from protection.blind_indexes import blind_index_filter
+from protection.erasure import destroy_data_key
+from protection.keys import ProtectedValueError, create_data_key, data_key_cache, unwrap_key
+from protection.logs import RedactProtectedValuesFilter
+from protection.masks import mask
+from protection.models import DataKey
 from tests.factories import ProtectedRecordFactory
 from tests.protected_app.models import ProtectedRecord
 
@@ -113,7 +108,7 @@ def test_data_key_row_holds_the_key_only_wrapped(record):
     assert base64.urlsafe_b64decode(raw_key) not in wrapped
     # The master key alone does not open a value: it only wraps data keys.
     with pytest.raises(InvalidToken):
-        crypto.master_keys()[0].decrypt(token)
+        keys.master_keys()[0].decrypt(token)
 
 
 def test_null_protected_values_are_stored_as_null():
@@ -223,7 +218,7 @@ def test_mask_hides_numbers_and_dates_whole(value):
 def test_mask_of_no_value_and_of_an_erased_value():
     assert mask(None) == ""
     assert mask("") == ""
-    assert mask(crypto.ERASED) == "[erased]"
+    assert mask(keys.ERASED) == "[erased]"
 
 
 # --- serialisation (dumpdata, backups) ---------------------------------------------------------
@@ -264,9 +259,9 @@ def test_destroying_a_data_key_erases_every_value_under_it(record):
     data_key_cache.clear()
 
     erased = ProtectedRecord.objects.get(pk=record.pk)
-    assert erased.real_name is crypto.ERASED
-    assert erased.service_number is crypto.ERASED
-    assert erased.date_of_birth is crypto.ERASED
+    assert erased.real_name is keys.ERASED
+    assert erased.service_number is keys.ERASED
+    assert erased.date_of_birth is keys.ERASED
     assert mask(erased.real_name) == "[erased]"
     assert mask(erased.date_of_birth) == "[erased]"
     assert DataKey.objects.get(pk=record.data_key_id).wrapped_key is None
@@ -302,7 +297,7 @@ def test_history_rows_hold_only_ciphertext_and_are_erased_with_the_key(record):
     destroy_data_key(record.data_key)
     data_key_cache.clear()
 
-    assert {event.real_name for event in record.events.all()} == {crypto.ERASED}
+    assert {event.real_name for event in record.events.all()} == {keys.ERASED}
 
 
 # --- key rotation ------------------------------------------------------------------------------
@@ -373,7 +368,7 @@ def test_interrupted_rotation_fails_clearly_and_resumes(settings, old_and_new_ma
 
     # The first batch was committed before the failure; the failing batch was not.
     assert all(
-        crypto.is_wrapped_by_newest_master_key(DataKey.objects.get(pk=key.pk).wrapped_key)
+        keys.is_wrapped_by_newest_master_key(DataKey.objects.get(pk=key.pk).wrapped_key)
         for key in first_keys
     )
     use_master_keys(settings, new_key, old_key, forgotten_key)

@@ -13,8 +13,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import emergency
-from accounts.models import AccessLog, EmergencyLock, User
+from accounts.models import EmergencyLock, User
 from accounts.roles import Role
+from audit.models import AccessLog
 from tests.conftest import current_totp
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory
 from tests.racing import race

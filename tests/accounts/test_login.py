@@ -8,8 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from tests.conftest import current_totp
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.template import Context, Template
 
-from accounts.models import AccessLog
 from accounts.roles import Role
 from accounts.services import protected_field_reveal
+from audit.models import AccessLog
 from tests.protected_app.models import ProtectedRecord
 
 pytestmark = pytest.mark.django_db

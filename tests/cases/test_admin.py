@@ -10,9 +10,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from accounts.crypto import EncryptedField, mask
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from cases import services
 from cases.choices import Relation, Status
 from cases.models import (
@@ -27,6 +26,8 @@ from cases.models import (
     Referral,
     VerificationCheck,
 )
+from protection.fields import EncryptedField
+from protection.masks import mask
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,17 +20,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from pghistory.models import Events
 
-from accounts.crypto import (
-    CIPHERTEXT_PREFIX,
-    ERASED,
-    ProtectedModel,
-    data_key_cache,
-    decrypt_bytes,
-    decrypt_text,
-)
-from accounts.models import AccessLog, DataKey
 from accounts.roles import Role
-from accounts.tasks import keyring_backup
+from audit.models import AccessLog
 from cases import erasure, selectors, services
 from cases.choices import CheckItem, JourneyEventKind, JourneyStage, Status
 from cases.models import (
@@ -49,10 +40,14 @@ from cases.tasks import propose_erasures
 from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import House
+from operations.tasks import keyring_backup
 from payments import exports as payment_exports
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments.models import Payment
+from protection.fields import ProtectedModel
+from protection.keys import CIPHERTEXT_PREFIX, ERASED, data_key_cache, decrypt_bytes, decrypt_text
+from protection.models import DataKey
 from tests.factories import BedFactory, CaseFactory, StipendPlanFactory, VerifiedCaseFactory
 from tests.racing import race
 

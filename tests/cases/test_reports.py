@@ -12,14 +12,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.exports import csv_safe
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from cases.charts import axis_ticks, monthly_chart_svg
 from cases.choices import ItemCategory, ItemType, Status
 from cases.models import ItemBrought
 from cases.report_views import add_months, current_month
 from cases.selectors import MonthRow
+from protection.exports import csv_safe
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

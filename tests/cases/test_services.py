@@ -11,12 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.crypto import ERASED, destroy_data_key
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from cases import services
 from cases.choices import CheckResult, JourneyStage, Status
 from cases.models import Case, Evidence, JourneyEvent, VerificationCheck
+from protection.erasure import destroy_data_key
+from protection.keys import ERASED
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pghistory.models import Events
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, CaseNote, DuplicateDismissal, Evidence, FamilyMember, ItemBrought

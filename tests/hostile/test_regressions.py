@@ -85,7 +85,7 @@ def test_recording_a_unicode_digit_line_is_refused_and_records_nothing(login, ma
 
 def test_access_log_filter_with_a_nul_character_is_answered(login, make_staff):
     client = client_for(login, make_staff, Role.AUDITOR)
-    response = client.get(reverse("accounts:access_log"), {"username": "ad\x00min"})
+    response = client.get(reverse("audit:access_log"), {"username": "ad\x00min"})
     assert response.status_code == 200
 
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from housing import services
 from housing.models import Allocation, Bed, House, Room
 from housing.services import Occupant

@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.crypto import shared_data_key
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from housing import services
 from housing.models import Allocation, Bed, House, HouseStatus, Room
 from housing.services import Occupant
+from protection.keys import shared_data_key
 from tests.factories import (
     BedFactory,
     FamilyMemberFactory,

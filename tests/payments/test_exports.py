@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from payments import exports, selectors, services
 from payments.models import Payment
 from tests.factories import StipendPlanFactory, VerifiedCaseFactory

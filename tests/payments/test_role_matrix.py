@@ -10,8 +10,8 @@ import pytest
 from django.urls import resolve, reverse
 from django.utils import timezone
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from payments import services
 from payments.models import DisbursementBatch, OneOffPayment, OneOffStatus, Payment, StipendPlan
 from tests.factories import FundingSourceFactory, StipendPlanFactory, VerifiedCaseFactory

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from payments import services
 from payments.models import (
     BatchStatus,

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from accounts.models import AccessLog
 from accounts.roles import Role
+from audit.models import AccessLog
 from cases.models import ItemBrought
 from config.celery import app as celery_app
 from payments import services

@@ -1,9 +1,10 @@
-"""A fictional record with encrypted fields and a blind index, for testing accounts/crypto.py."""
+"""A fictional record with encrypted fields and a blind index, for testing the protection app."""
 
 from django.db import models
 
-from accounts.crypto import BlindIndexField, EncryptedDateField, EncryptedField, ProtectedModel
-from accounts.history import track_history
+from audit.history import track_history
+from protection.blind_indexes import BlindIndexField
+from protection.fields import EncryptedDateField, EncryptedField, ProtectedModel
 
 
 @track_history()

@@ -1,5 +1,5 @@
 """Writes an encrypted backup of the database and the private files, and a keyring; or checks
-one (`--verify FILE`). See accounts/backups.py and README "Backups"."""
+one (`--verify FILE`). See operations/backups.py and README "Backups"."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import backups
+from operations import backups
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from accounts.crypto import mask
+from protection.masks import mask
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from accounts import redaction
+from protection import redaction
 
 # Attributes of a log record that callers might fill with protected data through `extra=`.
 PROTECTED_KEYS = frozenset(

@@ -47,6 +47,9 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from protection.blind_indexes import BlindIndexField
+from protection.fields import ProtectedModel
+
 logger = logging.getLogger(__name__)
 
 MAGIC = b"HAVEN-BACKUP\x00\x01"
@@ -371,7 +374,7 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _data_key_table() -> tuple[str, list[str]]:
-    data_key = apps.get_model("accounts", "DataKey")
+    data_key = apps.get_model("protection", "DataKey")
     return data_key._meta.db_table, [field.column for field in data_key._meta.concrete_fields]
 
 
@@ -420,9 +423,7 @@ def _data_key_references(connection: psycopg.Connection, qualified_table: str) -
 
 def _blind_index_columns(connection: psycopg.Connection) -> list[dict[str, Any]]:
     """The blind-index columns to blank in rows whose data key is destroyed, as
-    destroy_data_key does (accounts/crypto.py)."""
-    from accounts.crypto import BlindIndexField, ProtectedModel
-
+    destroy_data_key does (protection/erasure.py)."""
     tables = []
     for model in apps.get_models():
         if not issubclass(model, ProtectedModel) or model._meta.proxy:

@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.crypto import CIPHERTEXT_PREFIX
+from protection.keys import CIPHERTEXT_PREFIX
 
 
 def track_history(**options: Any):

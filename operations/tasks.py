@@ -1,10 +1,11 @@
-"""Celery tasks of accounts."""
+"""Celery tasks of operations. Their names keep the "accounts." prefix they had before the
+platform was split: beat schedules and queued messages refer to tasks by name."""
 
 import logging
 
 from celery import shared_task
 
-from accounts import backups
+from operations import backups
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Restores a database backup, joined with a keyring, into an empty database, with its private
-files. See accounts/backups.py and README "Backups"."""
+files. See operations/backups.py and README "Backups"."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import backups
+from operations import backups
 
 
 class Command(BaseCommand):

@@ -16,14 +16,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 
-from accounts.crypto import (
-    BlindIndexField,
+from protection.blind_indexes import BlindIndexField
+from protection.keys import (
     ProtectedValueError,
     is_wrapped_by_newest_master_key,
     master_keys,
     rewrap_key,
 )
-from accounts.models import DataKey
+from protection.models import DataKey
 
 
 class Command(BaseCommand):
