@@ -1,5 +1,5 @@
 """AccessLog moves here from accounts (Layout I): the table accounts_accesslog stays as it is,
-with every entry. Its append-only trigger is named after the model's new label, so the new
+with every entry (accounts 0008 renames its content type). Its append-only trigger is named after the model's new label, so the new
 trigger is installed here and the old one dropped by accounts 0008: the log is never left
 unguarded in between."""
 
@@ -11,23 +11,6 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def move_content_type(apps, schema_editor):
-    """Permissions follow the model: rename its content type rather than make a new one."""
-    _relabel(apps, schema_editor, "accesslog", old="accounts", new="audit")
-
-
-def move_content_type_back(apps, schema_editor):
-    _relabel(apps, schema_editor, "accesslog", old="audit", new="accounts")
-
-
-def _relabel(apps, schema_editor, model, *, old, new):
-    content_types = apps.get_model("contenttypes", "ContentType").objects.using(
-        schema_editor.connection.alias
-    )
-    if not content_types.filter(app_label=new, model=model).exists():
-        content_types.filter(app_label=old, model=model).update(app_label=new)
-
-
 class Migration(migrations.Migration):
 
     initial = True
@@ -35,7 +18,6 @@ class Migration(migrations.Migration):
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("accounts", "0007_access_log_erase"),
-        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -70,5 +52,4 @@ class Migration(migrations.Migration):
             model_name='accesslog',
             trigger=pgtrigger.compiler.Trigger(name='access_log_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='9eafadaf879b6c3cadbbbb0ecf7475f46c63994c', operation='UPDATE OR DELETE', pgid='pgtrigger_access_log_append_only_d3c16', table='accounts_accesslog', when='BEFORE')),
         ),
-        migrations.RunPython(move_content_type, move_content_type_back),
     ]

@@ -1,24 +1,7 @@
 """DataKey moves here from accounts (Layout I): the table accounts_datakey stays as it is, with
-every key; only Django's picture of the models and the content type change."""
+every key; only Django's picture of the models changes (accounts 0008 renames the content type)."""
 
 from django.db import migrations, models
-
-
-def move_content_type(apps, schema_editor):
-    """Permissions follow the model: rename its content type rather than make a new one."""
-    _relabel(apps, schema_editor, "datakey", old="accounts", new="protection")
-
-
-def move_content_type_back(apps, schema_editor):
-    _relabel(apps, schema_editor, "datakey", old="protection", new="accounts")
-
-
-def _relabel(apps, schema_editor, model, *, old, new):
-    content_types = apps.get_model("contenttypes", "ContentType").objects.using(
-        schema_editor.connection.alias
-    )
-    if not content_types.filter(app_label=new, model=model).exists():
-        content_types.filter(app_label=old, model=model).update(app_label=new)
 
 
 class Migration(migrations.Migration):
@@ -27,7 +10,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0007_access_log_erase"),
-        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -51,5 +33,4 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(move_content_type, move_content_type_back),
     ]
