@@ -1,4 +1,5 @@
-"""Forms shared by every app (Bootstrap styling) and the second-factor form."""
+"""Forms shared by every app (Bootstrap styling), the second-factor form and the confirmations of
+the emergency controls."""
 
 from typing import Any
 
@@ -7,6 +8,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+from accounts import emergency
+from accounts.models import EmergencyLock, User
 
 
 def parse_id(value: str) -> int | None:
@@ -81,3 +85,100 @@ class StyledForm(forms.Form):
                 if self.fields[name].help_text:
                     described_by += f" {self[name].auto_id}_helptext"
                 attrs["aria-describedby"] = described_by
+
+
+# --- the emergency controls' confirmations ---------------------------------------------------
+
+
+class ConfirmForm(StyledForm):
+    """What every emergency action asks: that the administrator understood, and the code."""
+
+    understood = forms.BooleanField(required=True)
+    code = forms.CharField(max_length=128, strip=True)
+
+    def __init__(self, *args: Any, actor: User, understood_label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["understood"].label = understood_label
+        if emergency.confirmation_uses_password(actor):
+            self.fields["code"].label = _("Your password, to confirm")
+            self.fields["code"].widget = forms.PasswordInput(
+                attrs={"class": "form-control", "autocomplete": "current-password"}
+            )
+        else:
+            self.fields["code"].label = _("Code from your authenticator app, to confirm")
+            self.fields["code"].widget.attrs.update(
+                {"autocomplete": "one-time-code", "inputmode": "numeric"}
+            )
+        # The confirmation comes last on the page, after everything it confirms.
+        self.order_fields([name for name in self.fields if name not in ("understood", "code")])
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=500,
+            label=_("Why? (a few words, for the record)"),
+            help_text=_("Never write the name of a person Haven helps."),
+            widget=forms.Textarea(attrs={"rows": 2}),
+            **kwargs,
+        )
+
+
+class LockForm(ConfirmForm):
+    reason = ReasonField()
+
+
+class EndSessionsForm(ConfirmForm):
+    keep_own = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("Keep me logged in on this computer"),
+    )
+
+
+class RevokeForm(ConfirmForm):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Whose device was lost?"))
+    reason = ReasonField()
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        self.fields["user"].queryset = emergency.revocable_users(actor)
+        self.fields["user"].label_from_instance = lambda user: user.get_username()
+
+
+class LiftForm(ConfirmForm):
+    keep_locked = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Keep these accounts locked (for example a stolen account)"),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password for the staff member"),
+        help_text=_("Give it to them in person. Their old password may be in the thief's hands."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+    new_password2 = forms.CharField(
+        label=_("The new password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    def __init__(self, *args: Any, lock: EmergencyLock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
+            del self.fields["keep_locked"]
+        else:
+            del self.fields["new_password1"], self.fields["new_password2"]
+            keep_locked = self.fields["keep_locked"]
+            keep_locked.queryset = lock.users.order_by("username")
+            keep_locked.label_from_instance = lambda user: user.get_username()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "new_password1" in self.fields and cleaned.get("new_password1") != cleaned.get(
+            "new_password2"
+        ):
+            self.add_error("new_password2", _("The two passwords are not the same."))
+        return cleaned

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as accounts_views
+from accounts.views import language
 from config import dashboard
 from operations import views as operations_views
 
@@ -15,6 +15,6 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("housing/", include("housing.urls")),
     path("payments/", include("payments.urls")),
-    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -7,123 +7,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts import emergency
-from accounts.forms import StyledForm
+from accounts.forms import ConfirmForm, EndSessionsForm, LiftForm, LockForm, RevokeForm
 from accounts.models import EmergencyLock, User
 from accounts.permissions import permission_required_logged
-from accounts.views import _count_failed_second_factor
-
-# --- forms ------------------------------------------------------------------------------------
-
-
-class ConfirmForm(StyledForm):
-    """What every emergency action asks: that the administrator understood, and the code."""
-
-    understood = forms.BooleanField(required=True)
-    code = forms.CharField(max_length=128, strip=True)
-
-    def __init__(self, *args: Any, actor: User, understood_label: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["understood"].label = understood_label
-        if emergency.confirmation_uses_password(actor):
-            self.fields["code"].label = _("Your password, to confirm")
-            self.fields["code"].widget = forms.PasswordInput(
-                attrs={"class": "form-control", "autocomplete": "current-password"}
-            )
-        else:
-            self.fields["code"].label = _("Code from your authenticator app, to confirm")
-            self.fields["code"].widget.attrs.update(
-                {"autocomplete": "one-time-code", "inputmode": "numeric"}
-            )
-        # The confirmation comes last on the page, after everything it confirms.
-        self.order_fields([name for name in self.fields if name not in ("understood", "code")])
-
-
-class ReasonField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            max_length=500,
-            label=gettext_lazy("Why? (a few words, for the record)"),
-            help_text=gettext_lazy("Never write the name of a person Haven helps."),
-            widget=forms.Textarea(attrs={"rows": 2}),
-            **kwargs,
-        )
-
-
-class LockForm(ConfirmForm):
-    reason = ReasonField()
-
-
-class EndSessionsForm(ConfirmForm):
-    keep_own = forms.BooleanField(
-        required=False,
-        initial=True,
-        label=gettext_lazy("Keep me logged in on this computer"),
-    )
-
-
-class RevokeForm(ConfirmForm):
-    user = forms.ModelChoiceField(
-        queryset=User.objects.none(), label=gettext_lazy("Whose device was lost?")
-    )
-    reason = ReasonField()
-
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
-        super().__init__(*args, actor=actor, **kwargs)
-        self.fields["user"].queryset = emergency.revocable_users(actor)
-        self.fields["user"].label_from_instance = lambda user: user.get_username()
-
-
-class LiftForm(ConfirmForm):
-    keep_locked = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label=gettext_lazy("Keep these accounts locked (for example a stolen account)"),
-    )
-    new_password1 = forms.CharField(
-        label=gettext_lazy("New password for the staff member"),
-        help_text=gettext_lazy(
-            "Give it to them in person. Their old password may be in the thief's hands."
-        ),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
-    new_password2 = forms.CharField(
-        label=gettext_lazy("The new password again"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
-
-    def __init__(self, *args: Any, lock: EmergencyLock, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
-            del self.fields["keep_locked"]
-        else:
-            del self.fields["new_password1"], self.fields["new_password2"]
-            keep_locked = self.fields["keep_locked"]
-            keep_locked.queryset = lock.users.order_by("username")
-            keep_locked.label_from_instance = lambda user: user.get_username()
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if "new_password1" in self.fields and cleaned.get("new_password1") != cleaned.get(
-            "new_password2"
-        ):
-            self.add_error("new_password2", _("The two passwords are not the same."))
-        return cleaned
-
-
-# --- views ------------------------------------------------------------------------------------
+from accounts.views.login import count_failed_second_factor
 
 
 @permission_required_logged(emergency.PERMISSION, action="view")
@@ -142,7 +37,7 @@ def _confirmed_action(request: HttpRequest, form: ConfirmForm, act: Callable[[],
     try:
         return act(), None
     except emergency.ConfirmationFailed as error:
-        if error.counts_as_failure and _count_failed_second_factor(request):
+        if error.counts_as_failure and count_failed_second_factor(request):
             return None, render(request, "accounts/locked_out.html", status=403)
         form.add_error("code", str(error))
     except emergency.EmergencyError as error:

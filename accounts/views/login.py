@@ -1,4 +1,4 @@
-"""Login with a second factor, logout, the staff list and the language switch."""
+"""Login with a second factor (enrolment and verification) and logout."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.signals import user_login_failed
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,13 +20,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django.views.i18n import set_language as django_set_language
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import selectors, services
 from accounts.forms import LoginForm, TokenForm
+from accounts.views.language import set_language_cookie
 from audit.models import AccessLog
 from audit.services import log_access
 
@@ -45,7 +42,7 @@ class LoginView(auth_views.LoginView):
         language = self.request.user.preferred_language
         if language in dict(settings.LANGUAGES):
             translation.activate(language)
-            _set_language_cookie(response, language)
+            set_language_cookie(response, language)
         return response
 
 
@@ -66,7 +63,7 @@ def _next_url(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _count_failed_second_factor(request: HttpRequest) -> bool:
+def count_failed_second_factor(request: HttpRequest) -> bool:
     """A wrong code counts as a failed login for the lockout. Returns True once locked out."""
     user = request.user
     credentials = {"username": user.get_username()}
@@ -95,7 +92,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             log_access(action=AccessLog.Action.SECOND_FACTOR_VERIFIED, actor=user, request=request)
             return redirect(_next_url(request))
-        if _count_failed_second_factor(request):
+        if count_failed_second_factor(request):
             return render(request, "accounts/locked_out.html", status=403)
         form.add_error(
             "token", _("That code is not valid. Check your device's clock and try again.")
@@ -129,7 +126,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             log_access(action=AccessLog.Action.SECOND_FACTOR_ENROLLED, actor=user, request=request)
             messages.success(request, _("Your authenticator app is set up."))
             return redirect(_next_url(request))
-        if _count_failed_second_factor(request):
+        if count_failed_second_factor(request):
             return render(request, "accounts/locked_out.html", status=403)
         form.add_error(
             "token", _("That code is not valid. Check your device's clock and try again.")
@@ -142,34 +139,3 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
         "next": _next_url(request),
     }
     return render(request, "accounts/otp_enrol.html", context)
-
-
-@permission_required("accounts.manage_staff", raise_exception=True)
-def staff_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.staff_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/staff_list.html", {"page": page})
-
-
-def _set_language_cookie(response: HttpResponse, language: str) -> None:
-    """The cookie LocaleMiddleware reads, set as Django's own language switch sets it."""
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
-
-
-@login_not_required
-@require_POST
-def set_language(request: HttpRequest) -> HttpResponse:
-    """Django's language switch, remembered on the staff member's account."""
-    response = django_set_language(request)
-    language = request.POST.get("language")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
-        services.user_language_set(user=request.user, language=language)
-    return response

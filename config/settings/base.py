@@ -206,7 +206,7 @@ HAVEN_SECOND_APPROVER_ABOVE = env.json(
     "HAVEN_SECOND_APPROVER_ABOVE", default={"THB": 10000, "MMK": 2000000, "USD": 300}
 )
 
-# Protection of identity data (see protection/keys.py and README "Keys").
+# Protection of identity data (see protection/keys.py and docs/keys.md).
 # Master keys wrap the data keys; newest first. The blind-index key makes exact-match look-ups.
 HAVEN_FIELD_KEYS = env.list("HAVEN_FIELD_KEYS")
 HAVEN_BLIND_INDEX_KEY = env("HAVEN_BLIND_INDEX_KEY")
@@ -270,10 +270,10 @@ LOGGING = {
 }
 
 # Lockout is per account, not per address: locking an address would let one attacker lock out
-# a whole office behind one NAT address. Rate-limit addresses at the reverse proxy (README).
+# a whole office behind one NAT address. Rate-limit addresses at the reverse proxy (docs/deployment.md).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# --- Backups (operations/backups.py) ----------------------------------------------------------
+# --- Backups (operations/backups/) ---------------------------------------------------------
 
 # Fernet keys of the backup files, comma-separated, newest first: the first encrypts, all decrypt.
 # Without them no backup can be written or read; the demo and test settings bring public ones.

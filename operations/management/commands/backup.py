@@ -1,5 +1,5 @@
 """Writes an encrypted backup of the database and the private files, and a keyring; or checks
-one (`--verify FILE`). See operations/backups.py and README "Backups"."""
+one (`--verify FILE`). See operations/backups/ and docs/backups.md."""
 
 from __future__ import annotations
 

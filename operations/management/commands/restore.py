@@ -1,5 +1,5 @@
 """Restores a database backup, joined with a keyring, into an empty database, with its private
-files. See operations/backups.py and README "Backups"."""
+files. See operations/backups/ and docs/backups.md."""
 
 from __future__ import annotations
 
