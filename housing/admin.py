@@ -5,9 +5,9 @@
   ciphertext); with it they see and edit them, and each viewing is written to the access log.
 - A house's status changes only through the house pages (services.house_mark_compromised and
   services.house_set_status); here it is read-only.
-- Houses, rooms and beds are created and changed through housing/house_services.py.
-- Allocations are read-only: they change only through housing/services.py, which guards
-  against double-booking and half-done moves.
+- Houses, rooms and beds are created and changed through housing/services/houses.py.
+- Allocations are read-only: they change only through housing/services/allocations.py, which
+  guards against double-booking and half-done moves.
 - Nothing is deleted: the history of stays keeps referring to houses, rooms and beds.
 """
 
@@ -24,9 +24,8 @@ from django.utils.translation import gettext_lazy
 from accounts.services import may_reveal
 from audit.models import AccessLog
 from audit.services import log_access
-from housing import house_services
 from housing.models import Allocation, Bed, House, Room
-from housing.services import HousingError
+from housing.services import HousingError, houses
 from protection.admin import ReadOnlyAdmin
 
 REVEAL_PERMISSION = "housing.reveal_address"
@@ -137,17 +136,14 @@ class HouseAdmin(NoDeleteAdmin):
             changes = {
                 name: form.cleaned_data[name] or ""
                 for name in form.changed_data
-                if name in house_services.HOUSE_EDITABLE_FIELDS
+                if name in houses.HOUSE_EDITABLE_FIELDS
             }
             if changes:
-                house_services.house_update(house=obj, actor=request.user, **changes)
+                houses.house_update(house=obj, actor=request.user, **changes)
             return
-        created = house_services.house_create(
+        created = houses.house_create(
             actor=request.user,
-            **{
-                name: form.cleaned_data.get(name) or ""
-                for name in house_services.HOUSE_EDITABLE_FIELDS
-            },
+            **{name: form.cleaned_data.get(name) or "" for name in houses.HOUSE_EDITABLE_FIELDS},
         )
         obj.pk, obj.data_key_id = created.pk, created.data_key_id
 
@@ -169,7 +165,7 @@ class RoomAdmin(NoDeleteAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Room, form, change: bool) -> None:
-        created = house_services.room_create(
+        created = houses.room_create(
             house=form.cleaned_data["house"], actor=request.user, name=form.cleaned_data["name"]
         )
         obj.pk = created.pk
@@ -209,11 +205,11 @@ class BedAdmin(NoDeleteAdmin):
     def save_model(self, request: HttpRequest, obj: Bed, form, change: bool) -> None:
         if change:
             if "active" in form.changed_data:
-                house_services.bed_set_active(
+                houses.bed_set_active(
                     bed=obj, actor=request.user, active=form.cleaned_data["active"]
                 )
             return
-        created = house_services.bed_create(
+        created = houses.bed_create(
             room=form.cleaned_data["room"], actor=request.user, label=form.cleaned_data["label"]
         )
         obj.pk = created.pk

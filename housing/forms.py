@@ -1,5 +1,5 @@
-"""Forms of the housing pages. They parse and check input; housing/services.py and
-housing/house_services.py make every change and check it again."""
+"""Forms of the housing pages. They parse and check input; housing/services/ makes every change
+and checks it again."""
 
 from __future__ import annotations
 

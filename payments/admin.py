@@ -4,7 +4,7 @@
   kept in the history); they are never deleted (a funding source is made inactive, a policy
   given an end date), since plans, payments and the ledger keep referring to them.
 - Plans, batches, lines, one-off payments and their approvals are read-only: they change only
-  through payments/services.py, which enforces the four-eyes rules and writes the ledger.
+  through payments/services/, which enforces the four-eyes rules and writes the ledger.
 - The ledger is read-only and nothing in it can be deleted (the database refuses it too).
 - People appear by case code only, and the lists are searched by case code.
 """

@@ -1,5 +1,5 @@
 """Forms of the payment pages. They parse and check input (amounts with payments/money.py, so the
-page says what the service would say); payments/services.py makes every change and checks it
+page says what the service would say); payments/services/ makes every change and checks it
 all again."""
 
 from __future__ import annotations

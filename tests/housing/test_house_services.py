@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.roles import Role
-from housing import house_services, services
+from housing import services
 from housing.models import House
-from housing.services import HousingError, Occupant
+from housing.services import HousingError, Occupant, houses
 from tests.factories import BedFactory, HouseFactory, RoomFactory, VerifiedCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +30,13 @@ def test_only_coordinators_change_the_estate(make_staff, role):
     actor = make_staff(role)
     house, room, bed = HouseFactory(), RoomFactory(), BedFactory()
     calls = [
-        lambda: house_services.house_create(
+        lambda: houses.house_create(
             actor=actor, code_name="X", town="Mae Sot", country="TH", address="1 Road"
         ),
-        lambda: house_services.house_update(house=house, actor=actor, town="Elsewhere"),
-        lambda: house_services.room_create(house=house, actor=actor, name="New"),
-        lambda: house_services.bed_create(room=room, actor=actor, label="New"),
-        lambda: house_services.bed_set_active(bed=bed, actor=actor, active=False),
+        lambda: houses.house_update(house=house, actor=actor, town="Elsewhere"),
+        lambda: houses.room_create(house=house, actor=actor, name="New"),
+        lambda: houses.bed_create(room=room, actor=actor, label="New"),
+        lambda: houses.bed_set_active(bed=bed, actor=actor, active=False),
     ]
     for call in calls:
         with pytest.raises(PermissionDenied):
@@ -47,20 +47,20 @@ def test_only_coordinators_change_the_estate(make_staff, role):
 def test_code_names_are_unique_whatever_the_case(coordinator):
     HouseFactory(code_name="Lotus")
     with pytest.raises(HousingError, match="already called"):
-        house_services.house_create(
+        houses.house_create(
             actor=coordinator, code_name=" lotus ", town="Mae Sot", country="TH", address="1 Road"
         )
 
 
 def test_update_changes_only_what_is_given_and_clears_the_contact(coordinator):
     house = HouseFactory(address="1 Road", contact_person="Someone")
-    house_services.house_update(house=house, actor=coordinator, contact_person="")
+    houses.house_update(house=house, actor=coordinator, contact_person="")
     house = House.objects.get(pk=house.pk)
     assert house.contact_person is None and house.address == "1 Road"
     with pytest.raises(HousingError, match="without an address"):
-        house_services.house_update(house=house, actor=coordinator, address=" ")
+        houses.house_update(house=house, actor=coordinator, address=" ")
     with pytest.raises(HousingError, match="cannot be changed here"):
-        house_services.house_update(house=house, actor=coordinator, status="closed")
+        houses.house_update(house=house, actor=coordinator, status="closed")
 
 
 def test_a_booked_bed_cannot_be_taken_out_of_use(coordinator):
@@ -72,7 +72,7 @@ def test_a_booked_bed_cannot_be_taken_out_of_use(coordinator):
         start=TODAY + datetime.timedelta(days=5),
     )
     with pytest.raises(HousingError, match="move them first"):
-        house_services.bed_set_active(bed=bed, actor=coordinator, active=False)
+        houses.bed_set_active(bed=bed, actor=coordinator, active=False)
 
 
 def test_a_bed_free_since_yesterday_can_be_taken_out_of_use_and_back(coordinator):
@@ -84,16 +84,16 @@ def test_a_bed_free_since_yesterday_can_be_taken_out_of_use_and_back(coordinator
         start=TODAY - datetime.timedelta(days=5),
         end=TODAY,
     )
-    assert not house_services.bed_set_active(bed=bed, actor=coordinator, active=False).active
+    assert not houses.bed_set_active(bed=bed, actor=coordinator, active=False).active
     with pytest.raises(HousingError, match="already out of use"):
-        house_services.bed_set_active(bed=bed, actor=coordinator, active=False)
-    assert house_services.bed_set_active(bed=bed, actor=coordinator, active=True).active
+        houses.bed_set_active(bed=bed, actor=coordinator, active=False)
+    assert houses.bed_set_active(bed=bed, actor=coordinator, active=True).active
 
 
 def test_room_and_bed_names_are_unique_in_their_place(coordinator):
     room = RoomFactory(name="Loft")
     with pytest.raises(HousingError, match="already has a room"):
-        house_services.room_create(house=room.house, actor=coordinator, name="LOFT")
+        houses.room_create(house=room.house, actor=coordinator, name="LOFT")
     BedFactory(room=room, label="B1")
     with pytest.raises(HousingError, match="already has a bed"):
-        house_services.bed_create(room=room, actor=coordinator, label="b1")
+        houses.bed_create(room=room, actor=coordinator, label="b1")

@@ -1,5 +1,5 @@
 """Changes to the housing estate itself: creating and editing houses, adding rooms and beds,
-taking a bed out of use. Allocations and house status changes live in housing/services.py."""
+taking a bed out of use, and a house's status (marking it compromised, closing or reopening it)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
-from housing.models import Allocation, Bed, House, Room
-from housing.services import HousingError
+from housing.models import Allocation, Bed, House, HouseStatus, Room
+from housing.selectors import current_allocations, relocation_list
+from housing.services.common import HousingError
 
-# The fields of a house a coordinator edits; status changes go through services.py.
+# The fields of a house a coordinator edits; status changes go through house_set_status() and
+# house_mark_compromised().
 HOUSE_CLEAR_FIELDS = ("code_name", "town", "country")
 HOUSE_PROTECTED_FIELDS = ("address", "contact_person", "notes")
 HOUSE_EDITABLE_FIELDS = HOUSE_CLEAR_FIELDS + HOUSE_PROTECTED_FIELDS
@@ -170,3 +172,48 @@ def bed_set_active(*, bed: Bed, actor: User, active: bool) -> Bed:
     ):
         bed.save(update_fields=["active"])
     return bed
+
+
+@transaction.atomic
+def house_mark_compromised(*, house: House, actor: User, reason: str) -> list[Allocation]:
+    """Stop all new allocations to the house at once and return the relocation list: everyone
+    in it today, highest risk first."""
+    require_permission(actor, "housing.change_house")
+    if not reason.strip():
+        raise HousingError(_("Say why the house is compromised."))
+    house = House.objects.select_for_update().get(pk=house.pk)
+    if house.status == HouseStatus.COMPROMISED:
+        raise HousingError(
+            _("%(house)s is already marked compromised.") % {"house": house.code_name}
+        )
+    house.status, house.status_reason = HouseStatus.COMPROMISED, reason.strip()
+    house.status_changed_at, house.status_changed_by = timezone.now(), actor
+    with audit_context(actor=actor, action="housing.compromised"):
+        house.save(
+            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+        )
+    return relocation_list(house=house)
+
+
+@transaction.atomic
+def house_set_status(*, house: House, actor: User, status: str, reason: str = "") -> House:
+    """Close or reopen a house (a compromised house is reopened only with a reason)."""
+    require_permission(actor, "housing.change_house")
+    house = House.objects.select_for_update().get(pk=house.pk)
+    if status not in HouseStatus.values or status == HouseStatus.COMPROMISED:
+        raise HousingError(_("Use 'mark compromised' to mark a house compromised."))
+    if status == house.status:
+        raise HousingError(_("The house already has that status."))
+    if status == HouseStatus.CLOSED and current_allocations(house=house).exists():
+        raise HousingError(
+            _("People are still staying in this house: move or check them out first.")
+        )
+    if not reason.strip():
+        raise HousingError(_("Give a reason for the change."))
+    house.status, house.status_reason = status, reason.strip()
+    house.status_changed_at, house.status_changed_by = timezone.now(), actor
+    with audit_context(actor=actor, action="housing.house_status"):
+        house.save(
+            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+        )
+    return house

@@ -1,6 +1,6 @@
-"""Every change to housing: allocate (one person or a household), transfer, check out, mark a
-house compromised or reopen it. The database's exclusion constraints are the last word on
-double-booking; these functions turn their refusals into messages a coordinator can act on."""
+"""Allocations: giving a bed to one person or a household, transferring, checking out. The
+database's exclusion constraints are the last word on double-booking; these functions turn their
+refusals into messages a coordinator can act on."""
 
 from __future__ import annotations
 
@@ -18,17 +18,9 @@ from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
 from housing.models import Allocation, Bed, House, HouseStatus
-from housing.selectors import current_allocations, relocation_list
+from housing.services.common import BedNoLongerFreeError, HousingError
 
 CHANGE_PERMISSION = "housing.change_allocation"
-
-
-class HousingError(Exception):
-    """A housing change refused for a reason a person can read and act on."""
-
-
-class BedNoLongerFreeError(HousingError):
-    """Someone else took the bed first."""
 
 
 @dataclass(frozen=True)
@@ -221,48 +213,3 @@ def allocation_transfer(
             ),
             occupant,
         )
-
-
-@transaction.atomic
-def house_mark_compromised(*, house: House, actor: User, reason: str) -> list[Allocation]:
-    """Stop all new allocations to the house at once and return the relocation list: everyone
-    in it today, highest risk first."""
-    require_permission(actor, "housing.change_house")
-    if not reason.strip():
-        raise HousingError(_("Say why the house is compromised."))
-    house = House.objects.select_for_update().get(pk=house.pk)
-    if house.status == HouseStatus.COMPROMISED:
-        raise HousingError(
-            _("%(house)s is already marked compromised.") % {"house": house.code_name}
-        )
-    house.status, house.status_reason = HouseStatus.COMPROMISED, reason.strip()
-    house.status_changed_at, house.status_changed_by = timezone.now(), actor
-    with audit_context(actor=actor, action="housing.compromised"):
-        house.save(
-            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
-        )
-    return relocation_list(house=house)
-
-
-@transaction.atomic
-def house_set_status(*, house: House, actor: User, status: str, reason: str = "") -> House:
-    """Close or reopen a house (a compromised house is reopened only with a reason)."""
-    require_permission(actor, "housing.change_house")
-    house = House.objects.select_for_update().get(pk=house.pk)
-    if status not in HouseStatus.values or status == HouseStatus.COMPROMISED:
-        raise HousingError(_("Use 'mark compromised' to mark a house compromised."))
-    if status == house.status:
-        raise HousingError(_("The house already has that status."))
-    if status == HouseStatus.CLOSED and current_allocations(house=house).exists():
-        raise HousingError(
-            _("People are still staying in this house: move or check them out first.")
-        )
-    if not reason.strip():
-        raise HousingError(_("Give a reason for the change."))
-    house.status, house.status_reason = status, reason.strip()
-    house.status_changed_at, house.status_changed_by = timezone.now(), actor
-    with audit_context(actor=actor, action="housing.house_status"):
-        house.save(
-            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
-        )
-    return house

@@ -1,0 +1,1 @@
+"""The housing pages, a module per noun; housing/urls.py routes to them."""

@@ -1,0 +1,42 @@
+"""The occupancy board of all houses, and the waiting list of people who still need a bed."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from housing import selectors
+from housing.models import HouseStatus
+from housing.views.common import _filters
+
+
+@permission_required("housing.view_bed", raise_exception=True)
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    houses, total = selectors.occupancy_board(**filters)
+    compromised = [entry for entry in houses if entry.house.status == HouseStatus.COMPROMISED]
+    return render(
+        request,
+        "housing/board.html",
+        {
+            "form": form,
+            "houses": houses,
+            "total": total,
+            "compromised": compromised,
+            "filtered": any(filters.values()),
+        },
+    )
+
+
+@permission_required("housing.view_allocation", raise_exception=True)
+@require_GET
+def waiting_list(request: HttpRequest) -> HttpResponse:
+    entries = selectors.waiting_list()
+    return render(
+        request,
+        "housing/waiting_list.html",
+        {"entries": entries, "may_allocate": request.user.has_perm("housing.add_allocation")},
+    )

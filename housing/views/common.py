@@ -1,0 +1,15 @@
+"""What the housing pages share: the town and status filters of the board and the house list."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from housing import selectors
+from housing.forms import BoardFilterForm
+
+
+def _filters(request: HttpRequest) -> tuple[BoardFilterForm, dict[str, str]]:
+    form = BoardFilterForm(request.GET or None, towns=selectors.towns())
+    if form.is_bound:
+        form.is_valid()
+    return form, form.filters()

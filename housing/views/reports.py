@@ -1,0 +1,109 @@
+"""Housing reports: bed-nights per month for all houses and per house, as charts and as a CSV
+download (house code names and counts, nothing else)."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from audit.models import AccessLog
+from audit.services import log_access
+from housing import selectors
+from housing.charts import bar_chart_svg, bed_night_table
+from housing.forms import ReportRangeForm
+from protection.exports import csv_safe
+
+
+@permission_required("housing.view_housing_reports", raise_exception=True)
+@require_GET
+def reports(request: HttpRequest) -> HttpResponse:
+    form = ReportRangeForm(request.GET)
+    context: dict[str, Any] = {"form": form, "figures": selectors.stay_figures()}
+    if form.is_valid():
+        first, last = form.date_range()
+        last = min(last, timezone.localdate())
+        table = bed_night_table(
+            selectors.bed_nights_per_month(date_from=first, date_to=last), first=first, last=last
+        )
+        description = _(
+            "Bars show the nights slept in all houses per month, from %(first)s to %(last)s: "
+            "%(total)d bed-nights in all."
+        ) % {
+            "first": first.strftime("%Y-%m"),
+            "last": last.strftime("%Y-%m"),
+            "total": table.total,
+        }
+        context.update(
+            table=table,
+            first=first,
+            last=last,
+            chart_description=description,
+            chart=bar_chart_svg(
+                chart_id="chart-all",
+                title=_("Bed-nights per month, all houses"),
+                description=description,
+                months=table.months,
+                values=table.month_totals,
+            ),
+            house_charts=[
+                (
+                    row,
+                    bar_chart_svg(
+                        chart_id=f"chart-house-{position}",
+                        title=_("Bed-nights per month in %(house)s") % {"house": row.house_code},
+                        description=_("%(total)d bed-nights in %(house)s in the range.")
+                        % {"total": row.total, "house": row.house_code},
+                        months=table.months,
+                        values=row.nights,
+                        width=480,
+                        height=220,
+                    ),
+                )
+                for position, row in enumerate(table.houses)
+            ],
+        )
+    return render(request, "housing/reports.html", context)
+
+
+@permission_required("housing.view_housing_reports", raise_exception=True)
+@require_GET
+def reports_export(request: HttpRequest) -> HttpResponse:
+    """Bed-nights per house and month as CSV: house code names and counts, nothing else."""
+    form = ReportRangeForm(request.GET)
+    if not form.is_valid():
+        for error in form.non_field_errors() or [_("Check the months of the range.")]:
+            messages.error(request, error)
+        return redirect("housing:reports")
+    first, last = form.date_range()
+    last = min(last, timezone.localdate())
+    rows = selectors.bed_nights_per_month(date_from=first, date_to=last)
+    log_access(
+        action=AccessLog.Action.EXPORT,
+        actor=request.user,
+        request=request,
+        target_label="housing bed-nights",
+        detail={
+            "report": "housing_bed_nights",
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "rows": len(rows),
+        },
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="haven-bed-nights-{first:%Y-%m}-to-{last:%Y-%m}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(["house", "month", "bed_nights"])
+    for row in rows:
+        writer.writerow([csv_safe(row.house_code), row.month.strftime("%Y-%m"), row.nights])
+    return response

@@ -1,0 +1,46 @@
+"""Every change to money, in one place, a module per noun. Each function locks what it changes,
+checks permission, state and the four-eyes rules, saves, writes the ledger in the same
+transaction and names the actor in the history. The modules import one another directly; this
+package re-exports their public names for the callers (views, tasks, demo data, tests)."""
+
+from payments.services.batches import batch_approve, batch_close, batch_reject
+from payments.services.common import PaymentError, guarded, month_end, month_of, parse_period
+from payments.services.ledger import batch_ledger_total, batch_lines_total
+from payments.services.one_offs import (
+    one_off_approve,
+    one_off_pay,
+    one_off_propose,
+    one_off_reject,
+    required_approvals,
+    reward_proposal,
+)
+from payments.services.payouts import OUTCOMES, payment_carry_forward, payments_record
+from payments.services.plans import PLAN_TRANSITIONS, plan_amount_for, plan_create, plan_set_status
+from payments.services.runs import disbursement_run
+
+__all__ = [
+    "OUTCOMES",
+    "PLAN_TRANSITIONS",
+    "PaymentError",
+    "batch_approve",
+    "batch_close",
+    "batch_ledger_total",
+    "batch_lines_total",
+    "batch_reject",
+    "disbursement_run",
+    "guarded",
+    "month_end",
+    "month_of",
+    "one_off_approve",
+    "one_off_pay",
+    "one_off_propose",
+    "one_off_reject",
+    "parse_period",
+    "payment_carry_forward",
+    "payments_record",
+    "plan_amount_for",
+    "plan_create",
+    "plan_set_status",
+    "required_approvals",
+    "reward_proposal",
+]

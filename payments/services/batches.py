@@ -1,0 +1,87 @@
+"""Monthly batches after the run: approving or rejecting a draft (never one's own) and closing a
+batch once every line is recorded."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_context
+from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
+from payments.services.common import PaymentError, guarded
+
+
+def _lock_batch(batch: DisbursementBatch) -> DisbursementBatch:
+    return DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+
+
+@guarded("payments.approve_batch", "batch.approve")
+def batch_approve(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
+    """Approve a complete draft batch (never one's own): its lines are committed money."""
+    batch = _lock_batch(batch)
+    if batch.status != BatchStatus.DRAFT:
+        raise PaymentError(_("Only a draft batch can be approved."))
+    if batch.prepared_by_id == actor.pk:
+        raise PaymentError(_("A batch must be approved by someone other than its preparer."))
+    if batch.run_completed_at is None:
+        raise PaymentError(
+            _("The run for this batch has not finished; start it again to complete it.")
+        )
+    if not batch.line_count:
+        raise PaymentError(_("An empty batch cannot be approved."))
+    batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, actor, timezone.now()
+    with audit_context(actor=actor, action="batch.approve"):
+        batch.save(update_fields=["status", "approved_by", "approved_at"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO payments_ledgerentry
+                    (at, account, amount, currency, funding_source_id, batch_id, payment_id,
+                     actor_id, memo)
+                SELECT now(), 'committed', amount, currency, funding_source_id, batch_id, id, %s,
+                       'batch approved'
+                FROM payments_payment WHERE batch_id = %s AND status = 'pending'
+                """,
+                [actor.pk, batch.pk],
+            )
+    return batch
+
+
+@guarded("payments.approve_batch", "batch.reject")
+def batch_reject(*, batch: DisbursementBatch, actor: User, reason: str) -> DisbursementBatch:
+    """Reject a draft (never one's own): its lines are cancelled and the month can be run again."""
+    batch = _lock_batch(batch)
+    if batch.status != BatchStatus.DRAFT:
+        raise PaymentError(_("Only a draft batch can be rejected."))
+    if batch.prepared_by_id == actor.pk:
+        raise PaymentError(_("A batch must be rejected by someone other than its preparer."))
+    if not reason.strip():
+        raise PaymentError(_("Give a reason for rejecting the batch."))
+    with audit_context(actor=actor, action="batch.reject"):
+        Payment.objects.filter(batch=batch).update(status=PaymentStatus.CANCELLED)
+        batch.status, batch.rejected_by, batch.rejection_reason = (
+            BatchStatus.REJECTED,
+            actor,
+            reason.strip(),
+        )
+        batch.save(update_fields=["status", "rejected_by", "rejection_reason"])
+    return batch
+
+
+@guarded("payments.record_payout", "batch.close")
+def batch_close(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
+    batch = _lock_batch(batch)
+    if batch.status not in (BatchStatus.APPROVED, BatchStatus.DISBURSING):
+        raise PaymentError(_("Only an approved batch being paid out can be closed."))
+    pending = Payment.objects.filter(batch=batch, status=PaymentStatus.PENDING).count()
+    if pending:
+        raise PaymentError(
+            _("%(count)d lines are still pending: record every line before closing the batch.")
+            % {"count": pending}
+        )
+    batch.status, batch.closed_at = BatchStatus.CLOSED, timezone.now()
+    with audit_context(actor=actor, action="batch.close"):
+        batch.save(update_fields=["status", "closed_at"])
+    return batch

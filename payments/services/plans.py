@@ -1,0 +1,95 @@
+"""Stipend plans: creating a case's monthly plan, pausing, resuming or ending it, and what it
+pays for a month."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_context
+from cases.choices import Status as CaseStatus
+from cases.models import Case
+from payments.models import FundingSource, PlanStatus, StipendPlan
+from payments.money import Currency, round_money
+from payments.services.common import PaymentError, _money, guarded, month_end
+
+
+@guarded("payments.add_stipendplan", "plan.create")
+def plan_create(
+    *,
+    case: Case,
+    actor: User,
+    amount: Any = Decimal("1000"),
+    currency: str = Currency.THB,
+    start_date: datetime.date,
+    end_date: datetime.date | None = None,
+    funding_source: FundingSource,
+) -> StipendPlan:
+    amount = _money(amount, currency)
+    if end_date is not None and end_date < start_date:
+        raise PaymentError(_("A plan cannot end before it starts."))
+    if funding_source.currency != currency:
+        raise PaymentError(
+            _("%(source)s pays in %(currency)s.")
+            % {"source": funding_source, "currency": funding_source.currency}
+        )
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != CaseStatus.VERIFIED:
+        raise PaymentError(_("Only a verified case can have a stipend plan."))
+    try:
+        with transaction.atomic(), audit_context(actor=actor, action="plan.create"):
+            return StipendPlan.objects.create(
+                case=case,
+                amount=amount,
+                currency=currency,
+                start_date=start_date,
+                end_date=end_date,
+                funding_source=funding_source,
+                created_by=actor,
+            )
+    except IntegrityError as error:
+        raise PaymentError(
+            _("%(code)s already has a plan that has not ended.") % {"code": case.code}
+        ) from error
+
+
+PLAN_TRANSITIONS = {
+    PlanStatus.ACTIVE: {PlanStatus.PAUSED, PlanStatus.ENDED},
+    PlanStatus.PAUSED: {PlanStatus.ACTIVE, PlanStatus.ENDED},
+    PlanStatus.ENDED: set(),
+}
+
+
+@guarded("payments.change_stipendplan", "plan.status")
+def plan_set_status(*, plan: StipendPlan, actor: User, status: str) -> StipendPlan:
+    plan = StipendPlan.objects.select_for_update().get(pk=plan.pk)
+    if status not in PLAN_TRANSITIONS[plan.status]:
+        raise PaymentError(
+            _("A plan that is %(current)s cannot become %(new)s.")
+            % {"current": plan.get_status_display().lower(), "new": status}
+        )
+    plan.status = status
+    if status == PlanStatus.ENDED and (
+        plan.end_date is None or plan.end_date > timezone.localdate()
+    ):
+        plan.end_date = max(plan.start_date, timezone.localdate())
+    with audit_context(actor=actor, action="plan.status"):
+        plan.save(update_fields=["status", "end_date", "updated_at"])
+    return plan
+
+
+def plan_amount_for(plan: StipendPlan, period: datetime.date) -> Decimal:
+    """What the plan pays for a month: the monthly amount pro rata to the days it covers,
+    rounded half up to the currency's minor unit (the same rule as the run's SQL)."""
+    last = month_end(period)
+    first_day, last_day = max(plan.start_date, period), min(plan.end_date or last, last)
+    if last_day < first_day:
+        return Decimal(0)
+    days = (last_day - first_day).days + 1
+    return round_money(Decimal(str(plan.amount)) * days / last.day, plan.currency)

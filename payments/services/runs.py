@@ -1,0 +1,207 @@
+"""The monthly disbursement run: set-based SQL in bounded, committed chunks that creates the
+month's draft batches; running it twice, at once, or again after a crash pays every eligible plan
+exactly once."""
+
+from __future__ import annotations
+
+import datetime
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_context
+from operations.queueing import queue_task
+from payments.models import BatchStatus, DisbursementBatch, StipendPlan
+from payments.money import MINOR_UNITS
+from payments.notifications import notify_batch_ready
+from payments.services.common import PaymentError, _refuse_and_log, month_end, month_of
+
+_DECIMALS_SQL = (
+    "CASE plan.currency "
+    + " ".join(f"WHEN '{currency}' THEN {places}" for currency, places in MINOR_UNITS.items())
+    + " END"
+)
+
+_PLAN_IS_ELIGIBLE = """
+    plan.status = 'active'
+    AND person.status = 'verified'
+    AND plan.start_date <= %(month_end)s
+    AND (plan.end_date IS NULL OR plan.end_date >= %(period)s)
+"""
+
+# Multiply before dividing, so an exact half rounds up as in plan_amount_for().
+_LINE_AMOUNT = f"""
+    round(
+        plan.amount
+        * (LEAST(COALESCE(plan.end_date, %(month_end)s), %(month_end)s)
+           - GREATEST(plan.start_date, %(period)s) + 1)
+        / %(days_in_month)s::numeric,
+        {_DECIMALS_SQL}
+    )
+"""
+
+
+@contextmanager
+def _foreign_keys_checked_at_once(cursor):
+    """Django's foreign keys are checked at commit; with the history trigger's sub-transaction
+    per row, PostgreSQL then rescans the queue of pending checks again and again (quadratic in
+    the rows of a chunk: 12 s instead of 4.5 s for 100,000 plans). Checking them statement by
+    statement keeps the run linear; the usual deferred checking comes back afterwards."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    try:
+        yield
+    finally:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+_UNCARRIED = """
+    carried.carry_forward AND carried.period < %(period)s
+    AND NOT EXISTS (SELECT 1 FROM payments_payment AS later
+                    WHERE later.carried_from_id = carried.id)
+"""
+
+
+def _ensure_batches(parameters: dict) -> None:
+    """A draft batch for each currency that has something to pay this month."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO payments_disbursementbatch
+                (period, currency, status, prepared_by_id, prepared_at, total, line_count,
+                 rejection_reason)
+            SELECT %(period)s, currency, 'draft', %(actor)s, now(), 0, 0, ''
+            FROM (
+                SELECT plan.currency
+                FROM payments_stipendplan AS plan
+                JOIN cases_case AS person ON person.id = plan.case_id
+                WHERE {_PLAN_IS_ELIGIBLE}
+                UNION
+                SELECT carried.currency FROM payments_payment AS carried WHERE {_UNCARRIED}
+            ) AS currencies
+            ON CONFLICT DO NOTHING
+            """,  # nosec B608  # SQL from module constants; every value is a parameter
+            parameters,
+        )
+
+
+def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
+    """One committed chunk of lines: plans with after_id < id <= up_to_id."""
+    with transaction.atomic(), connection.cursor() as cursor, _foreign_keys_checked_at_once(cursor):
+        cursor.execute(
+            f"""
+            INSERT INTO payments_payment
+                (batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status,
+                 method, reference, acknowledged, carry_forward)
+            SELECT batch.id, plan.id, plan.case_id, %(period)s, line.amount, plan.currency,
+                   plan.funding_source_id, 'pending', '', '', false, false
+            FROM payments_stipendplan AS plan
+            JOIN cases_case AS person ON person.id = plan.case_id
+            CROSS JOIN LATERAL (SELECT {_LINE_AMOUNT} AS amount) AS line
+            JOIN payments_disbursementbatch AS batch
+              ON batch.period = %(period)s AND batch.currency = plan.currency
+             AND batch.status = 'draft'
+            WHERE {_PLAN_IS_ELIGIBLE}
+              AND plan.id > %(after_id)s AND plan.id <= %(up_to_id)s
+              AND line.amount > 0
+            ON CONFLICT DO NOTHING
+            """,  # nosec B608  # SQL from module constants; every value is a parameter
+            {**parameters, "after_id": after_id, "up_to_id": up_to_id},
+        )
+        return cursor.rowcount
+
+
+def _insert_carried_lines(parameters: dict) -> int:
+    """Failed or unclaimed lines that a finance officer chose to carry into this month."""
+    with transaction.atomic(), connection.cursor() as cursor, _foreign_keys_checked_at_once(cursor):
+        cursor.execute(
+            f"""
+            INSERT INTO payments_payment
+                (batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status,
+                 method, reference, acknowledged, carry_forward, carried_from_id)
+            SELECT batch.id, carried.plan_id, carried.case_id, %(period)s, carried.amount,
+                   carried.currency, carried.funding_source_id, 'pending', '', '', false, false,
+                   carried.id
+            FROM payments_payment AS carried
+            JOIN payments_disbursementbatch AS batch
+              ON batch.period = %(period)s AND batch.currency = carried.currency
+             AND batch.status = 'draft'
+            WHERE {_UNCARRIED}
+            ON CONFLICT DO NOTHING
+            """,  # nosec B608  # SQL from module constants; every value is a parameter
+            parameters,
+        )
+        return cursor.rowcount
+
+
+def _refresh_totals(period: datetime.date) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE payments_disbursementbatch AS batch
+            SET total = COALESCE(lines.total, 0), line_count = COALESCE(lines.count, 0),
+                run_completed_at = now()
+            FROM (SELECT batch.id,
+                         (SELECT SUM(amount) FROM payments_payment
+                          WHERE batch_id = batch.id AND status <> 'cancelled') AS total,
+                         (SELECT COUNT(*) FROM payments_payment
+                          WHERE batch_id = batch.id AND status <> 'cancelled') AS count
+                  FROM payments_disbursementbatch AS batch
+                  WHERE batch.period = %s AND batch.status = 'draft') AS lines
+            WHERE batch.id = lines.id
+            """,
+            [period],
+        )
+
+
+def disbursement_run(
+    *, period: datetime.date, actor: User | None = None, chunk_size: int | None = None
+) -> list[DisbursementBatch]:
+    """Create (or complete) the month's draft batches: one line per eligible plan.
+
+    `actor` is the finance officer who started it, or None for the scheduler. Called outside a
+    transaction (as the task does), each chunk of plans commits on its own, so memory stays
+    bounded and a crash loses nothing: the next run inserts only what is missing (the unique
+    (plan, month) index refuses the rest).
+    """
+    if actor is not None:
+        _refuse_and_log(actor, "payments.run_disbursement", "run.start")
+    if period.day != 1:
+        raise PaymentError(_("A run pays a whole month: give its first day."))
+    if period > month_of(timezone.localdate()) + datetime.timedelta(days=31):
+        raise PaymentError(_("A run cannot be started more than a month ahead."))
+    chunk_size = chunk_size or settings.HAVEN_DISBURSEMENT_CHUNK_SIZE
+    last = month_end(period)
+    parameters = {
+        "period": period,
+        "month_end": last,
+        "days_in_month": last.day,
+        "actor": actor.pk if actor else None,
+    }
+    with audit_context(actor=actor, action="payments.run", period=f"{period:%Y-%m}"):
+        _ensure_batches(parameters)
+        bounds = StipendPlan.objects.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["high"] is not None:
+            after = bounds["low"] - 1
+            while after < bounds["high"]:
+                _insert_plan_lines(parameters, after, after + chunk_size)
+                after += chunk_size
+        _insert_carried_lines(parameters)
+        _refresh_totals(period)
+    batches = list(
+        DisbursementBatch.objects.filter(period=period).exclude(status=BatchStatus.REJECTED)
+    )
+    for batch in batches:
+        if batch.status == BatchStatus.DRAFT and batch.line_count:
+            transaction.on_commit(lambda batch_id=batch.pk: _notify_batch_ready(batch_id))
+    return batches
+
+
+def _notify_batch_ready(batch_id: int) -> None:
+    """Without the broker the approvers are not e-mailed (logged at ERROR); the batch still
+    waits for them on their dashboard."""
+    queue_task(notify_batch_ready, batch_id=batch_id)

@@ -1,0 +1,1 @@
+"""The payment pages, a module per noun; payments/urls.py routes to them."""
