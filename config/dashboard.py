@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from cases import selectors as case_selectors
 from cases.charts import chart_description, monthly_chart_svg
 from housing import selectors as housing_selectors
+from notifications import selectors as notification_selectors
 from payments import selectors as payment_selectors
 
 # How many case codes a block lists before it says "and N more".
@@ -116,6 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "occupancy": None,
         "batches": None,
         "chart": None,
+        "urgent_alerts": preview(notification_selectors.unread_urgent(user)),
     }
     if not context["has_role"]:
         return render(request, "dashboard.html", context)

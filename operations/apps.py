@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = _("Operations")
+
+    def ready(self) -> None:
+        from operations import health
+
+        # The nightly backup: late once a day and a bit has gone by without one.
+        health.watch("accounts.backup_nightly", minutes=26 * 60)

@@ -12,6 +12,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from operations import health
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,6 +38,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("Health check: Redis unavailable")
         checks["redis"] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    tasks: dict[str, dict] = {}
+    try:
+        ages = health.task_ages()
+    except Exception:
+        logger.exception("Health check: scheduled tasks unreadable")
+        ages = []
+    for age in ages:
+        tasks[age.task] = {
+            "age_seconds": int(age.age.total_seconds()),
+            "limit_seconds": int(age.limit.total_seconds()),
+            "late": age.late,
+        }
+    # A late scheduled task does not make this server unhealthy (restarting it would not help):
+    # the answer is "degraded", still 200, and the watchdog alerts the administrators.
+    if not healthy:
+        status, code = "unavailable", 503
+    elif any(entry["late"] for entry in tasks.values()):
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return JsonResponse({"status": status, **checks, "scheduled_tasks": tasks}, status=code)

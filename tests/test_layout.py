@@ -11,7 +11,7 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 
 # The platform, lowest first: each may import those before it, and no domain app.
-PLATFORM = ["protection", "audit", "accounts", "operations"]
+PLATFORM = ["protection", "audit", "accounts", "operations", "notifications"]
 # What each domain app may import besides the platform.
 DOMAIN = {"cases": set(), "housing": {"cases"}, "payments": {"cases"}}
 APPS = [*PLATFORM, *DOMAIN, "config"]
@@ -107,3 +107,29 @@ def test_the_checks_can_fail(tmp_path):
     assert not _may_import("housing", "payments")
     assert _may_import("payments", "cases")
     assert _may_import("operations", "protection")
+
+
+# The modules STYLE.md names, which grow into packages with a module per noun.
+LAYERS = ("views", "services", "selectors", "models", "forms", "urls", "admin", "tasks")
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_passes_600_lines():
+    long = {
+        module: count
+        for module, path in MODULES.items()
+        if ".migrations" not in module
+        and (count := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"make these packages with a module per noun: {long}"
+
+
+def test_no_layer_has_a_sibling_file_with_a_prefix():
+    """`cases/views/erasure.py`, never `cases/erasure_views.py`."""
+    prefixed = sorted(
+        str(path.relative_to(ROOT))
+        for path in MODULES.values()
+        if "migrations" not in path.parts
+        and any(path.stem.endswith(f"_{layer}") for layer in LAYERS)
+    )
+    assert not prefixed

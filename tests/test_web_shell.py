@@ -9,6 +9,8 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 from django.urls import include, path
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from accounts.roles import Role
 
@@ -81,16 +83,28 @@ def test_not_found_page_leaks_nothing(login, administrator):
 
 
 def test_health_check_reports_database_and_redis():
+    PeriodicTask.objects.update(last_run_at=timezone.now())
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    answer = response.json()
+    assert {key: answer[key] for key in ("status", "database", "redis")} == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+    }
+    assert answer["scheduled_tasks"]["notifications.watchdog"]["late"] is False
 
 
 def test_health_check_reports_redis_down_without_details(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = Client().get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
+    answer = response.json()
+    assert {key: answer[key] for key in ("status", "database", "redis")} == {
+        "status": "unavailable",
+        "database": "ok",
+        "redis": "unavailable",
+    }
 
 
 def test_log_lines_of_a_request_carry_its_request_id(client, caplog):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "operations",
+    "notifications",
     # The domain apps.
     "cases",
     "housing",
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.haven",
+                "notifications.context_processors.alerts",
             ],
         },
     },
@@ -258,6 +260,7 @@ LOGGING = {
             "formatter": "json",
             "filters": ["redact"],
         },
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -266,11 +269,17 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING", "propagate": True},
         "celery": {"level": LOG_LEVEL, "propagate": True},
+        # Apprise quotes alert target URLs, secrets and all, in its messages: they are captured
+        # where an alert is sent (notifications/channels.py) and never reach the logs.
+        "apprise": {"handlers": ["null"], "level": "WARNING", "propagate": False},
+        # urllib3 (under Apprise's requests) logs each request's path, where tokens live.
+        "urllib3": {"handlers": ["null"], "level": "WARNING", "propagate": False},
     },
 }
 
 # Lockout is per account, not per address: locking an address would let one attacker lock out
-# a whole office behind one NAT address. Rate-limit addresses at the reverse proxy (docs/deployment.md).
+# a whole office behind one NAT address. Rate-limit addresses at the reverse proxy
+# (docs/deployment.md).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- Backups (operations/backups/) ---------------------------------------------------------
@@ -292,6 +301,20 @@ HAVEN_POSTGRES_BIN_DIR = env("HAVEN_POSTGRES_BIN_DIR", default="")
 # Cases closed longer than this are proposed for crypto-erasure every night (two approvals are
 # still needed); 0 turns the rule off.
 HAVEN_ERASURE_AFTER_CLOSURE_DAYS = env.int("HAVEN_ERASURE_AFTER_CLOSURE_DAYS", default=730)
+
+# --- Alerts (notifications/) -----------------------------------------------------------------
+
+# Apprise schemes staff may send their alerts to. json:// and form:// would let anyone point
+# the server at an internal address: only the demo and test settings allow them.
+HAVEN_ALERT_SCHEMES = env.list(
+    "HAVEN_ALERT_SCHEMES",
+    default=["tgram", "signal", "signals", "matrix", "matrixs", "mailto", "mailtos"],
+)
+# Servers a target may name (signal-cli's REST API, a Matrix homeserver, an SMTP server): host
+# names as written in the URL, e.g. signal-cli,matrix.example.org. Telegram needs none.
+HAVEN_ALERT_HOSTS = [host.lower() for host in env.list("HAVEN_ALERT_HOSTS", default=[])]
+# An alert that fails this many attempts (with growing pauses) is given up and reported.
+HAVEN_ALERT_MAX_ATTEMPTS = env.int("HAVEN_ALERT_MAX_ATTEMPTS", default=6)
 
 # --- Emergency controls (accounts/emergency.py) -------------------------------------------
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import HAVEN_REQUIRE_2FA, env
+from config.settings.base import HAVEN_ALERT_SCHEMES, HAVEN_REQUIRE_2FA, env
 
 DEBUG = False
 if not HAVEN_REQUIRE_2FA:
@@ -25,3 +25,12 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 HAVEN_PROXY_COUNT = env.int("HAVEN_PROXY_COUNT", default=1)
 HAVEN_DEMO = False
+
+# Schemes that post to any address a member of staff types would let them make this server
+# call the internal network.
+GENERIC_ALERT_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
+if GENERIC_ALERT_SCHEMES & set(HAVEN_ALERT_SCHEMES):
+    raise ImproperlyConfigured(
+        "HAVEN_ALERT_SCHEMES may not list json, form or xml in production: they would let staff "
+        "make the server call internal addresses."
+    )

@@ -32,3 +32,7 @@ HAVEN_DEMO = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
+
+# Alerts may go to a JSON endpoint on this machine (the tests read them back from one).
+HAVEN_ALERT_SCHEMES = [*HAVEN_ALERT_SCHEMES, "json", "jsons", "form", "forms"]  # noqa: F405
+HAVEN_ALERT_HOSTS = [*HAVEN_ALERT_HOSTS, "127.0.0.1", "localhost"]  # noqa: F405

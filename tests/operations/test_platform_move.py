@@ -46,6 +46,20 @@ def permissions_before_the_move() -> dict[str, set[str]]:
     return dict(roles)
 
 
+def _labels(roles: dict[str, set[str]]) -> set[str]:
+    return {
+        permission.split(".")[0] for permissions in roles.values() for permission in permissions
+    }
+
+
+def of_apps(roles: dict[str, set[str]], labels: set[str]) -> dict[str, set[str]]:
+    """The roles' permissions in the given apps only (apps added since hold new ones)."""
+    return {
+        role: {permission for permission in permissions if permission.split(".")[0] in labels}
+        for role, permissions in roles.items()
+    }
+
+
 def role_permissions(cursor) -> dict[str, set[str]]:
     cursor.execute(
         "SELECT g.name, ct.app_label || '.' || p.codename FROM auth_group g "
@@ -85,7 +99,7 @@ def test_each_role_keeps_the_permissions_it_had_before_the_move():
     expected = permissions_before_the_move()
     assert set(expected) == set(Group.objects.values_list("name", flat=True))
     with connection.cursor() as cursor:
-        assert role_permissions(cursor) == expected
+        assert of_apps(role_permissions(cursor), _labels(expected)) == expected
     # The moved permissions are there under their new labels, and granted.
     assert "audit.view_accesslog" in expected["Auditor"]
     assert "accounts.view_accesslog" not in expected["Auditor"]
@@ -163,7 +177,6 @@ def test_a_backup_written_before_the_move_restores_and_migrates_forward(empty_da
         "cases_case",
         "cases_caseevent",
         "payments_payment",
-        "auth_group_permissions",
     ]
     with backups.connect(empty_database) as restored:
         before = {
@@ -182,7 +195,8 @@ def test_a_backup_written_before_the_move_restores_and_migrates_forward(empty_da
             for table in counted
         }
         assert after == before
-        assert role_permissions(cursor) == permissions_before_the_move()
+        expected = permissions_before_the_move()
+        assert of_apps(role_permissions(cursor), _labels(expected)) == expected
         assert installed_triggers(cursor) == registered_triggers()
         # The erased case stays erased; the others still decrypt under the same master key.
         erased_keys = cursor.execute(

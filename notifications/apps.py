@@ -1,0 +1,18 @@
+"""Application config for notifications: in-app alerts and their delivery by Apprise."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Alerts")
+
+    def ready(self) -> None:
+        from notifications import kinds  # noqa: F401  (registers the platform's alert kinds)
+        from operations import health
+
+        # The sweep that re-sends undelivered alerts runs every five minutes; the watchdog,
+        # which watches it, is itself watched by /healthz.
+        health.watch("notifications.redeliver", minutes=20)
+        health.watch("notifications.watchdog", minutes=20)
