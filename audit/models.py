@@ -31,7 +31,7 @@ class AccessLog(CachedChoiceLabels, models.Model):
         EMERGENCY_UNLOCK = "emergency_unlock", _("Emergency: lifted a lock")
         SESSIONS_ENDED = "sessions_ended", _("Emergency: ended sessions")
         SECOND_FACTOR_REVOKED = "otp_revoked", _("Emergency: revoked a second factor")
-        # Crypto-erasure of a case's identity (cases/erasure.py).
+        # Crypto-erasure of a case's identity (cases/services/erasure.py).
         ERASE = "erase", _("Erased a case's identity")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))

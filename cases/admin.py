@@ -4,7 +4,7 @@ through its workflow.
 - Identity (encrypted) fields are shown masked and read-only to admin users without
   `accounts.reveal_identity`; with it they are shown and editable, and the viewing is logged.
 - Status, decisions, the people who took them, journey and emergency changes are read-only:
-  they change only through cases/services.py, which enforces the four-eyes rules.
+  they change only through the services in cases/services/, which enforce the four-eyes rules.
 - Case details are saved through `services.case_update` (stale-edit, date and duplicate checks).
 - Nothing can be added or deleted here: cases are taken in on the case pages and withdrawn,
   never deleted.
@@ -46,6 +46,7 @@ from cases.models import (
     Referral,
     VerificationCheck,
 )
+from cases.services.intake import _check_dates
 from protection.admin import ReadOnlyAdmin
 from protection.blind_indexes import BlindIndexField
 from protection.fields import EncryptedDateField, EncryptedField
@@ -314,7 +315,7 @@ class CaseAdminForm(forms.ModelForm):
         fields = self.changed_case_fields()
         # The same checks the service makes, here so that they show as form errors.
         try:
-            services._check_dates(fields, case)
+            _check_dates(fields, case)
         except services.CaseError as error:
             raise forms.ValidationError(str(error)) from error
         hard = services.duplicate_matches(

@@ -289,7 +289,7 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
 def load_demo_erasure_proposals(stdout: TextIO) -> None:
     """What the nightly retention rule would have proposed by now, so that the erasure list
     shows its work at once (idempotent, like the rule itself)."""
-    from cases.erasure import erasure_propose_by_rule
+    from cases.services.erasure import erasure_propose_by_rule
 
     result = erasure_propose_by_rule()
     stdout.write(f"  erasure proposals by the retention rule: {result}\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from cases import erasure
+from cases.services import erasure
 
 
 @shared_task(

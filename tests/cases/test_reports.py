@@ -17,8 +17,8 @@ from audit.models import AccessLog
 from cases.charts import axis_ticks, monthly_chart_svg
 from cases.choices import ItemCategory, ItemType, Status
 from cases.models import ItemBrought
-from cases.report_views import add_months, current_month
 from cases.selectors import MonthRow
+from cases.views.reports import add_months, current_month
 from protection.exports import csv_safe
 from tests.factories import CaseFactory
 

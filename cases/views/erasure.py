@@ -12,13 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts.permissions import permission_required_logged, refusal_message
-from cases import erasure as services
-from cases.erasure_forms import (
-    CaseCodeForm,
-    ErasureApproveForm,
-    ErasureRejectForm,
-    ErasureRequestForm,
-)
+from cases import services
+from cases.forms import CaseCodeForm, ErasureApproveForm, ErasureRejectForm, ErasureRequestForm
 from cases.models import OPEN_ERASURE_STATUSES, Case, ErasureRequest, ErasureStatus
 from cases.services import CaseError
 

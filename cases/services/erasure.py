@@ -38,7 +38,8 @@ from cases.models import (
     Evidence,
     JourneyEvent,
 )
-from cases.services import CaseError
+from cases.services.common import CaseError
+from cases.services.evidence import _evidence_path
 from operations.queueing import queue_task
 from operations.tasks import keyring_backup
 from protection.erasure import destroy_data_key
@@ -209,8 +210,6 @@ def _carry_out(
 def _wipe_evidence_files(storage_names: list[str], case: Case) -> None:
     """Leave only the header of each evidence file: its ciphertext, already unreadable without
     the destroyed key, is gone from the disk too (and so from later file backups)."""
-    from cases.services import _evidence_path
-
     header = f"{CIPHERTEXT_PREFIX}{case.data_key_id}:".encode()
     for name in storage_names:
         path: Path = _evidence_path(name)

@@ -1,0 +1,250 @@
+"""The case: identity encrypted under a data key of the case's own, so that one case can be
+crypto-erased; everything else in clear for statistics. Also the case code counter and the
+base of the records whose protected fields share the case's data key."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import track_history
+from cases.choices import (
+    RANK_GROUPS,
+    Channel,
+    Force,
+    JourneyStage,
+    Rank,
+    RankGroup,
+    Region,
+    RiskLevel,
+    Status,
+    UnitType,
+    Urgency,
+)
+from protection.blind_indexes import BlindIndexField
+from protection.fields import EncryptedDateField, EncryptedField, ProtectedModel
+from protection.keys import create_data_key
+
+
+def rank_group_expression() -> models.Case:
+    """The rank group of a case, computed in SQL for filters and statistics."""
+    return models.Case(
+        *(
+            models.When(rank__in=[str(rank) for rank in ranks], then=models.Value(str(group)))
+            for group, ranks in RANK_GROUPS.items()
+        ),
+        default=models.Value(str(RankGroup.UNKNOWN)),
+        output_field=models.CharField(max_length=20),
+    )
+
+
+class CaseCodeCounter(models.Model):
+    """The last case number used in a year. Incremented under a row lock inside the intake
+    transaction, so codes are consecutive, never skipped and never reused."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True, verbose_name=_("year"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
+
+    class Meta:
+        verbose_name = _("case code counter")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+# Blind indexes stay out of the append-only history: erasure blanks them on the case row, and a
+# copy in the history would still confirm a guessed service number.
+@track_history(exclude=["service_number_index", "national_id_index", "name_and_birth_index"])
+class Case(ProtectedModel):
+    code = models.CharField(_("case code"), max_length=16, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.INTAKE
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    # Contact and statistics: in clear.
+    contact_date = models.DateField(_("date of first contact"))
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    region = models.CharField(_("state or region"), max_length=16, choices=Region.choices)
+    township = models.CharField(_("township"), max_length=100, blank=True)
+    force = models.CharField(_("force"), max_length=8, choices=Force.choices)
+    rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, default=Rank.UNKNOWN)
+    unit_type = models.CharField(
+        _("unit type"), max_length=20, choices=UnitType.choices, blank=True
+    )
+    defection_date = models.DateField(_("date of defection"), null=True, blank=True)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM
+    )
+    journey_stage = models.CharField(
+        _("journey stage"),
+        max_length=14,
+        choices=JourneyStage.choices,
+        default=JourneyStage.CONTACTED,
+    )
+    emergency = models.BooleanField(_("emergency"), default=False)
+    emergency_since = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("emergency since")
+    )
+
+    # Identity: encrypted under the case's data key; exact look-ups through blind indexes.
+    real_name = EncryptedField(_("real name"), max_plaintext_length=200)
+    alias = EncryptedField(_("alias"), blank=True, null=True, max_plaintext_length=200)
+    service_number = EncryptedField(
+        _("service number"), blank=True, null=True, max_plaintext_length=50
+    )
+    service_number_index = BlindIndexField(
+        source="service_number", verbose_name=_("service number index")
+    )
+    national_id = EncryptedField(
+        _("national ID number"), blank=True, null=True, max_plaintext_length=50
+    )
+    national_id_index = BlindIndexField(
+        source="national_id", verbose_name=_("national ID number index")
+    )
+    phone = EncryptedField(_("phone"), blank=True, null=True, max_plaintext_length=50)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    name_and_birth_index = BlindIndexField(
+        source=("real_name", "date_of_birth"),
+        normalise="name",
+        verbose_name=_("name and date of birth index"),
+    )
+    unit = EncryptedField(_("unit"), blank=True, null=True, max_plaintext_length=200)
+    family_whereabouts = EncryptedField(_("notes on family whereabouts"), blank=True, null=True)
+    safety_plan = EncryptedField(_("safety plan"), blank=True, null=True)
+    intake_notes = EncryptedField(_("intake notes"), blank=True, null=True)
+
+    # Who did what: the four-eyes rule reads these.
+    intake_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("intake officer"),
+    )
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verifier"),
+    )
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case manager"),
+    )
+    proposed_decision = models.CharField(
+        max_length=12, choices=Status.choices, blank=True, verbose_name=_("proposed decision")
+    )
+    proposal_reason = models.TextField(blank=True, verbose_name=_("reason for the proposal"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decision_reason = models.TextField(blank=True, verbose_name=_("reason for the decision"))
+    status_reason = models.TextField(_("reason for the last status change"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-contact_date", "-code"]
+        permissions = [
+            ("verify_case", _("Can work verification checklists and propose a decision")),
+            ("decide_case", _("Can verify or reject a case, and re-open it")),
+            ("manage_safety", _("Can manage journey, safety plans, emergencies and referrals")),
+            ("review_duplicates", _("Can review possible duplicates")),
+            ("view_case_reports", _("Can see case statistics")),
+            ("export_case_reports", _("Can export case statistics")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "contact_date"]),
+            models.Index(fields=["contact_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^HV-[0-9]{4}-[0-9]{5}$"), name="case_code_format"
+            ),
+            # One case per service or ID number: a second intake must use the existing case.
+            models.UniqueConstraint(
+                fields=["service_number_index"],
+                condition=~Q(service_number_index=""),
+                name="one_case_per_service_number",
+            ),
+            models.UniqueConstraint(
+                fields=["national_id_index"],
+                condition=~Q(national_id_index=""),
+                name="one_case_per_national_id",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=[Status.VERIFIED, Status.REJECTED])
+                | (
+                    Q(decided_by__isnull=False)
+                    & Q(decided_at__isnull=False)
+                    & ~Q(decision_reason="")
+                ),
+                name="case_decision_has_who_when_why",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | (
+                    ~Q(decided_by=models.F("intake_officer"))
+                    & (Q(verifier__isnull=True) | ~Q(decided_by=models.F("verifier")))
+                ),
+                name="case_decision_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(emergency=False) | Q(emergency_since__isnull=False),
+                name="case_emergency_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def new_data_key(self):
+        # Each case has its own data key, so its identity can be erased on its own.
+        return create_data_key(purpose="cases.case")
+
+    @property
+    def rank_group(self) -> str:
+        return next(
+            (group for group, ranks in RANK_GROUPS.items() if self.rank in ranks), RankGroup.UNKNOWN
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (Status.INTAKE, Status.VERIFYING, Status.VERIFIED)
+
+    @property
+    def is_erased(self) -> bool:
+        """Whether the case's identity has been crypto-erased (its data key destroyed)."""
+        return self.data_key.destroyed_at is not None
+
+
+class CaseChild(ProtectedModel):
+    """A record belonging to a case whose protected fields share the case's data key."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def new_data_key(self):
+        return self.case.data_key

@@ -1,0 +1,145 @@
+"""Verification and decision: the checklist, the proposal, the four-eyes decision, and
+withdrawing and re-opening a case."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.roles import require_permission
+from audit.services import audit_context
+from cases.choices import OPEN_STATUSES, CheckResult, Status
+from cases.models import Case, VerificationCheck
+from cases.services.common import CaseError, _lock
+
+
+@transaction.atomic
+def case_start_verification(*, case: Case, actor: User) -> Case:
+    require_permission(actor, "cases.verify_case")
+    case = _lock(case)
+    if case.status != Status.INTAKE:
+        raise CaseError(_("Only a case in intake can go to verification."))
+    case.status, case.verifier = Status.VERIFYING, actor
+    case.version += 1
+    with audit_context(actor=actor, action="case.start_verification"):
+        case.save(update_fields=["status", "verifier", "version", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def verification_check_record(
+    *, check: VerificationCheck, actor: User, result: str, notes: str = ""
+) -> VerificationCheck:
+    require_permission(actor, "cases.verify_case")
+    case = _lock(check.case)
+    if case.status != Status.VERIFYING:
+        raise CaseError(_("Checks can be recorded only while the case is being verified."))
+    if result not in CheckResult.values:
+        raise CaseError(_("Choose a result for the check."))
+    check = VerificationCheck.objects.select_for_update().get(pk=check.pk, case=case)
+    check.result, check.notes = result, notes.strip() or None
+    if result == CheckResult.PENDING:
+        check.checked_by, check.checked_at = None, None
+    else:
+        check.checked_by, check.checked_at = actor, timezone.now()
+    with audit_context(actor=actor, action="case.check"):
+        check.save()
+    return check
+
+
+@transaction.atomic
+def case_propose_decision(*, case: Case, actor: User, decision: str, reason: str) -> Case:
+    require_permission(actor, "cases.verify_case")
+    case = _lock(case)
+    if case.status != Status.VERIFYING:
+        raise CaseError(_("A decision can be proposed only while the case is being verified."))
+    if decision not in (Status.VERIFIED, Status.REJECTED):
+        raise CaseError(_("Propose either verified or rejected."))
+    if not reason.strip():
+        raise CaseError(_("Give a reason for the proposal."))
+    case.proposed_decision, case.proposal_reason = decision, reason.strip()
+    case.version += 1
+    with audit_context(actor=actor, action="case.propose"):
+        case.save(update_fields=["proposed_decision", "proposal_reason", "version", "updated_at"])
+    return case
+
+
+def case_verifier_ids(case: Case) -> set[int]:
+    """Everyone who took part in verifying the case: none of them may decide it."""
+    ids = set(
+        VerificationCheck.objects.filter(case=case, checked_by__isnull=False).values_list(
+            "checked_by", flat=True
+        )
+    )
+    if case.verifier_id:
+        ids.add(case.verifier_id)
+    return ids
+
+
+@transaction.atomic
+def case_decide(*, case: Case, actor: User, decision: str, reason: str) -> Case:
+    """Verify or reject a case: a case manager who neither took it in nor verified it."""
+    require_permission(actor, "cases.decide_case")
+    case = _lock(case)
+    if case.status != Status.VERIFYING:
+        raise CaseError(_("Only a case under verification can be decided."))
+    if decision not in (Status.VERIFIED, Status.REJECTED):
+        raise CaseError(_("Decide either verified or rejected."))
+    if not reason.strip():
+        raise CaseError(_("A decision needs a reason."))
+    if actor.pk == case.intake_officer_id:
+        raise CaseError(_("You took this case in: another case manager must decide it."))
+    if actor.pk in case_verifier_ids(case):
+        raise CaseError(
+            _("You worked on the verification of this case: another case manager must decide it.")
+        )
+    if decision == Status.VERIFIED:
+        unfinished = VerificationCheck.objects.filter(case=case).exclude(result=CheckResult.PASSED)
+        if unfinished.exists():
+            raise CaseError(_("Every check must have passed before a case can be verified."))
+    case.status, case.decided_by, case.decided_at = decision, actor, timezone.now()
+    case.decision_reason = reason.strip()
+    case.case_manager = case.case_manager or actor
+    case.version += 1
+    with audit_context(actor=actor, action="case.decide"):
+        case.save()
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, case: Case, actor: User, reason: str) -> Case:
+    require_permission(actor, "cases.change_case")
+    case = _lock(case)
+    if case.status not in OPEN_STATUSES:
+        raise CaseError(_("Only an open case can be withdrawn."))
+    if case.status != Status.INTAKE and not actor.has_perm("cases.decide_case"):
+        raise CaseError(_("Only a case manager can withdraw a case after intake."))
+    if not reason.strip():
+        raise CaseError(_("Give a reason for withdrawing the case."))
+    case.status, case.status_reason = Status.WITHDRAWN, reason.strip()
+    case.version += 1
+    with audit_context(actor=actor, action="case.withdraw"):
+        case.save()
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
+    require_permission(actor, "cases.decide_case")
+    case = _lock(case)
+    if case.status not in (Status.REJECTED, Status.WITHDRAWN):
+        raise CaseError(_("Only a rejected or withdrawn case can be re-opened."))
+    if not reason.strip():
+        raise CaseError(_("Give a reason for re-opening the case."))
+    case.status, case.status_reason = Status.INTAKE, reason.strip()
+    case.decided_by, case.decided_at, case.decision_reason = None, None, ""
+    case.proposed_decision, case.proposal_reason, case.verifier = "", "", None
+    case.version += 1
+    with audit_context(actor=actor, action="case.reopen"):
+        case.save()
+        VerificationCheck.objects.filter(case=case).update(
+            result=CheckResult.PENDING, checked_by=None, checked_at=None
+        )
+    return case
