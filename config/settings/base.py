@@ -296,7 +296,7 @@ HAVEN_KEYRING_RETENTION_DAYS = env.int("HAVEN_KEYRING_RETENTION_DAYS", default=7
 # or on the PATH.
 HAVEN_POSTGRES_BIN_DIR = env("HAVEN_POSTGRES_BIN_DIR", default="")
 
-# --- Erasure and retention (cases/services/erasure.py) ---------------------------------------------
+# --- Erasure and retention (cases/services/erasure.py) -------------------------------------
 
 # Cases closed longer than this are proposed for crypto-erasure every night (two approvals are
 # still needed); 0 turns the rule off.
