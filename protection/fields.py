@@ -76,12 +76,9 @@ class _EncryptedAttribute(DeferredAttribute):
         return value
 
     def __set__(self, instance: models.Model, value: Any) -> None:
-        if (
-            isinstance(value, str)
-            and not isinstance(value, Ciphertext | Erased)
-            and value.startswith(CIPHERTEXT_PREFIX)
-        ):
-            value = Ciphertext(value)
+        # Only what the database returns (from_db_value) or a serialised record holds
+        # (to_python) is ciphertext. Anything set here is plaintext, whatever it starts with:
+        # typing another record's stored "hv1:…" must not make that record's value ours.
         instance.__dict__[self.field.attname] = value
 
 
@@ -117,10 +114,20 @@ class EncryptedField(models.TextField):
         return None if value is None else Ciphertext(value)
 
     def to_python(self, value: Any) -> Any:
+        """Deserialisation (loaddata, a test's serialised rollback) reads ciphertext here."""
         if value is None or isinstance(value, Ciphertext | Erased):
             return value
         if isinstance(value, str) and value.startswith(CIPHERTEXT_PREFIX):
             return Ciphertext(value)
+        return value
+
+    def clean(self, value: Any, model_instance: models.Model | None) -> Any:
+        """Validation (full_clean, model forms, the admin) of a value someone typed: it stays
+        plaintext even if it looks like ciphertext; only an unchanged stored value is kept."""
+        if value is None or isinstance(value, Ciphertext | Erased):
+            return super().clean(value, model_instance)
+        self.validate(value, model_instance)
+        self.run_validators(value)
         return value
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str | None:

@@ -517,3 +517,38 @@ def test_a_model_form_shows_the_date_and_sees_no_change_when_it_is_resubmitted(r
     )
     assert resubmitted.is_valid(), resubmitted.errors
     assert resubmitted.changed_data == []
+
+
+# --- ciphertext comes only from the database ---------------------------------------------------
+
+
+def _stored(record: ProtectedRecord, column: str) -> str:
+    with connection.cursor() as cursor:
+        query = f"SELECT {column} FROM protected_app_protectedrecord WHERE id = %s"  # noqa: S608
+        cursor.execute(query, [record.pk])
+        return cursor.fetchone()[0]
+
+
+class RecordForm(forms.ModelForm):
+    class Meta:
+        model = ProtectedRecord
+        fields = ["code", "real_name", "service_number"]
+
+
+def test_typing_another_records_ciphertext_stores_the_typed_text_not_their_value(record):
+    """An insider who can read the database (or a backup) copies another record's stored name
+    into a record of their own, hoping Haven decrypts it for them: it is stored as typed."""
+    their_name = _stored(record, "real_name")
+    assert their_name.startswith("hv1:")
+    mine = ProtectedRecord.objects.create(code="HV-2026-00901", real_name=their_name)
+    assert ProtectedRecord.objects.get(pk=mine.pk).real_name == their_name
+    assert _stored(mine, "real_name") != their_name
+
+    form = RecordForm(
+        {"code": "HV-2026-00902", "real_name": their_name, "service_number": their_name[:40]}
+    )
+    assert form.is_valid(), form.errors  # full_clean of the model ran
+    through_form = form.save()
+    reread = ProtectedRecord.objects.get(pk=through_form.pk)
+    assert reread.real_name == their_name and NAME not in (reread.real_name or "")
+    assert _stored(through_form, "real_name") != their_name
