@@ -33,6 +33,8 @@ class AccessLog(CachedChoiceLabels, models.Model):
         SECOND_FACTOR_REVOKED = "otp_revoked", _("Emergency: revoked a second factor")
         # Crypto-erasure of a case's identity (cases/services/erasure.py).
         ERASE = "erase", _("Erased a case's identity")
+        # A case looked up by a service or ID number (cases/services/lookups.py).
+        LOOKUP = "lookup", _("Looked up a case by a protected value")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     actor = models.ForeignKey(

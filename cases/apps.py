@@ -11,6 +11,20 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from accounts import navigation
         from cases import links
+        from notifications import kinds
+
+        kinds.register(
+            kinds.AlertKind(
+                code="cases.lookup_limit",
+                label=_("Search limit reached"),
+                severity="warning",
+                message=_(
+                    "A member of staff reached the limit of %(count)s searches by service or ID "
+                    "number in an hour. The access log says who."
+                ),
+                parameters=("count",),
+            )
+        )
 
         navigation.register(
             label=_("Cases"), url_name="cases:list", permission="cases.view_case", order=100

@@ -20,6 +20,7 @@ from cases.choices import RankGroup
 from cases.forms import CaseFilterForm, DuplicateDismissForm
 from cases.models import Case
 from cases.services import CaseError
+from cases.services.lookups import LookupRefused, protected_lookup
 from cases.views.common import _posted_int
 
 PAGE_SIZE = 25
@@ -42,6 +43,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
         filter_form = CaseFilterForm(request.POST)
         values = filter_form.valid_values()
         if not values.get("q") or _is_case_code_search(values["q"]):
+            return redirect(f"{reverse('cases:list')}?{urlencode(values)}")
+        try:
+            protected_lookup(actor=request.user, kind="case search", request=request)
+        except LookupRefused as refusal:
+            messages.error(request, str(refusal))
+            values.pop("q")
             return redirect(f"{reverse('cases:list')}?{urlencode(values)}")
         number_search = True
     else:

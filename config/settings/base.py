@@ -302,6 +302,10 @@ HAVEN_POSTGRES_BIN_DIR = env("HAVEN_POSTGRES_BIN_DIR", default="")
 # still needed); 0 turns the rule off.
 HAVEN_ERASURE_AFTER_CLOSURE_DAYS = env.int("HAVEN_ERASURE_AFTER_CLOSURE_DAYS", default=730)
 
+# Searches by service or ID number each member of staff may make in an hour (cases/services/
+# lookups.py): past it they are refused and the administrators alerted.
+HAVEN_LOOKUP_LIMIT_PER_HOUR = env.int("HAVEN_LOOKUP_LIMIT_PER_HOUR", default=20)
+
 # --- Alerts (notifications/) -----------------------------------------------------------------
 
 # Apprise schemes staff may send their alerts to. json:// and form:// would let anyone point
