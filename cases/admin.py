@@ -63,7 +63,7 @@ LONGEST_MASKED_VALUE = 200
 
 
 def _masked_display(field: EncryptedField) -> Callable[[models.Model], str]:
-    """A read-only admin column showing a protected field masked ("Th*** A***")."""
+    """A read-only admin column showing a protected field masked ("*****")."""
     free_text = not isinstance(field, EncryptedDateField) and (
         not field.max_plaintext_length or field.max_plaintext_length > LONGEST_MASKED_VALUE
     )

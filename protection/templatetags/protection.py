@@ -9,5 +9,5 @@ register = template.Library()
 
 @register.filter(name="masked")
 def masked(value: object) -> str:
-    """Show a protected value masked ("Th*** A***"), for roles that may not see it."""
+    """Show a protected value masked ("*****"), for roles that may not see it."""
     return mask(value)

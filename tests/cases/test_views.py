@@ -213,7 +213,7 @@ def test_reveal_shows_one_value_and_logs_it(login, verifier):
     case = CaseFactory(real_name="Thura Aung Min")
     client = login(verifier)
     page = client.get(url("identity", case)).content.decode()
-    assert "Th*** A*** M***" in page and "Thura Aung Min" not in page
+    assert "*****" in page and "Thura Aung Min" not in page and "Th***" not in page
     assert url("reveal", case, field="real_name") in page
 
     response = client.post(url("reveal", case, field="real_name"), HTTP_HX_REQUEST="true")
@@ -241,8 +241,8 @@ def test_auditor_sees_masks_and_cannot_reveal(login, auditor):
     case = CaseFactory(real_name="Thura Aung Min")
     client = login(auditor)
     page = client.get(url("identity", case)).content.decode()
-    assert "Th*** A*** M***" in page
-    assert "Thura" not in page and "Reveal" not in page
+    assert "*****" in page
+    assert "Thura" not in page and "Th***" not in page and "Reveal" not in page
     assert client.post(url("reveal", case, field="real_name")).status_code == 403
     assert not AccessLog.objects.filter(action=AccessLog.Action.REVEAL).exists()
 
@@ -259,7 +259,7 @@ def test_family_names_are_masked_with_a_logged_reveal(login, intake_officer, aud
         case=case, actor=intake_officer, name="Daw Khin Mya", relation="parent", age=61
     )
     auditor_page = login(auditor).get(url("family", case)).content.decode()
-    assert "Da*** K*** M***" in auditor_page and "Khin" not in auditor_page
+    assert "*****" in auditor_page and "Khin" not in auditor_page and "Da***" not in auditor_page
     client = login(intake_officer)
     reveal = url("family_reveal", case, member_pk=member.pk, field="name")
     response = client.post(reveal, HTTP_HX_REQUEST="true")
