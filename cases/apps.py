@@ -25,6 +25,18 @@ class CasesConfig(AppConfig):
                 parameters=("count",),
             )
         )
+        kinds.register(
+            kinds.AlertKind(
+                code="cases.checks_reset",
+                label=_("Checks reset"),
+                severity="warning",
+                message=_(
+                    "Identity details of case %(case)s changed after verification started: its "
+                    "checks were reset and it must be verified again."
+                ),
+                parameters=("case",),
+            )
+        )
 
         navigation.register(
             label=_("Cases"), url_name="cases:list", permission="cases.view_case", order=100

@@ -22,6 +22,10 @@ from cases.services.duplicates import (
     duplicate_matches,
     name_and_birth_matches,
 )
+from cases.services.verification import (
+    CHECKED_FIELDS,
+    verification_reset_for_identity_change,
+)
 
 # Fields staff fill in at intake and may edit later (the form decides which are shown).
 IDENTITY_FIELDS = (
@@ -177,9 +181,24 @@ def case_update(
     if IDENTIFYING_FIELDS & set(fields):
         _serialise_identity_changes()
     _refuse_duplicates(fields, case=case, confirmed_not_duplicate=confirmed_not_duplicate)
+    changed = [
+        name
+        for name in CHECKED_FIELDS
+        if name in fields
+        and _comparable(case, name, getattr(case, name)) != _comparable(case, name, fields[name])
+    ]
     for name, value in fields.items():
         setattr(case, name, value)
     case.version += 1
     with audit_context(actor=actor, action="case.update"):
+        verification_reset_for_identity_change(case=case, actor=actor, changed=changed)
         case.save()
     return case
+
+
+def _comparable(case: Case, name: str, value: Any) -> str:
+    """A field's value as text, so that "unchanged" means the same whatever its type."""
+    if value is None or value == "":
+        return ""
+    field = case._meta.get_field(name)
+    return field.to_plaintext(value) if hasattr(field, "to_plaintext") else str(value).strip()

@@ -11,8 +11,9 @@ from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
 from cases.choices import OPEN_STATUSES, CheckResult, Status
-from cases.models import Case, VerificationCheck
+from cases.models import Case, CaseNote, VerificationCheck
 from cases.services.common import CaseError, _lock
+from notifications.services import notify
 
 
 @transaction.atomic
@@ -143,3 +144,44 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
             result=CheckResult.PENDING, checked_by=None, checked_at=None
         )
     return case
+
+
+# What the checks vouch for: changing one of these after verification started undoes them.
+# Phone, alias and the family's whereabouts change for good reasons (a new SIM, a move) and
+# were never what a check confirmed.
+CHECKED_FIELDS = ("real_name", "service_number", "national_id", "date_of_birth", "unit", "rank")
+
+
+def verification_reset_for_identity_change(*, case: Case, actor: User, changed: list[str]) -> None:
+    """The checks follow the person: once verification has started, a change to what the checks
+    vouched for resets every check and any proposal, and a verified case goes back to
+    verification (its decision was about someone else's details). A note on the case says why,
+    and the verifier and the case manager are alerted. Called by case_update, in its
+    transaction, with the case locked."""
+    if case.status not in (Status.VERIFYING, Status.VERIFIED) or not changed:
+        return
+    was_verified = case.status == Status.VERIFIED
+    VerificationCheck.objects.filter(case=case).update(
+        result=CheckResult.PENDING, checked_by=None, checked_at=None
+    )
+    case.proposed_decision, case.proposal_reason = "", ""
+    if was_verified:
+        case.status = Status.VERIFYING
+        case.decided_by, case.decided_at, case.decision_reason = None, None, ""
+    labels = ", ".join(str(Case._meta.get_field(name).verbose_name) for name in changed)
+    CaseNote.objects.create(
+        case=case,
+        author=actor,
+        text=_(
+            "Identity details changed after verification started (%(fields)s): every check "
+            "and any proposal were reset, and the case must be verified again."
+        )
+        % {"fields": labels},
+    )
+    notify(
+        kind="cases.checks_reset",
+        recipients=[case.verifier, case.case_manager],
+        event_key=f"checks-reset:{case.pk}:{case.version}",
+        parameters={"case": case.code},
+        link=f"/cases/{case.pk}/checks/",
+    )

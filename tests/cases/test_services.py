@@ -466,3 +466,70 @@ def test_case_list_search_finds_by_code_or_number_through_the_blind_index(intake
     assert list(case_list(filters=CaseFilters(query=second.code.lower()))) == [second]
     assert set(case_list(filters=CaseFilters(query=f"HV-{TODAY.year}-"))) == {first, second}
     assert not case_list(filters=CaseFilters(query="Zaw")).exists()
+
+
+# --- the checks follow the person ----------------------------------------------------------
+
+
+def test_changing_identity_after_the_checks_passed_resets_them_and_alerts_the_verifier(
+    intake_officer, verifier, case_manager
+):
+    """The attack of issue 14: the case manager edits name, service number and date of birth
+    after the verifier's checks passed, and the checks stay "passed"."""
+    from notifications.models import Notification
+
+    case = verified_ready(intake(intake_officer), verifier)
+    case = services.case_update(
+        case=case,
+        actor=case_manager,
+        version=case.version,
+        real_name="Ko Someone Else",
+        service_number="BA-654321",
+        date_of_birth=datetime.date(1990, 1, 1),
+    )
+    case.refresh_from_db()
+    assert case.status == Status.VERIFYING
+    assert (case.proposed_decision, case.proposal_reason) == ("", "")
+    assert set(case.checks.values_list("result", flat=True)) == {CheckResult.PENDING}
+    assert not case.checks.filter(checked_by__isnull=False).exists()
+    [note] = case.notes.all()
+    assert "real name" in note.text and "must be verified again" in note.text
+    [alert] = Notification.objects.filter(kind="cases.checks_reset")
+    assert alert.recipient == verifier and case.code in alert.text
+    assert "Someone" not in alert.text and "654321" not in alert.text
+    # Deciding now needs the checks again.
+    with pytest.raises(services.CaseError, match="Every check must have passed"):
+        services.case_decide(case=case, actor=case_manager, decision=Status.VERIFIED, reason="x")
+
+
+def test_a_verified_case_whose_identity_changes_goes_back_to_verification(
+    intake_officer, verifier, case_manager, other_case_manager
+):
+    case = verified_ready(intake(intake_officer), verifier)
+    case = services.case_decide(
+        case=case, actor=case_manager, decision=Status.VERIFIED, reason="Confirmed"
+    )
+    services.case_update(case=case, actor=other_case_manager, version=case.version, unit="LIB 99")
+    case.refresh_from_db()
+    assert case.status == Status.VERIFYING
+    assert (case.decided_by, case.decided_at, case.decision_reason) == (None, None, "")
+    assert not case.checks.filter(result=CheckResult.PASSED).exists()
+
+
+def test_details_the_checks_never_vouched_for_change_without_undoing_them(
+    intake_officer, verifier, case_manager
+):
+    case = verified_ready(intake(intake_officer), verifier)
+    services.case_update(
+        case=case,
+        actor=case_manager,
+        version=case.version,
+        phone="+95 9 000 111",
+        township="Kale",
+        real_name=case.real_name,  # saved again, unchanged
+        date_of_birth=case.date_of_birth,
+    )
+    case.refresh_from_db()
+    assert case.proposed_decision == Status.VERIFIED
+    assert set(case.checks.values_list("result", flat=True)) == {CheckResult.PASSED}
+    assert not case.notes.exists()
