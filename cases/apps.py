@@ -12,6 +12,9 @@ class CasesConfig(AppConfig):
         from accounts import navigation
         from cases import links
         from notifications import kinds
+        from operations import schedules
+
+        schedules.allow_schedule("cases.propose_erasures")
 
         kinds.register(
             kinds.AlertKind(

@@ -10,9 +10,11 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds  # noqa: F401  (registers the platform's alert kinds)
-        from operations import health
+        from operations import health, schedules
 
         # The sweep that re-sends undelivered alerts runs every five minutes; the watchdog,
         # which watches it, is itself watched by /healthz.
         health.watch("notifications.redeliver", minutes=20)
         health.watch("notifications.watchdog", minutes=20)
+        schedules.allow_schedule("notifications.redeliver")
+        schedules.allow_schedule("notifications.watchdog")

@@ -9,7 +9,8 @@ class OperationsConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self) -> None:
-        from operations import health
+        from operations import health, schedules
 
         # The nightly backup: late once a day and a bit has gone by without one.
         health.watch("accounts.backup_nightly", minutes=26 * 60)
+        schedules.allow_schedule("accounts.backup_nightly")

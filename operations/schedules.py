@@ -1,7 +1,33 @@
 """Celery beat schedules created by data migrations, the way `roles.grant_permissions` grants
-permissions: each app schedules its own periodic tasks, editable afterwards in the admin."""
+permissions: each app schedules its own periodic tasks, editable afterwards in the admin; and
+the tasks an administrator may schedule there, with the keyword arguments each accepts.
+
+A periodic task made in the admin could otherwise run any registered task with any arguments
+(a monthly run naming any finance officer as its actor, say). Apps declare their schedulable
+tasks in their AppConfig.ready(); no argument may name a person."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Task name -> {keyword argument -> its check}.
+_schedulable: dict[str, dict[str, Callable[[object], bool]]] = {}
+
+
+def allow_schedule(task: str, **arguments: Callable[[object], bool]) -> None:
+    """Let administrators schedule `task` in the admin, with only these keyword arguments."""
+    _schedulable[task] = dict(arguments)
+
+
+def schedulable_tasks() -> dict[str, dict[str, Callable[[object], bool]]]:
+    return dict(_schedulable)
+
+
+def is_month(value: object) -> bool:
+    """A month as YYYY-MM."""
+    return isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value) is not None
+
 
 SCHEDULE_TIME_ZONE = "Asia/Yangon"
 

@@ -11,6 +11,11 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import navigation
         from cases import links
+        from operations import schedules
+
+        # The monthly run may be scheduled for a given month; never with an actor: a schedule
+        # runs as nobody, so it cannot borrow a finance officer's name for the history.
+        schedules.allow_schedule("payments.run_monthly_disbursement", period=schedules.is_month)
 
         navigation.register(
             label=_("Payments"),
