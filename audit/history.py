@@ -6,11 +6,14 @@ from typing import Any
 
 import pghistory
 from django.apps import apps
+from django.utils import formats
+from django.utils.dateparse import parse_date
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from protection.keys import CIPHERTEXT_PREFIX
+from protection.masks import MASK
 
 
 def track_history(**options: Any):
@@ -51,6 +54,22 @@ def field_labels(model_label: str) -> dict[str, str]:
     except (LookupError, ValueError):
         return {}
     return {field.attname: capfirst(field.verbose_name) for field in model._meta.concrete_fields}
+
+
+def coarsen(model_label: str, field: str, text: str) -> str:
+    """A history value of a field its model declares coarse (`COARSE_FIELDS`): a date as its
+    month, anything else masked; other fields as they are."""
+    if not text:
+        return text
+    try:
+        how = getattr(apps.get_model(model_label), "COARSE_FIELDS", {}).get(field)
+    except (LookupError, ValueError):
+        return text
+    if how == "month" and (day := parse_date(str(text)[:10])):
+        return formats.date_format(day, "YEAR_MONTH_FORMAT")
+    if how is not None:
+        return MASK
+    return text
 
 
 def describe_changes(diff: dict | None) -> list[tuple[str, str, str]]:

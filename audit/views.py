@@ -8,7 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from audit import selectors
-from audit.history import describe_changes, event_label, field_labels, record_type_label
+from audit.history import (
+    coarsen,
+    describe_changes,
+    event_label,
+    field_labels,
+    record_type_label,
+)
 from audit.models import AccessLog
 
 
@@ -31,7 +37,11 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
             "what": event_label(event.pgh_label),
             "record": record_type_label(event.pgh_obj_model),
             "changes": [
-                (labels[event.pgh_obj_model].get(field, field), before, after)
+                (
+                    labels[event.pgh_obj_model].get(field, field),
+                    coarsen(event.pgh_obj_model, field, before),
+                    coarsen(event.pgh_obj_model, field, after),
+                )
                 for field, before, after in describe_changes(diffs.get(event.pgh_slug))
             ],
         }

@@ -58,6 +58,16 @@ class CaseCodeCounter(models.Model):
 # copy in the history would still confirm a guessed service number.
 @track_history(exclude=["service_number_index", "national_id_index", "name_and_birth_index"])
 class Case(ProtectedModel):
+    # Details that narrow a person down beside a case's coarse facts: those who may not see
+    # identities see them coarsened (a month for a date, nothing for the rest) on every page,
+    # in the case's history and in the audit trail (audit/history.py reads this).
+    COARSE_FIELDS = {
+        "township": "hidden",
+        "unit_type": "hidden",
+        "contact_date": "month",
+        "defection_date": "month",
+    }
+
     code = models.CharField(_("case code"), max_length=16, unique=True, editable=False)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.INTAKE

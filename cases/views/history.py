@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pghistory.models import Events
 
+from accounts.services import may_reveal
 from audit import selectors as audit_selectors
-from audit.history import describe_changes, display_history_value
+from audit.history import coarsen, describe_changes, display_history_value
 from cases.views.common import _detail_or_404, _render_tab
 from protection.keys import CIPHERTEXT_PREFIX
 
@@ -108,8 +109,9 @@ def _readable(field: models.Field | None, text: str, usernames: dict[str, str]) 
     return text
 
 
-def _history_rows(events) -> list[dict[str, Any]]:
-    """Who, when and what, with field names as staff know them and encrypted values hidden."""
+def _history_rows(events, *, coarse: bool = False) -> list[dict[str, Any]]:
+    """Who, when and what, with field names as staff know them and encrypted values hidden;
+    with `coarse`, the details a model declares coarse are shown coarsened."""
     infos = {event.pgh_obj_model: _field_info(event.pgh_obj_model) for event in events}
     user_ids = {str((event.pgh_context or {}).get("user")) for event in events}
     for event in events:
@@ -133,6 +135,9 @@ def _history_rows(events) -> list[dict[str, Any]]:
             field = fields.get(name)
             if name in HISTORY_HIDDEN_COLUMNS or not (before or after):
                 continue
+            if coarse:
+                before = coarsen(event.pgh_obj_model, name, before)
+                after = coarsen(event.pgh_obj_model, name, after)
             changes.append(
                 (
                     field.verbose_name if field is not None else name,
@@ -161,4 +166,5 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
     case = _detail_or_404(pk)
     events = Events.objects.references(case).order_by("-pgh_created_at", "-pgh_id")
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render_tab(request, case, "history", page=page, rows=_history_rows(list(page)))
+    rows = _history_rows(list(page), coarse=not may_reveal(request.user))
+    return _render_tab(request, case, "history", page=page, rows=rows)

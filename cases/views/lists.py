@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.permissions import refusal_message
+from accounts.services import may_reveal
 from cases import selectors, services
 from cases.choices import RankGroup
 from cases.forms import CaseFilterForm, DuplicateDismissForm
@@ -74,6 +75,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": CaseFilterForm(initial=shown_values),
             "filtered": bool(values),
             "number_search": number_search,
+            "may_reveal": may_reveal(request.user),
             "query": urlencode(shown_values) + "&" if shown_values else "",
         },
     )

@@ -732,3 +732,25 @@ def test_a_proposal_needs_a_reason(login, intake_officer, verifier):
     assert "This field is required" in response.content.decode()
     case.refresh_from_db()
     assert case.proposed_decision == ""
+
+
+def test_those_who_may_not_reveal_see_region_and_month_not_township_and_day(
+    login, auditor, intake_officer, case_manager
+):
+    """Masks that hide: beside the coarse facts, a township, a unit type and an exact date come
+    close to a name for someone holding the army's lists."""
+    case = intake(intake_officer, township="Pakokku", contact_date=datetime.date(2026, 3, 14))
+    services.case_update(case=case, actor=case_manager, version=case.version, township="Kalay")
+    client = login(auditor)
+    for page in (
+        client.get(url("detail", case)).content.decode(),
+        client.get(reverse("cases:list")).content.decode(),
+        client.get(url("history", case)).content.decode(),
+        client.get(reverse("audit:audit_trail")).content.decode(),
+    ):
+        assert "Pakokku" not in page and "Kalay" not in page
+        for day in ("March 14", "Mar. 14", "14 March", "2026-03-14", "14/03/2026"):
+            assert day not in page
+    assert "March 2026" in client.get(url("detail", case)).content.decode()
+    revealer = login(case_manager).get(url("detail", case)).content.decode()
+    assert "Kalay" in revealer and "March 14, 2026" in revealer
