@@ -22,7 +22,7 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,7 +46,7 @@ from cases.models import (
     Referral,
     VerificationCheck,
 )
-from cases.services.intake import _check_dates
+from cases.services.intake import IDENTITY_FIELDS, _check_dates
 from protection.admin import ReadOnlyAdmin
 from protection.blind_indexes import BlindIndexField
 from protection.fields import EncryptedDateField, EncryptedField
@@ -371,8 +371,21 @@ class CaseAdmin(ProtectedFieldsAdmin):
         "channel",
     ]
     search_fields = ["code"]
-    date_hierarchy = "contact_date"
     list_select_related = False
+
+    def get_list_display(self, request: HttpRequest):
+        # The exact day, beside the coarse facts, narrows a person down: the month only, to
+        # those who may not reveal.
+        if may_reveal(request.user):
+            return self.list_display
+        return [name if name != "contact_date" else "contact_month" for name in self.list_display]
+
+    @admin.display(
+        description=Case._meta.get_field("contact_date").verbose_name, ordering="contact_date"
+    )
+    def contact_month(self, case: Case) -> str:
+        return formats.date_format(case.contact_date, "YEAR_MONTH_FORMAT")
+
     # Clear details; the case's identity (for revealers) is limited to what case_update edits.
     editable_clear_fields = frozenset(services.EDITABLE_FIELDS) - {"intake_notes"}
     editable_protected_fields = frozenset(services.EDITABLE_FIELDS)
@@ -401,19 +414,7 @@ class CaseAdmin(ProtectedFieldsAdmin):
         ),
         (
             gettext_lazy("Identity"),
-            {
-                "fields": [
-                    "real_name",
-                    "alias",
-                    "service_number",
-                    "national_id",
-                    "phone",
-                    "date_of_birth",
-                    "unit",
-                    "family_whereabouts",
-                    "intake_notes",
-                ]
-            },
+            {"fields": [*IDENTITY_FIELDS, "intake_notes"]},
         ),
         (
             gettext_lazy("Journey and safety (change on the case pages)"),

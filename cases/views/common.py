@@ -25,19 +25,10 @@ from cases.forms import EmergencyForm, StageForm
 from cases.links import links_for
 from cases.models import Case, FamilyMember
 from cases.services import CASE_WORKER_PERMISSIONS
+from cases.services.intake import IDENTITY_FIELDS as EDITABLE_IDENTITY_FIELDS
 
 # Encrypted fields of a case that the identity tab lists, in order, and those shown as text.
-IDENTITY_FIELDS = (
-    "real_name",
-    "alias",
-    "service_number",
-    "national_id",
-    "phone",
-    "date_of_birth",
-    "unit",
-    "family_whereabouts",
-    "intake_notes",
-)
+IDENTITY_FIELDS = (*EDITABLE_IDENTITY_FIELDS, "intake_notes")
 LONG_TEXT_FIELDS = frozenset({"family_whereabouts", "intake_notes", "safety_plan", "whereabouts"})
 REVEALABLE_CASE_FIELDS = frozenset(IDENTITY_FIELDS) | {"safety_plan"}
 

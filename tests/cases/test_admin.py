@@ -379,3 +379,12 @@ def test_history_is_shown_without_ciphertext_or_plaintext(
     assert "(encrypted value)" in content
     assert "Kyaw Kyaw Soe" not in content
     assert secrets_in(content) == []
+
+
+def test_the_case_list_in_the_admin_shows_the_month_to_those_who_may_not_reveal(
+    login, plain_admin, case
+):
+    content = login(plain_admin).get(reverse("admin:cases_case_changelist")).content.decode()
+    assert case.code in content and "March 2025" in content
+    for day in ("March 1, 2025", "Mar. 1, 2025", "2025-03-01"):
+        assert day not in content
