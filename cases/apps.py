@@ -30,6 +30,15 @@ class CasesConfig(AppConfig):
         )
         kinds.register(
             kinds.AlertKind(
+                code="cases.case_manager_changed",
+                label=_("Case manager changed"),
+                severity="info",
+                message=_("Case %(case)s has a new case manager, or none."),
+                parameters=("case",),
+            )
+        )
+        kinds.register(
+            kinds.AlertKind(
                 code="cases.checks_reset",
                 label=_("Checks reset"),
                 severity="warning",

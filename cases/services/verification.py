@@ -102,7 +102,6 @@ def case_decide(*, case: Case, actor: User, decision: str, reason: str) -> Case:
             raise CaseError(_("Every check must have passed before a case can be verified."))
     case.status, case.decided_by, case.decided_at = decision, actor, timezone.now()
     case.decision_reason = reason.strip()
-    case.case_manager = case.case_manager or actor
     case.version += 1
     with audit_context(actor=actor, action="case.decide"):
         case.save()

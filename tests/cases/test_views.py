@@ -616,15 +616,24 @@ def test_journey_stage_and_emergency(login, intake_officer, case_manager):
     )
 
 
-def test_safety_plan_is_logged_and_refuses_a_stale_save(login, intake_officer, case_manager):
+def test_safety_plan_is_logged_and_refuses_a_stale_save(
+    login, intake_officer, case_manager, other_case_manager
+):
+    from notifications.models import Notification
+
     case = intake(intake_officer)
     client = login(case_manager)
-    client.post(
-        url("safety_plan", case),
-        {"version": case.version, "safety_plan": "Move at night", "case_manager": case_manager.pk},
-    )
+    plan = {"version": case.version, "safety_plan": "Move at night"}
+    # Nobody puts themselves on a case.
+    response = client.post(url("safety_plan", case), {**plan, "case_manager": case_manager.pk})
+    assert "another case manager must assign you" in response.content.decode()
     case.refresh_from_db()
-    assert case.safety_plan == "Move at night" and case.case_manager == case_manager
+    assert case.case_manager is None and not case.safety_plan
+    client.post(url("safety_plan", case), {**plan, "case_manager": other_case_manager.pk})
+    case.refresh_from_db()
+    assert case.safety_plan == "Move at night" and case.case_manager == other_case_manager
+    told = Notification.objects.get(kind="cases.case_manager_changed")
+    assert told.recipient == other_case_manager and case.code in told.text
     page = client.get(url("safety_plan", case)).content.decode()
     assert "Move at night" in page
     assert AccessLog.objects.filter(action=AccessLog.Action.REVEAL, field="safety_plan").exists()
