@@ -30,6 +30,15 @@ class CasesConfig(AppConfig):
         )
         kinds.register(
             kinds.AlertKind(
+                code="cases.verifier_assigned",
+                label=_("Verifier assigned"),
+                severity="info",
+                message=_("Case %(case)s has a new verifier."),
+                parameters=("case",),
+            )
+        )
+        kinds.register(
+            kinds.AlertKind(
                 code="cases.case_manager_changed",
                 label=_("Case manager changed"),
                 severity="info",

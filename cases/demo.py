@@ -234,6 +234,7 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
     age_in_days = (today - contact).days
     if age_in_days < 10:
         return case  # still in intake
+    case = services.case_assign_verifier(case=case, actor=case_manager, verifier=verifier)
     case = services.case_start_verification(case=case, actor=verifier)
     checks = list(VerificationCheck.objects.filter(case=case))
     if age_in_days < 25:

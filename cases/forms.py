@@ -422,3 +422,22 @@ class CaseCodeForm(StyledForm):
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper()
+
+
+class VerifierForm(StyledForm):
+    """A case manager names the verifier of a case in intake."""
+
+    verifier = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Verifier"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["verifier"].queryset = (
+            User.objects.filter(
+                is_active=True,
+                groups__permissions__codename="verify_case",
+                groups__permissions__content_type__app_label="cases",
+            )
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["verifier"].label_from_instance = lambda user: user.get_username()

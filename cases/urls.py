@@ -37,6 +37,7 @@ urlpatterns = [
         name="evidence_download",
     ),
     path("<int:pk>/verify/", verification.case_verify, name="verify"),
+    path("<int:pk>/verifier/", verification.case_assign_verifier, name="assign_verifier"),
     path("<int:pk>/decide/", verification.case_decide, name="decide"),
     path("<int:pk>/withdraw/", verification.case_withdraw, name="withdraw"),
     path("<int:pk>/reopen/", verification.case_reopen, name="reopen"),

@@ -160,3 +160,12 @@ class StipendPlanFactory(factory.django.DjangoModelFactory):
     )
     funding_source = factory.SubFactory(FundingSourceFactory)
     created_by = factory.SubFactory(UserFactory, roles=["Finance officer"])
+
+
+def assign_verifier(case, verifier):
+    """The case with `verifier` assigned by a case manager (nobody takes a case themselves)."""
+    from accounts.roles import Role
+    from cases import services
+
+    manager = UserFactory(roles=[Role.CASE_MANAGER])
+    return services.case_assign_verifier(case=case, actor=manager, verifier=verifier)

@@ -77,6 +77,7 @@ from cases.services.referrals import (
     referral_set_status,
 )
 from cases.services.verification import (
+    case_assign_verifier,
     case_decide,
     case_propose_decision,
     case_reopen,
@@ -110,6 +111,7 @@ __all__ = [
     "PossibleDuplicateWarning",
     "StaleEditError",
     "awaiting_approval",
+    "case_assign_verifier",
     "case_decide",
     "case_intake",
     "case_note_add",

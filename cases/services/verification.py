@@ -17,15 +17,50 @@ from notifications.services import notify
 
 
 @transaction.atomic
+def case_assign_verifier(*, case: Case, actor: User, verifier: User) -> Case:
+    """A case manager names the verifier of a case in intake: nobody puts themselves on a case,
+    and whoever took the case in does not verify it."""
+    require_permission(actor, "cases.decide_case")
+    case = _lock(case)
+    if case.status != Status.INTAKE:
+        raise CaseError(_("A verifier can be assigned only while the case is in intake."))
+    if not (verifier.is_active and verifier.has_perm("cases.verify_case")):
+        raise CaseError(_("The assigned verifier must have the verifier role."))
+    if verifier.pk == actor.pk:
+        raise CaseError(
+            _("Nobody puts themselves on a case: another case manager must assign you.")
+        )
+    if verifier.pk == case.intake_officer_id:
+        raise CaseError(_("Whoever took the case in cannot verify it."))
+    previous_id = case.verifier_id
+    case.verifier = verifier
+    case.version += 1
+    with audit_context(actor=actor, action="case.assign_verifier"):
+        case.save(update_fields=["verifier", "version", "updated_at"])
+    if previous_id != verifier.pk:
+        notify(
+            kind="cases.verifier_assigned",
+            recipients=[verifier, *User.objects.filter(pk=previous_id)],
+            event_key=f"verifier:{case.pk}:{case.version}",
+            parameters={"case": case.code},
+            link=f"/cases/{case.pk}/verify/",
+        )
+    return case
+
+
+@transaction.atomic
 def case_start_verification(*, case: Case, actor: User) -> Case:
+    """Only the verifier a case manager assigned starts verification (nobody takes a case)."""
     require_permission(actor, "cases.verify_case")
     case = _lock(case)
     if case.status != Status.INTAKE:
         raise CaseError(_("Only a case in intake can go to verification."))
-    case.status, case.verifier = Status.VERIFYING, actor
+    if case.verifier_id != actor.pk:
+        raise CaseError(_("A case manager must assign you as this case's verifier first."))
+    case.status = Status.VERIFYING
     case.version += 1
     with audit_context(actor=actor, action="case.start_verification"):
-        case.save(update_fields=["status", "verifier", "version", "updated_at"])
+        case.save(update_fields=["status", "version", "updated_at"])
     return case
 
 

@@ -18,7 +18,7 @@ from accounts.permissions import refusal_message
 from accounts.services import protected_field_reveal
 from cases import selectors, services
 from cases.choices import ReferralStatus, Status
-from cases.forms import EvidenceForm, NoteForm, ReferralForm, ReferralStatusForm
+from cases.forms import EvidenceForm, NoteForm, ReferralForm, ReferralStatusForm, VerifierForm
 from cases.models import Case, Evidence, FamilyMember, Referral
 from cases.services import CaseError
 from cases.views.common import (
@@ -57,6 +57,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         may_withdraw=user.has_perm("cases.change_case") and case.is_open,
         may_reopen=user.has_perm("cases.decide_case")
         and case.status in (Status.REJECTED, Status.WITHDRAWN),
+        verifier_form=VerifierForm(initial={"verifier": case.verifier_id})
+        if user.has_perm("cases.decide_case") and case.status == Status.INTAKE
+        else None,
     )
 
 

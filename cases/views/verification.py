@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from accounts.permissions import refusal_message
+from accounts.permissions import permission_required_logged, refusal_message
 from cases import services
 from cases.choices import Status
-from cases.forms import CheckForm, DecisionForm, ReasonForm
+from cases.forms import CheckForm, DecisionForm, ReasonForm, VerifierForm
 from cases.models import Case
 from cases.services import CaseError
 from cases.views.common import _case_or_404, _detail_or_404, _ordered_checks, _posted_int
@@ -46,7 +46,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
             except (CaseError, PermissionDenied) as error:
                 messages.error(request, refusal_message(error))
             else:
-                messages.success(request, _("You are now the verifier of this case."))
+                messages.success(request, _("Verification has started."))
             return redirect("cases:verify", pk=case.pk)
         if action == "check":
             check_pk = _posted_int(request, "check")
@@ -190,3 +190,25 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         button=_("Re-open the case"),
         done=_("The case is re-opened and back in intake."),
     )
+
+
+@permission_required_logged("cases.decide_case", action="assign_verifier")
+def case_assign_verifier(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case manager names the verifier (never themselves); the verifier is alerted. The form
+    is on the case's summary page, where a GET goes back to."""
+    case = _detail_or_404(pk)
+    if request.method != "POST":
+        return redirect("cases:detail", pk=case.pk)
+    form = VerifierForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a verifier from the list."))
+        return redirect("cases:detail", pk=case.pk)
+    try:
+        services.case_assign_verifier(
+            case=case, actor=request.user, verifier=form.cleaned_data["verifier"]
+        )
+    except (CaseError, PermissionDenied) as error:
+        messages.error(request, refusal_message(error))
+    else:
+        messages.success(request, _("The verifier is assigned and has been told."))
+    return redirect("cases:detail", pk=case.pk)

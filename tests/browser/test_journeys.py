@@ -28,6 +28,7 @@ from tests.factories import (
     HouseFactory,
     RoomFactory,
     StipendPlanFactory,
+    assign_verifier,
 )
 
 # The live server's requests commit on their own: the test's data must be committed too, and
@@ -68,7 +69,9 @@ def intake(officer, **fields):
 
 def verification_ready(case, verifier):
     """A case under verification with every check passed and "verified" proposed."""
-    case = case_services.case_start_verification(case=case, actor=verifier)
+    case = case_services.case_start_verification(
+        case=assign_verifier(case, verifier), actor=verifier
+    )
     for check in VerificationCheck.objects.filter(case=case):
         case_services.verification_check_record(
             check=check, actor=verifier, result=CheckResult.PASSED
@@ -184,7 +187,7 @@ def test_verifier_completes_checklist_and_another_case_manager_verifies(
     intake_officer = make_staff(Role.INTAKE_OFFICER)
     verifier = make_staff(Role.VERIFIER)
     manager = make_staff(Role.CASE_MANAGER, Role.INTAKE_OFFICER)
-    case = intake(intake_officer)
+    case = assign_verifier(intake(intake_officer), verifier)
     # A case the manager took in themselves while covering intake, ready for a decision.
     own_case = verification_ready(intake(manager, real_name="Zaw Lin Oo"), verifier)
 
@@ -192,7 +195,7 @@ def test_verifier_completes_checklist_and_another_case_manager_verifies(
     page.goto(f"/cases/{case.pk}/")
     page.get_by_role("link", name="Verification work").click()
     page.get_by_role("button", name="Start verification").click()
-    expect(alert(page, "You are now the verifier of this case.")).to_be_visible()
+    expect(alert(page, "Verification has started.")).to_be_visible()
     for label in CheckItem.labels:
         card = page.locator(".card").filter(has=page.get_by_role("heading", name=label))
         field(card, "Result").select_option(label="Passed")

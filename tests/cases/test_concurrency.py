@@ -12,6 +12,7 @@ from accounts.roles import Role
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, VerificationCheck
+from tests.factories import assign_verifier
 from tests.racing import race
 
 # serialized_rollback restores the roles that the data migrations made, after each flush.
@@ -72,7 +73,7 @@ def test_two_case_managers_deciding_at_once_produce_one_decision(make_staff):
         region="yangon",
         force="police",
     )
-    case = services.case_start_verification(case=case, actor=verifier)
+    case = services.case_start_verification(case=assign_verifier(case, verifier), actor=verifier)
     for check in VerificationCheck.objects.filter(case=case):
         services.verification_check_record(check=check, actor=verifier, result=CheckResult.PASSED)
 

@@ -55,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "cases:family_reveal": REVEALERS,
     "cases:evidence_download": REVEALERS,
     "cases:verify": {VERIFIER},
+    "cases:assign_verifier": {MANAGER},
     "cases:decide": {MANAGER},
     "cases:withdraw": {INTAKE, MANAGER},
     "cases:reopen": {MANAGER},

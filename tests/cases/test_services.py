@@ -18,6 +18,7 @@ from cases.choices import CheckResult, JourneyStage, Status
 from cases.models import Case, Evidence, JourneyEvent, VerificationCheck
 from protection.erasure import destroy_data_key
 from protection.keys import ERASED
+from tests.factories import assign_verifier
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def intake(actor, **fields):
 
 
 def verified_ready(case, verifier):
-    case = services.case_start_verification(case=case, actor=verifier)
+    case = services.case_start_verification(case=assign_verifier(case, verifier), actor=verifier)
     for check in VerificationCheck.objects.filter(case=case):
         services.verification_check_record(check=check, actor=verifier, result=CheckResult.PASSED)
     return services.case_propose_decision(
@@ -187,7 +188,9 @@ def test_stale_edit_is_refused(intake_officer):
 
 
 def test_intake_officer_cannot_edit_after_intake(intake_officer, verifier):
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     with pytest.raises(services.CaseError, match="Only a case manager"):
         services.case_update(case=case, actor=intake_officer, version=case.version, township="Kale")
 
@@ -229,7 +232,9 @@ def test_verifier_cannot_decide_a_case_they_verified(make_staff, intake_officer)
 
 def test_anyone_who_recorded_a_check_cannot_decide(make_staff, intake_officer, verifier):
     helper = make_staff(Role.CASE_MANAGER, Role.VERIFIER)
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     check = VerificationCheck.objects.filter(case=case).first()
     services.verification_check_record(check=check, actor=helper, result=CheckResult.PASSED)
     with pytest.raises(services.CaseError, match="worked on the verification"):
@@ -261,7 +266,9 @@ def test_database_refuses_a_decision_without_reason(intake_officer, verifier, ca
 
 
 def test_decision_needs_a_reason_and_passed_checks(intake_officer, verifier, case_manager):
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     with pytest.raises(services.CaseError, match="needs a reason"):
         services.case_decide(case=case, actor=case_manager, decision=Status.VERIFIED, reason="  ")
     with pytest.raises(services.CaseError, match="Every check must have passed"):
@@ -284,7 +291,9 @@ def test_only_a_case_under_verification_can_be_decided(
             case=verified_ready(case, verifier), actor=case_manager, decision=status, reason="ok"
         )
     elif status == Status.REJECTED:
-        case = services.case_start_verification(case=case, actor=verifier)
+        case = services.case_start_verification(
+            case=assign_verifier(case, verifier), actor=verifier
+        )
         case = services.case_decide(case=case, actor=case_manager, decision=status, reason="no")
     elif status == Status.WITHDRAWN:
         case = services.case_withdraw(case=case, actor=intake_officer, reason="Changed their mind")
@@ -295,7 +304,9 @@ def test_only_a_case_under_verification_can_be_decided(
 
 
 def test_verification_starts_only_from_intake(intake_officer, verifier):
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     with pytest.raises(services.CaseError):
         services.case_start_verification(case=case, actor=verifier)
     with pytest.raises(PermissionDenied):
@@ -313,7 +324,9 @@ def test_checks_only_while_verifying(intake_officer, verifier):
 
 
 def test_withdraw_and_reopen(intake_officer, verifier, case_manager):
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     with pytest.raises(services.CaseError, match="Only a case manager can withdraw"):
         services.case_withdraw(case=case, actor=intake_officer, reason="x")
     with pytest.raises(services.CaseError, match="reason"):
@@ -534,3 +547,29 @@ def test_details_the_checks_never_vouched_for_change_without_undoing_them(
     assert case.proposed_decision == Status.VERIFIED
     assert set(case.checks.values_list("result", flat=True)) == {CheckResult.PASSED}
     assert not case.notes.exists()
+
+
+def test_nobody_starts_verification_unassigned_or_assigns_themselves(
+    intake_officer, verifier, case_manager, make_staff
+):
+    """The attack of issue 14: any verifier took any case by starting its verification."""
+    from notifications.models import Notification
+
+    case = intake(intake_officer)
+    other_verifier = make_staff(Role.VERIFIER)
+    with pytest.raises(services.CaseError, match="must assign you"):
+        services.case_start_verification(case=case, actor=other_verifier)
+    both = make_staff(Role.CASE_MANAGER, Role.VERIFIER)
+    with pytest.raises(services.CaseError, match="Nobody puts themselves"):
+        services.case_assign_verifier(case=case, actor=both, verifier=both)
+    officer_and_verifier = make_staff(Role.INTAKE_OFFICER, Role.VERIFIER)
+    own = intake(officer_and_verifier, service_number="C-9", real_name="Ma Hla")
+    with pytest.raises(services.CaseError, match="took the case in"):
+        services.case_assign_verifier(case=own, actor=case_manager, verifier=officer_and_verifier)
+    services.case_assign_verifier(case=case, actor=case_manager, verifier=verifier)
+    with pytest.raises(services.CaseError, match="must assign you"):
+        services.case_start_verification(case=case, actor=other_verifier)
+    case = services.case_start_verification(case=case, actor=verifier)
+    assert case.status == Status.VERIFYING and case.verifier == verifier
+    told = Notification.objects.get(kind="cases.verifier_assigned")
+    assert told.recipient == verifier and case.code in told.text

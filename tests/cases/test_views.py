@@ -20,7 +20,7 @@ from audit.models import AccessLog
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, CaseNote, DuplicateDismissal, Evidence, FamilyMember, ItemBrought
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, assign_verifier
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def intake(actor, **fields) -> Case:
 
 
 def ready_for_decision(case: Case, verifier) -> Case:
-    case = services.case_start_verification(case=case, actor=verifier)
+    case = services.case_start_verification(case=assign_verifier(case, verifier), actor=verifier)
     for check in case.checks.all():
         services.verification_check_record(check=check, actor=verifier, result=CheckResult.PASSED)
     return services.case_propose_decision(
@@ -89,7 +89,7 @@ def ready_for_decision(case: Case, verifier) -> Case:
 
 
 def test_a_case_goes_from_first_contact_to_verified_in_the_browser(
-    login, intake_officer, verifier, case_manager
+    login, intake_officer, verifier, case_manager, other_case_manager
 ):
     officer = login(intake_officer)
     response = officer.post(url("intake"), intake_form(real_name="Ko Thet Paing Oo"))
@@ -114,6 +114,12 @@ def test_a_case_goes_from_first_contact_to_verified_in_the_browser(
     assert ItemBrought.objects.get(case=case).category == "weapon"
 
     checker = login(verifier)
+    assert checker.post(url("verify", case), {"action": "start"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.INTAKE  # nobody takes a case: a case manager assigns it
+    assigner = login(other_case_manager)
+    response = assigner.post(url("assign_verifier", case), {"verifier": verifier.pk}, follow=True)
+    assert "The verifier is assigned" in response.content.decode()
     assert checker.post(url("verify", case), {"action": "start"}).status_code == 302
     case.refresh_from_db()
     assert (case.status, case.verifier) == (Status.VERIFYING, verifier)
@@ -199,7 +205,9 @@ def test_decision_needs_a_reason(login, intake_officer, verifier, case_manager):
 def test_verifying_before_every_check_passed_is_refused(
     login, intake_officer, verifier, case_manager
 ):
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     response = login(case_manager).post(
         url("decide", case), {"decision": "verified", "reason": "Looks fine"}
     )
@@ -716,7 +724,7 @@ def test_navigation_shows_the_case_pages_by_role(login, intake_officer, case_man
 
 
 def test_refusals_of_the_services_are_messages_not_errors(login, intake_officer, verifier):
-    case = intake(intake_officer)
+    case = assign_verifier(intake(intake_officer), verifier)
     client = login(verifier)
     client.post(url("verify", case), {"action": "start"})
     response = client.post(url("verify", case), {"action": "start"}, follow=True)
@@ -733,7 +741,9 @@ def test_refusals_of_the_services_are_messages_not_errors(login, intake_officer,
 
 
 def test_a_proposal_needs_a_reason(login, intake_officer, verifier):
-    case = services.case_start_verification(case=intake(intake_officer), actor=verifier)
+    case = services.case_start_verification(
+        case=assign_verifier(intake(intake_officer), verifier), actor=verifier
+    )
     response = login(verifier).post(
         url("verify", case), {"action": "propose", "propose-decision": "rejected"}
     )

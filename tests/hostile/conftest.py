@@ -40,6 +40,7 @@ from tests.factories import (
     RoomFactory,
     StipendPlanFactory,
     VerifiedCaseFactory,
+    assign_verifier,
 )
 from tests.hostile.htmlforms import ParsedForm
 
@@ -300,9 +301,13 @@ def world(make_staff, settings, tmp_path) -> World:
     verifying_case = CaseFactory()
     for item in CheckItem.values:
         VerificationCheck.objects.create(case=verifying_case, item=item)
-    case_services.case_start_verification(case=verifying_case, actor=verifier)
+    case_services.case_start_verification(
+        case=assign_verifier(verifying_case, verifier), actor=verifier
+    )
     proposed_case = CaseFactory()
-    case_services.case_start_verification(case=proposed_case, actor=verifier)
+    case_services.case_start_verification(
+        case=assign_verifier(proposed_case, verifier), actor=verifier
+    )
     case_services.case_propose_decision(
         case=proposed_case, actor=verifier, decision="verified", reason="Checks passed"
     )
