@@ -129,6 +129,8 @@ def test_repeated_wrong_codes_lock_the_account_and_end_the_session(client, make_
     TOTPDeviceFactory(user=user)
     client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        # Each guess after django-otp's pause (a guess during it counts for nothing).
+        TOTPDevice.objects.filter(user=user).update(throttling_failure_timestamp=None)
         response = client.post("/accounts/2fa/verify/", {"token": "000000"})
     assert b"Account locked" in response.content
     assert client.get("/")["Location"].startswith("/accounts/login/")
@@ -188,3 +190,25 @@ def test_weak_passwords_are_refused(db):
     for weak in ("password", "12345678901234", "short"):
         with pytest.raises(ValidationError):
             validate_password(weak)
+
+
+def test_while_django_otp_says_wait_the_right_code_is_not_a_failure(client, make_staff):
+    """The attack of issue 15: a correct code right after failures counted as a failure, so
+    anyone who knew a user name could push its owner towards the lockout."""
+    user = make_staff(Role.AUDITOR)
+    device = TOTPDeviceFactory(user=user)
+    client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    client.post("/accounts/2fa/verify/", {"token": "000000"})
+    failures = AccessLog.objects.filter(
+        username=user.username, action=AccessLog.Action.SECOND_FACTOR_FAILED
+    )
+    assert failures.count() == 1
+    # As after five wrong codes: django-otp makes the next one wait 16 seconds.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=5)
+    response = client.post("/accounts/2fa/verify/", {"token": current_totp(device)})
+    assert response.status_code == 200
+    assert "Too many wrong codes: wait 1" in response.content.decode()  # 15 or 16 seconds
+    assert failures.count() == 1  # counted for nothing
+    assert client.get("/").status_code == 302  # not logged in yet
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
+    assert client.post("/accounts/2fa/verify/", {"token": current_totp(device)}).status_code == 302
