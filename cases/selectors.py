@@ -339,6 +339,7 @@ URGENCY_ORDER = Switch(
 class Awaiting:
     """Why a case waits for the user (the `awaiting` annotation of `awaiting_action`)."""
 
+    ASSIGN = "assign"
     TAKE = "take"
     VERIFY = "verify"
     DECIDE = "decide"
@@ -346,14 +347,16 @@ class Awaiting:
 
 def awaiting_action(*, user) -> QuerySet[Case]:
     """The cases waiting for this user, each annotated with why (`Awaiting`): a case in intake
-    that a verifier may take, the user's own verification not yet proposed, or a proposal the
-    user may decide — never one they took in, verify or recorded a check on. Emergencies and
-    the most urgent first, then the oldest contact."""
-    take = verify = decide = Q(pk__in=[])
+    with no verifier yet, for a case manager to assign one; a case in intake assigned to this
+    verifier; the user's own verification not yet proposed; or a proposal the user may decide —
+    never one they took in, verify or recorded a check on. Emergencies and the most urgent
+    first, then the oldest contact."""
+    assign = take = verify = decide = Q(pk__in=[])
     if user.has_perm("cases.verify_case"):
-        take = Q(status=Status.INTAKE)
+        take = Q(status=Status.INTAKE, verifier=user)
         verify = Q(status=Status.VERIFYING, verifier=user, proposed_decision="")
     if user.has_perm("cases.decide_case"):
+        assign = Q(status=Status.INTAKE, verifier__isnull=True)
         checked_by_user = VerificationCheck.objects.filter(case=OuterRef("pk"), checked_by=user)
         decide = (
             Q(status=Status.VERIFYING)
@@ -363,9 +366,10 @@ def awaiting_action(*, user) -> QuerySet[Case]:
             & ~Exists(checked_by_user)
         )
     return (
-        Case.objects.filter(take | verify | decide)
+        Case.objects.filter(assign | take | verify | decide)
         .annotate(
             awaiting=Switch(
+                When(assign, then=Value(Awaiting.ASSIGN)),
                 When(take, then=Value(Awaiting.TAKE)),
                 When(verify, then=Value(Awaiting.VERIFY)),
                 default=Value(Awaiting.DECIDE),

@@ -100,9 +100,16 @@ def build_world(staff, *, scale: int = 1) -> dict:
     manager = staff[Role.CASE_MANAGER]
     coordinator = staff[Role.HOUSING_COORDINATOR]
     officer = staff[Role.FINANCE_OFFICER]
-    world: dict = {"to_take": [], "to_verify": [], "to_decide": [], "emergencies": []}
+    world: dict = {
+        "to_assign": [],
+        "to_take": [],
+        "to_verify": [],
+        "to_decide": [],
+        "emergencies": [],
+    }
     for _number in range(scale):
-        world["to_take"].append(CaseFactory(intake_officer=intake_officer))
+        world["to_assign"].append(CaseFactory(intake_officer=intake_officer))
+        world["to_take"].append(CaseFactory(intake_officer=intake_officer, verifier=verifier))
         world["to_verify"].append(
             CaseFactory(intake_officer=intake_officer, status="verifying", verifier=verifier)
         )
@@ -219,7 +226,9 @@ def test_verifier_is_offered_intake_cases_and_their_own_verification(login, staf
     world = build_world(staff)
     awaiting = block(html(login(staff[Role.VERIFIER]).get("/")), "dashboard-awaiting")
     assert world["to_take"][0].code in awaiting
-    assert "To take for verification" in awaiting
+    assert "Assigned to you: start verification" in awaiting
+    # A case in intake that nobody assigned to this verifier is not theirs to take.
+    assert world["to_assign"][0].code not in awaiting
     assert world["to_verify"][0].code in awaiting
     assert "Your verification" in awaiting
     # A proposal sent waits for a case manager, not for the verifier.
@@ -227,16 +236,21 @@ def test_verifier_is_offered_intake_cases_and_their_own_verification(login, staf
     assert reverse("cases:detail", args=[world["to_take"][0].pk]) in awaiting
 
 
-def test_case_manager_is_offered_only_proposals_they_may_decide(login, staff):
+def test_case_manager_is_offered_proposals_they_may_decide_and_cases_needing_a_verifier(
+    login, staff
+):
     world = build_world(staff)
     page = html(login(staff[Role.CASE_MANAGER]).get("/"))
     awaiting = block(page, "dashboard-awaiting")
     assert world["to_decide"][0].code in awaiting
     assert "Decision to take" in awaiting
+    # New cases that nobody verifies yet: the case manager assigns their verifier.
+    assert world["to_assign"][0].code in awaiting and world["emergencies"][0].code in awaiting
+    assert "Needs a verifier" in awaiting
     assert world["own_intake"].code not in awaiting
     assert world["to_take"][0].code not in awaiting
     assert world["to_verify"][0].code not in awaiting
-    assert re.search(r'<p class="fs-2 mb-2">1</p>', awaiting)
+    assert re.search(r'<p class="fs-2 mb-2">3</p>', awaiting)
 
 
 def test_alerts_name_the_emergency_and_the_compromised_house(login, staff):
