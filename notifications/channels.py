@@ -58,10 +58,12 @@ def describe(url: str) -> TargetAddress:
             % {"scheme": scheme[:20], "allowed": ", ".join(sorted(settings.HAVEN_ALERT_SCHEMES))}
         )
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        split = urlsplit(url)
+        host, port = (split.hostname or "").lower(), split.port
     except ValueError as error:
         raise TargetError(_("This URL is malformed.")) from error
-    if scheme not in FIXED_SERVICE_SCHEMES and host not in settings.HAVEN_ALERT_HOSTS:
+    fixed_service = scheme in FIXED_SERVICE_SCHEMES
+    if not fixed_service and host not in settings.HAVEN_ALERT_HOSTS:
         raise TargetError(
             _(
                 "Haven may not call the server %(host)s. An administrator allows servers with "
@@ -74,13 +76,8 @@ def describe(url: str) -> TargetAddress:
             _("This URL is malformed or incomplete for %(service)s.")
             % {"service": SERVICE_NAMES.get(scheme, scheme)}
         )
-    shown_host = "" if scheme in FIXED_SERVICE_SCHEMES else host
-    port = (
-        ""
-        if scheme in FIXED_SERVICE_SCHEMES or not urlsplit(url).port
-        else f":{urlsplit(url).port}"
-    )
-    return TargetAddress(scheme=scheme, display=f"{scheme}://{shown_host}{port}/…")
+    shown = "" if fixed_service else f"{host}:{port}" if port else host
+    return TargetAddress(scheme=scheme, display=f"{scheme}://{shown}/…")
 
 
 def secret_fragments(url: str) -> list[str]:

@@ -34,8 +34,6 @@ class AlertKind:
     severity: str
     message: str | Promise
     parameters: tuple[str, ...] = ()
-    # Urgent kinds go to every target unless an administrator decides otherwise (KindSetting).
-    out_of_band_by_default: bool = False
 
     def render(self, parameters: dict[str, str]) -> str:
         return str(self.message) % {name: parameters.get(name, "") for name in self.parameters}
@@ -115,7 +113,6 @@ TASK_LATE = register(
         severity="urgent",
         message=_("The scheduled task %(task)s has not run for %(minutes)s minutes."),
         parameters=("task", "minutes"),
-        out_of_band_by_default=True,
     )
 )
 TASK_RECOVERED = register(

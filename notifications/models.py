@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from notifications.kinds import render
 from protection.choice_labels import CachedChoiceLabels
 from protection.fields import EncryptedField, ProtectedModel
 
@@ -62,8 +63,6 @@ class Notification(CachedChoiceLabels, models.Model):
 
     @property
     def text(self) -> str:
-        from notifications.kinds import render
-
         return render(self.kind, self.parameters)
 
     @property

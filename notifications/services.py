@@ -59,8 +59,9 @@ def _check_link(link: str) -> str:
 
 
 def forced_out_of_band(kind: kinds.AlertKind) -> bool:
-    setting = KindSetting.objects.filter(kind=kind.code).first()
-    return setting.always_out_of_band if setting else kind.out_of_band_by_default
+    """The administrators' floor: this kind goes to every target, whatever severity each chose.
+    (Urgent alerts need none: no target can ask for more than urgent.)"""
+    return KindSetting.objects.filter(kind=kind.code, always_out_of_band=True).exists()
 
 
 def notify(
@@ -138,24 +139,19 @@ class TargetTestFailed(Exception):
         self.error = error
 
 
-def message_for(notification_or_kind, *, language: str, parameters=None, link: str = ""):
+def message_for(
+    kind: kinds.AlertKind, parameters: dict[str, str], link: str, *, language: str
+) -> tuple[str, str]:
     """The title and body of an out-of-band message, in the recipient's language."""
-    with translation.override(language):
-        if isinstance(notification_or_kind, Notification):
-            kind = kinds.get(notification_or_kind.kind)
-            text, link = notification_or_kind.text, notification_or_kind.link
-        else:
-            kind = notification_or_kind
-            text = kind.render(parameters or {})
+    with translation.override(language or settings.LANGUAGE_CODE):
         title = _("Haven: %(what)s") % {"what": kind.label}
+        text = kind.render(parameters)
     body = f"{text}\n{settings.HAVEN_BASE_URL}{link}" if link else text
     return str(title), body
 
 
 def _send_test(url: str, owner: AbstractBaseUser) -> str:
-    title, body = message_for(
-        kinds.TEST, language=getattr(owner, "preferred_language", "") or "en", link="/"
-    )
+    title, body = message_for(kinds.TEST, {}, "/", language=owner.preferred_language)
     return channels.send(url, title=title, body=body)
 
 
@@ -220,9 +216,12 @@ def delivery_attempt(*, delivery_id: int) -> str:
         )
         if delivery is None or delivery.status != Delivery.Status.PENDING:
             return ""
-        recipient = delivery.notification.recipient
+        notification = delivery.notification
         title, body = message_for(
-            delivery.notification, language=recipient.preferred_language or "en"
+            kinds.get(notification.kind),
+            notification.parameters,
+            notification.link,
+            language=notification.recipient.preferred_language,
         )
         error = channels.send(delivery.target.url, title=title, body=body)
         delivery.attempts += 1

@@ -87,10 +87,12 @@ class PeriodicTaskForm(celery_beat_admin.PeriodicTaskForm):
 
     @staticmethod
     def _json(data: dict, name: str, default):
+        """The field's JSON, `default` when empty, None when unreadable (the package's own
+        check reports that)."""
         try:
-            return json.loads(data.get(name) or "null") if data.get(name) else default
+            return json.loads(data[name]) if data.get(name) else default
         except ValueError:
-            return None  # the package's own check reports unreadable JSON
+            return None
 
 
 admin.site.unregister(PeriodicTask)

@@ -137,13 +137,21 @@ def test_severity_chosen_by_each_person_and_the_administrators_floor(
         parameters={"count": 3},
     )
     assert Delivery.objects.count() == 1
-    # Urgent kinds go out of band by default; an administrator may turn that off.
-    KindSetting.objects.create(kind=kinds.TASK_LATE.code, always_out_of_band=False)
+    # An urgent alert reaches even a target that wants urgent ones only, with no setting.
     other = make_staff(Role.AUDITOR)
     target_for(other, min_severity=Severity.URGENT)
     late = {"task": "accounts.ping", "minutes": 30}
     notify(kind=kinds.TASK_LATE.code, recipients=[other], event_key="c", parameters=late)
-    assert Delivery.objects.filter(target__owner=other).count() == 1  # urgent ≥ urgent
+    assert Delivery.objects.filter(target__owner=other).count() == 1
+    # A floor switched off is no floor.
+    KindSetting.objects.filter(kind=kinds.DELIVERY_FAILING.code).update(always_out_of_band=False)
+    notify(
+        kind=kinds.DELIVERY_FAILING.code,
+        recipients=[person],
+        event_key="d",
+        parameters={"count": 3},
+    )
+    assert Delivery.objects.filter(target__owner=person).count() == 1
 
 
 def test_a_failing_endpoint_is_retried_then_reported_to_the_administrators(
