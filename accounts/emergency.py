@@ -40,6 +40,7 @@ from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EmergencyLock, EmergencyLockedUser, User
+from accounts.services import second_factor_wait, second_factor_wait_message
 from audit.models import AccessLog
 from audit.services import audit_context, log_access
 
@@ -97,6 +98,9 @@ def _confirm(actor: User, code: str) -> None:
             raise ConfirmationFailed(_("That password is not right."))
         return
     devices = list(TOTPDevice.objects.filter(user=actor, confirmed=True))
+    if wait := second_factor_wait(devices):
+        # Not checked: the throttle would refuse even the right code.
+        raise ConfirmationFailed(second_factor_wait_message(wait), counts_as_failure=False)
     if any(device.verify_token(code) for device in devices):
         return
     if any(_just_used(device, code) for device in devices):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import math
 
 import segno
 from axes.handlers.proxy import AxesProxyHandler
@@ -15,11 +14,10 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
@@ -27,6 +25,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import LoginForm, TokenForm
+from accounts.services import second_factor_wait, second_factor_wait_message
 from accounts.views.language import set_language_cookie
 from audit.models import AccessLog
 from audit.services import log_access
@@ -65,30 +64,6 @@ def _next_url(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def throttled_for(devices) -> int:
-    """Seconds to wait when django-otp throttles every device after wrong codes (0: none). A
-    code typed meanwhile is not checked and counts for nothing: the throttle would refuse even
-    the right one, and counting that as a failure would lock out the person for being right."""
-    waits = []
-    for device in devices:
-        allowed, data = device.verify_is_allowed()
-        if allowed:
-            return 0
-        until = (data or {}).get("locked_until")
-        waits.append(until)
-    if not waits or any(until is None for until in waits):
-        return 0
-    return max(1, math.ceil((min(waits) - timezone.now()).total_seconds()))
-
-
-def _wait_message(seconds: int) -> str:
-    return ngettext(
-        "Too many wrong codes: wait %(seconds)d second, then type the code your app shows.",
-        "Too many wrong codes: wait %(seconds)d seconds, then type the code your app shows.",
-        seconds,
-    ) % {"seconds": seconds}
-
-
 def count_failed_second_factor(request: HttpRequest) -> bool:
     """A wrong code counts as a failed login for the lockout. Returns True once locked out."""
     user = request.user
@@ -110,8 +85,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     if not devices:
         return redirect("accounts:otp_enrol")
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and (wait := throttled_for(devices)):
-        form.add_error("token", _wait_message(wait))
+    if request.method == "POST" and form.is_valid() and (wait := second_factor_wait(devices)):
+        form.add_error("token", second_factor_wait_message(wait))
     elif request.method == "POST" and form.is_valid():
         device = next(
             (device for device in devices if device.verify_token(form.cleaned_data["token"])), None

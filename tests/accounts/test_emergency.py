@@ -446,3 +446,18 @@ def test_without_an_authenticator_the_password_confirms(settings, client, make_s
     response = client.post(LOCK_URL, {**data, "code": DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert not User.objects.get(pk=officer.pk).is_active
+
+
+def test_while_django_otp_says_wait_the_right_code_is_not_a_failure(
+    make_staff, administrator, admin_client
+):
+    lock_by_web(admin_client, administrator, code=wrong_code(administrator))
+    failures = AccessLog.objects.filter(action=AccessLog.Action.SECOND_FACTOR_FAILED)
+    assert failures.count() == 1
+    device = TOTPDevice.objects.get(user=administrator)
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=5, last_t=-1)
+    device.refresh_from_db()
+    response = lock_by_web(admin_client, administrator, code=current_totp(device))
+    assert "Too many wrong codes: wait 1" in response.content.decode()  # 15 or 16 seconds
+    assert not EmergencyLock.objects.exists()
+    assert failures.count() == 1
