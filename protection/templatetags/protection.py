@@ -1,6 +1,9 @@
 """Template filters for protected values."""
 
+import datetime
+
 from django import template
+from django.utils import formats
 
 from protection.masks import mask
 
@@ -11,3 +14,12 @@ register = template.Library()
 def masked(value: object) -> str:
     """Show a protected value masked ("*****"), for roles that may not see it."""
     return mask(value)
+
+
+@register.filter(name="day_or_month")
+def day_or_month(value: datetime.date | None, may_reveal: bool) -> str:
+    """A date as its day to those who may reveal, as its month to everyone else (beside the
+    coarse facts, the exact day narrows a person down)."""
+    if not value:
+        return ""
+    return formats.date_format(value, "DATE_FORMAT" if may_reveal else "YEAR_MONTH_FORMAT")
