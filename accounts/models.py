@@ -125,3 +125,53 @@ class EmergencyLockedUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lock_id}:{self.user_id}"
+
+
+@track_history()
+class RevealAllowance(models.Model):
+    """A second person's raise of one staff member's reveal budget for one day (see
+    accounts/budgets.py). Nobody raises their own."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    day = models.DateField(verbose_name=_("day"))
+    extra = models.PositiveSmallIntegerField(
+        verbose_name=_("extra reveals"),
+        help_text=_("How many more records this person may open today."),
+    )
+    reason = models.CharField(
+        max_length=500,
+        help_text=_("Why, in a few words. Never the name of a person Haven helps."),
+        verbose_name=_("reason"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("raised by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("raised at"))
+
+    class Meta:
+        verbose_name = _("reveal budget raise")
+        verbose_name_plural = _("reveal budget raises")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("raise_reveal_budget", _("Can raise another person's reveal budget"))]
+        indexes = [models.Index(fields=["user", "day"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(granted_by=models.F("user")),
+                name="reveal_allowance_not_own",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra__gte=1) & models.Q(extra__lte=500),
+                name="reveal_allowance_extra_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} +{self.extra}"

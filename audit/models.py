@@ -35,6 +35,11 @@ class AccessLog(CachedChoiceLabels, models.Model):
         ERASE = "erase", _("Erased a case's identity")
         # A case looked up by a service or ID number (cases/services/lookups.py).
         LOOKUP = "lookup", _("Looked up a case by a protected value")
+        # Need-to-know (cases/services/team.py, cases/services/glass.py, accounts/budgets.py).
+        TEAM_CHANGED = "team_changed", _("Changed a case's team")
+        BREAK_GLASS = "break_glass", _("Broke the glass to open a case")
+        GLASS_REVIEWED = "glass_reviewed", _("Reviewed a break-the-glass")
+        BUDGET_RAISED = "budget_raised", _("Raised a reveal budget")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     actor = models.ForeignKey(

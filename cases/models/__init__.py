@@ -19,15 +19,20 @@ from cases.models.erasure import (
     ErasureRequest,
     ErasureStatus,
 )
+from cases.models.team import BreakGlass, BreakGlassOutcome, BreakGlassReason, CaseTeamMember
 
 # isort: on
 
 __all__ = [
     "OPEN_ERASURE_STATUSES",
+    "BreakGlass",
+    "BreakGlassOutcome",
+    "BreakGlassReason",
     "Case",
     "CaseChild",
     "CaseCodeCounter",
     "CaseNote",
+    "CaseTeamMember",
     "DuplicateDismissal",
     "ErasureReason",
     "ErasureRequest",

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "django_htmx",
+    "rules.apps.AutodiscoverRulesConfig",
     "bootstrap",
     "csp",
     # The platform, lowest first: each app may import the ones above it, never those below.
@@ -116,6 +117,8 @@ AUTHENTICATION_BACKENDS = [
     # AxesStandaloneBackend must be first: it refuses locked-out users before a password check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions: need-to-know on a case (cases/rules.py).
+    "rules.permissions.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
