@@ -74,6 +74,8 @@ class AccessLog(CachedChoiceLabels, models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         ordering = ["-at", "-pk"]
+        # A person's entries of one kind since a time: the look-up limit and the reveal budget.
+        indexes = [models.Index(fields=["actor", "action", "at"], name="access_log_actor_action_at")]
         triggers = [
             pgtrigger.Protect(
                 name="access_log_append_only",
