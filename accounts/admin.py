@@ -1,12 +1,21 @@
-"""Admin for staff, and the admin site's own login (the staff login, with its second factor)."""
+"""Admin for staff, and the admin site's own login (the staff login, with its second factor).
+Roles, status, permissions and passwords are read-only here for everyone: they change through
+requests (accounts/staff_requests.py)."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 
@@ -24,6 +33,20 @@ admin.site.site_header = _("Haven administration")
 admin.site.site_title = _("Haven administration")
 
 
+# What decides who may do what: changed only through requests that a second administrator
+# approves (accounts/staff_requests.py), never in the admin, not even by a superuser.
+LOCKED_USER_FIELDS = [
+    "groups",
+    "user_permissions",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "password",
+    "last_login",
+    "date_joined",
+]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "is_active", "is_staff", "last_login"]
@@ -33,13 +56,44 @@ class UserAdmin(DjangoUserAdmin):
         (_("Preferences"), {"fields": ["preferred_language"]}),
     ]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Accounts are made by approved requests (or, at the start, on the command line).
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Staff are deactivated, never deleted: the audit trail keeps referring to them.
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            # Only a superuser can make a superuser or hand out permissions outside the roles.
-            readonly += ["is_superuser", "user_permissions"]
-        return readonly
+        return [*super().get_readonly_fields(request, obj), *LOCKED_USER_FIELDS]
+
+    def user_change_password(self, request: HttpRequest, id, form_url=""):
+        # A password is reset through a request; its owner sets the new one (a one-time link).
+        raise PermissionDenied
+
+    def get_actions(self, request: HttpRequest):
+        return {}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen in the admin, changed only through Haven's own pages and requests."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+# A role's permissions come from migrations; a device added or deleted in the admin would
+# reset a second factor without a request.
+for model, base in (
+    (Group, GroupAdmin),
+    (TOTPDevice, TOTPDeviceAdmin),
+    (StaticDevice, StaticDeviceAdmin),
+):
+    admin.site.unregister(model)
+    admin.site.register(model, type(f"ReadOnly{model.__name__}Admin", (ReadOnlyAdmin, base), {}))

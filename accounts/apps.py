@@ -18,6 +18,18 @@ class AccountsConfig(AppConfig):
             permission="accounts.manage_staff",
             order=900,
         )
+        navigation.register(
+            label=_("Reveal budgets"),
+            url_name="accounts:reveal_budgets",
+            permission="accounts.raise_reveal_budget",
+            order=905,
+        )
+        navigation.register(
+            label=_("Requests about staff"),
+            url_name="accounts:staff_requests",
+            permission="accounts.manage_staff",
+            order=905,
+        )
         # The audit pages' entries are registered here: navigation belongs to accounts, which
         # the audit app may not import.
         navigation.register(

@@ -1,4 +1,5 @@
-"""Template context shared by every page: the demo flag and the navigation for the user's role."""
+"""Template context shared by every page: the demo flag, the navigation for the user's role, and
+whether the user is the last active administrator."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.navigation import navigation_for
+from accounts.roles import Role
+from accounts.staff_requests import active_administrators
 
 
 def haven(request: HttpRequest) -> dict:
@@ -14,4 +17,15 @@ def haven(request: HttpRequest) -> dict:
         "HAVEN_DEMO": getattr(settings, "HAVEN_DEMO", False),
         "HAVEN_REQUIRE_2FA": settings.HAVEN_REQUIRE_2FA,
         "navigation": navigation_for(user) if user is not None and user.is_authenticated else [],
+        "lone_administrator": _lone_administrator(user),
     }
+
+
+def _lone_administrator(user) -> bool:
+    """An administrator who is the only active one: nobody can approve their requests, and
+    another administrator can only be added on the server's command line."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not user.groups.filter(name=Role.ADMINISTRATOR).exists():
+        return False
+    return active_administrators().count() == 1

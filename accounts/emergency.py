@@ -13,9 +13,11 @@ switched off for another reason stays off, and an account held by another lock s
 stays off until that lock is lifted too.
 
 A revoked device cannot simply be replaced: enrolment needs only the password, which a thief
-may hold with the phone. So revoking also locks the account, and only an administrator lifts
-that lock, by setting a new password that they hand to the staff member in person; with it the
-staff member logs in and enrols a new device.
+may hold with the phone. So revoking also locks the account, and lifting that lock takes two
+administrators (a request one makes and another approves, accounts/staff_requests.py, or the
+server's command line): the old password is then cleared and the staff member sets a new one
+through a one-time link shown to them in person (accounts/setup_links.py), then enrols a new
+device. Nobody but the staff member ever knows the new password.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from importlib import import_module
 from axes.utils import reset as reset_login_failures
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.password_validation import validate_password
 from django.core.cache import caches
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -85,7 +86,7 @@ def confirmation_uses_password(actor: User) -> bool:
     return not TOTPDevice.objects.filter(user=actor, confirmed=True).exists()
 
 
-def _confirm(actor: User, code: str) -> None:
+def confirm_second_factor(actor: User, code: str) -> None:
     """The second factor again, outside any transaction: a wrong code must still count in the
     device's throttle (django-otp) even though the action itself is refused."""
     code = (code or "").strip()
@@ -126,7 +127,7 @@ def _authorise(
     if command_line_user and actor is None:
         return
     _refuse_and_log(actor, what, request)
-    _confirm(actor, code)
+    confirm_second_factor(actor, code)
 
 
 def _log_names(actor: User | None, command_line_user: str) -> dict:
@@ -283,12 +284,18 @@ def emergency_lock_lift(
     code: str = "",
     command_line_user: str = "",
     keep_locked: Iterable[User] = (),
-    new_password: str = "",
     request: HttpRequest | None = None,
 ) -> int:
     """Lift a lock: switch its accounts back on, except those kept locked and those another
-    lock still holds. A lost-device lock needs the new password the staff member will use.
-    Returns how many accounts were switched back on."""
+    lock still holds. Returns how many accounts were switched back on. A lost-device lock is
+    not lifted here: see `lost_device_lock_lift`."""
+    if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
+        raise EmergencyError(
+            _(
+                "A lost-device lock is lifted by a request that another administrator approves; "
+                "the staff member then sets their own new password."
+            )
+        )
     _authorise(
         actor=actor, code=code, command_line_user=command_line_user, what="unlock", request=request
     )
@@ -299,8 +306,6 @@ def emergency_lock_lift(
         if not lock.is_in_force:
             raise EmergencyError(_("This lock has already been lifted."))
         entries = list(lock.entries.select_related("user"))
-        if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
-            _set_new_passwords([entry.user for entry in entries], new_password)
         kept_ids = {user.pk for user in keep_locked} & {entry.user_id for entry in entries}
         lock.entries.filter(user_id__in=kept_ids).update(kept_locked=True)
         lock.lifted_at, lock.lifted_by = timezone.now(), actor
@@ -328,16 +333,56 @@ def emergency_lock_lift(
     return restored
 
 
-def _set_new_passwords(users: list[User], new_password: str) -> None:
-    if not new_password:
-        raise EmergencyError(_("Give the staff member a new password: the old one may be stolen."))
+def lost_device_lock_lift(
+    *,
+    lock: EmergencyLock,
+    actor: User | None,
+    command_line_user: str = "",
+    request: HttpRequest | None = None,
+) -> list[User]:
+    """Lift a lost-device lock inside the caller's transaction: the approval of a request
+    (accounts/staff_requests.py, which checked both administrators) or the server's command
+    line. The old password is cleared, so the account opens only once its owner has set a new
+    one through a one-time link. Returns the lock's accounts (one that another lock holds too
+    stays off until that lock is lifted)."""
+    _serialise()
+    _still_allowed(actor)
+    lock = EmergencyLock.objects.select_for_update().get(pk=lock.pk)
+    if lock.kind != EmergencyLock.Kind.LOST_DEVICE:
+        raise EmergencyError(_("This is not a lost-device lock."))
+    if not lock.is_in_force:
+        raise EmergencyError(_("This lock has already been lifted."))
+    entries = list(lock.entries.select_related("user"))
+    lock.lifted_at, lock.lifted_by = timezone.now(), actor
+    lock.save(update_fields=["lifted_at", "lifted_by"])
+    users = [entry.user for entry in entries]
     for user in users:
-        try:
-            validate_password(new_password, user)
-        except ValidationError as error:
-            raise EmergencyError(" ".join(error.messages)) from error
-        user.set_password(new_password)
+        user.set_unusable_password()
         user.save(update_fields=["password"])
+    restore_ids = {user.pk for user in users} - _held_user_ids()
+    restored = list(User.objects.filter(pk__in=restore_ids, is_active=False))
+    User.objects.filter(pk__in=[user.pk for user in restored]).update(is_active=True)
+    for user in users:
+        reset_login_failures(username=user.get_username())
+    log_access(
+        action=AccessLog.Action.EMERGENCY_UNLOCK,
+        request=request,
+        target=lock,
+        target_label=str(lock.pk),
+        detail={
+            "accounts": len(restored),
+            "kept_locked": 0,
+            "kind": lock.kind,
+            "via": _via(actor),
+        },
+        **_log_names(actor, command_line_user),
+    )
+    return users
+
+
+def end_sessions_of(user_ids: Iterable[int]) -> int:
+    """End every session of these accounts (a reset password or second factor, a lifted lock)."""
+    return _end_sessions_of(user_ids)
 
 
 # --- sessions for everyone ------------------------------------------------------------------
@@ -390,7 +435,7 @@ def second_factor_revoke(
     request: HttpRequest | None = None,
 ) -> EmergencyLock:
     """Delete every second-factor device of `user`, end their sessions and lock their account
-    until an administrator lifts the lock with a new password (see the module docstring)."""
+    until two administrators lift the lock (see the module docstring)."""
     reason = _clean_reason(reason)
     _authorise(
         actor=actor,

@@ -1,16 +1,19 @@
-"""Forms shared by every app (Bootstrap styling), the second-factor form and the confirmations of
-the emergency controls."""
+"""Forms shared by every app (Bootstrap styling), the second-factor form, the confirmations of
+the emergency controls, and the requests about staff."""
 
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts import emergency
-from accounts.models import EmergencyLock, User
+from accounts.lockout import account_capped
+from accounts.models import EmergencyLock, StaffRequest, User
+from accounts.roles import Role, role_label
 
 
 def parse_id(value: str) -> int | None:
@@ -44,6 +47,27 @@ class LoginForm(AuthenticationForm):
         # checked: a longer name would reach the lockout table (255 characters) and fail there.
         username = self.fields["username"]
         username.validators.append(MaxLengthValidator(username.max_length))
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        if account_capped(username):
+            # Not even checked: many failures from many places are someone guessing.
+            raise ValidationError(
+                _(
+                    "Too many failed logins for this account in the last hour. Try again later, "
+                    "or ask an administrator."
+                ),
+                code="account_capped",
+            )
+        return super().clean()
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        # However the account came to be active again, a lock in force keeps it shut.
+        if emergency.is_held_by_lock(user):
+            raise ValidationError(
+                _("Your account is locked. Contact your administrator."), code="emergency_locked"
+            )
 
     def get_invalid_login_error(self) -> ValidationError:
         from accounts.emergency import locked_out_by_emergency
@@ -147,38 +171,93 @@ class RevokeForm(ConfirmForm):
 
 
 class LiftForm(ConfirmForm):
+    """Lifting a lock of every account (a lost-device lock is lifted by a request instead)."""
+
     keep_locked = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Keep these accounts locked (for example a stolen account)"),
     )
+
+    def __init__(self, *args: Any, lock: EmergencyLock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep_locked = self.fields["keep_locked"]
+        keep_locked.queryset = lock.users.order_by("username")
+        keep_locked.label_from_instance = lambda user: user.get_username()
+
+
+# --- requests about staff, and the one-time password link ------------------------------------
+
+
+class StaffRequestForm(StyledForm):
+    """What an administrator asks another to approve. Which fields count depends on the kind;
+    the service says what is missing."""
+
+    kind = forms.ChoiceField(label=_("What do you ask for?"), choices=StaffRequest.Kind.choices)
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Staff member"),
+        help_text=_("Not for a new account."),
+    )
+    role = forms.ModelChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        label=_("Role"),
+        help_text=_("To grant or remove; for a new account, its first role (optional)."),
+    )
+    lock = forms.ModelChoiceField(
+        queryset=EmergencyLock.objects.none(),
+        required=False,
+        label=_("Lost-device lock to lift"),
+    )
+    username = forms.CharField(max_length=150, required=False, label=_("New account: user name"))
+    first_name = forms.CharField(max_length=150, required=False, label=_("New account: first name"))
+    last_name = forms.CharField(max_length=150, required=False, label=_("New account: last name"))
+    email = forms.EmailField(required=False, label=_("New account: e-mail address"))
+    reason = ReasonField()
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.exclude(pk=actor.pk).order_by("username")
+        self.fields["user"].label_from_instance = lambda user: user.get_username()
+        self.fields["role"].queryset = Group.objects.filter(name__in=Role.ALL).order_by("name")
+        self.fields["role"].label_from_instance = lambda group: role_label(group.name)
+        self.fields["lock"].queryset = EmergencyLock.objects.filter(
+            kind=EmergencyLock.Kind.LOST_DEVICE, lifted_at__isnull=True
+        )
+
+
+class ApproveForm(ConfirmForm):
+    """Approving a request: understood, and a fresh code."""
+
+
+class RefuseForm(StyledForm):
+    refusal_reason = forms.CharField(
+        max_length=500,
+        label=_("Why do you refuse it?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class SetupPasswordForm(StyledForm):
     new_password1 = forms.CharField(
-        label=_("New password for the staff member"),
-        help_text=_("Give it to them in person. Their old password may be in the thief's hands."),
+        label=_("Your new password"),
+        help_text=_("At least 12 characters; a few words nobody would guess are best."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
+        max_length=128,
     )
     new_password2 = forms.CharField(
         label=_("The new password again"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
+        max_length=128,
     )
-
-    def __init__(self, *args: Any, lock: EmergencyLock, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
-            del self.fields["keep_locked"]
-        else:
-            del self.fields["new_password1"], self.fields["new_password2"]
-            keep_locked = self.fields["keep_locked"]
-            keep_locked.queryset = lock.users.order_by("username")
-            keep_locked.label_from_instance = lambda user: user.get_username()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if "new_password1" in self.fields and cleaned.get("new_password1") != cleaned.get(
-            "new_password2"
-        ):
+        if cleaned.get("new_password1") != cleaned.get("new_password2"):
             self.add_error("new_password2", _("The two passwords are not the same."))
         return cleaned

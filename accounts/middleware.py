@@ -16,6 +16,7 @@ SECOND_FACTOR_EXEMPT_URL_NAMES = frozenset(
         "accounts:otp_enrol",
         "accounts:logout",
         "accounts:login",
+        "accounts:setup_password",
         "healthz",
         "set_language",
     }

@@ -175,3 +175,196 @@ class RevealAllowance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day} +{self.extra}"
+
+
+# --- two-person control of staff and roles (accounts/staff_requests.py) --------------------
+
+
+@track_history()
+class StaffRequest(models.Model):
+    """A change to a staff account that one administrator asks for and another approves with a
+    fresh second-factor code: nobody both asks and approves, and a request not approved in time
+    expires."""
+
+    class Kind(models.TextChoices):
+        CREATE_ACCOUNT = "create_account", _("Create an account")
+        GRANT_ROLE = "grant_role", _("Grant a role")
+        REMOVE_ROLE = "remove_role", _("Remove a role")
+        DEACTIVATE = "deactivate", _("Switch an account off")
+        REACTIVATE = "reactivate", _("Re-activate an account")
+        RESET_PASSWORD = "reset_password", _("Reset the password")
+        RESET_SECOND_FACTOR = "reset_second_factor", _("Reset the second factor")
+        LIFT_LOCK = "lift_lock", _("Lift a lost-device lock")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    kind = models.CharField(max_length=30, choices=Kind.choices, verbose_name=_("kind"))
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    # The account it is about; for a new account, set when the request is approved.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff_requests",
+        verbose_name=_("staff member"),
+    )
+    role = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("role"),
+    )
+    lock = models.ForeignKey(
+        EmergencyLock,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lock"),
+    )
+    # A new account's details.
+    username = models.CharField(max_length=150, blank=True, verbose_name=_("user name"))
+    first_name = models.CharField(max_length=150, blank=True, verbose_name=_("first name"))
+    last_name = models.CharField(max_length=150, blank=True, verbose_name=_("last name"))
+    email = models.EmailField(blank=True, verbose_name=_("e-mail address"))
+    reason = models.CharField(
+        max_length=500,
+        help_text=_("Why, in a few words. Never the name of a person Haven helps."),
+        verbose_name=_("reason"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, verbose_name=_("requested at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    refusal_reason = models.CharField(
+        max_length=500, blank=True, verbose_name=_("reason for refusing")
+    )
+
+    class Meta:
+        verbose_name = _("staff request")
+        verbose_name_plural = _("staff requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # Nobody approves or refuses their own request, or one about themselves.
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requested_by")),
+                name="staff_request_not_own",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("user")),
+                name="staff_request_not_about_decider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(requested_by=models.F("user")),
+                name="staff_request_not_about_requester",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", decided_by__isnull=True, decided_at=None)
+                | (
+                    ~models.Q(status="pending")
+                    & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                ),
+                name="staff_request_decided_when_not_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("requested_at")),
+                name="staff_request_expires_after_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def subject_name(self) -> str:
+        return self.user.get_username() if self.user_id else self.username
+
+
+@track_history()
+class RoleGrant(models.Model):
+    """When a staff member was given a role: the approval of its request (or, for a role given
+    some other way, the moment it was added). A role counts for four-eyes steps only once it is
+    older than the cooling period (accounts/cooling.py). In the history, however it was given
+    or taken away."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_grants",
+        verbose_name=_("staff member"),
+    )
+    role = models.ForeignKey(
+        "auth.Group", on_delete=models.CASCADE, related_name="+", verbose_name=_("role")
+    )
+    granted_at = models.DateTimeField(verbose_name=_("granted at"))
+    request = models.ForeignKey(
+        StaffRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("request"),
+    )
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="role_grant_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.role_id}"
+
+
+class SetupLink(models.Model):
+    """A one-time link with which a staff member sets their own password: only its hash is
+    kept, it is valid a short time (HAVEN_SETUP_LINK_MINUTES) and it works once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
+    request = models.ForeignKey(
+        StaffRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("request"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
+
+    class Meta:
+        verbose_name = _("password link")
+        verbose_name_plural = _("password links")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -7,11 +7,14 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts import budgets
 from accounts.models import User
 from accounts.roles import require_permission
 from audit.models import AccessLog
@@ -28,22 +31,58 @@ def protected_field_reveal(
     request: HttpRequest | None = None,
     permission: str = REVEAL_PERMISSION,
 ) -> Any:
-    """Return the plaintext of one protected field, after checking permission and logging it.
+    """Return the plaintext of one protected field, after checking and logging it (see
+    `record_reveal`)."""
+    record_reveal(
+        actor=actor, obj=obj, field_name=field_name, request=request, permission=permission
+    )
+    return getattr(obj, obj._meta.get_field(field_name).attname)
+
+
+def record_reveal(
+    *,
+    actor: User,
+    obj: models.Model,
+    field_name: str,
+    request: HttpRequest | None = None,
+    permission: str = REVEAL_PERMISSION,
+) -> None:
+    """Check that `actor` may reveal `field_name` of `obj` now, and log it; raise
+    PermissionDenied (logged) if not.
 
     The log names the record by its pseudonymous label (`str(obj)`, e.g. a case code) and the
-    field, never the value.
+    field, never the value. A model may name an object rule in `REVEAL_RULE` (need-to-know:
+    cases.rules) and the refusal people read in `REVEAL_REFUSAL`; the reveal budget
+    (accounts/budgets.py) applies to every record.
     """
     require_permission(actor, permission)
-    field = obj._meta.get_field(field_name)
-    value = getattr(obj, field.attname)
-    log_access(
-        action=AccessLog.Action.REVEAL,
-        actor=actor,
-        request=request,
-        target=obj,
-        field=field_name,
-    )
-    return value
+    rule = getattr(obj, "REVEAL_RULE", None)
+    if rule and not actor.has_perm(rule, obj):
+        log_access(
+            action=AccessLog.Action.DENIED,
+            actor=actor,
+            request=request,
+            target=obj,
+            field=field_name,
+            detail={"permission": rule, "action": "reveal"},
+        )
+        raise PermissionDenied(
+            getattr(obj, "REVEAL_REFUSAL", None) or _("You may not see who this record is.")
+        )
+    with transaction.atomic():
+        budget = budgets.budget_passed(actor=actor, obj=obj)
+        if budget is None:
+            log_access(
+                action=AccessLog.Action.REVEAL,
+                actor=actor,
+                request=request,
+                target=obj,
+                field=field_name,
+            )
+    if budget is not None:
+        budgets.refuse_over_budget(
+            actor=actor, obj=obj, field_name=field_name, budget=budget, request=request
+        )
 
 
 def may_reveal(user: User, permission: str = REVEAL_PERMISSION) -> bool:

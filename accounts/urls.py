@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts.views import emergency, login, staff
+from accounts.views import budgets, emergency, login, staff, staff_requests
 
 app_name = "accounts"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("2fa/verify/", login.otp_verify, name="otp_verify"),
     path("2fa/enrol/", login.otp_enrol, name="otp_enrol"),
     path("staff/", staff.staff_list, name="staff_list"),
+    path("staff/requests/", staff_requests.staff_request_list, name="staff_requests"),
+    path("staff/requests/new/", staff_requests.staff_request_new, name="staff_request_new"),
+    path("staff/requests/<int:pk>/", staff_requests.staff_request_detail, name="staff_request"),
+    path("password/<str:token>/", staff_requests.setup_password, name="setup_password"),
+    path("reveal-budgets/", budgets.reveal_budgets, name="reveal_budgets"),
     path("emergency/", emergency.emergency_home, name="emergency"),
     path("emergency/lock/", emergency.emergency_lock, name="emergency_lock"),
     path(

@@ -40,6 +40,12 @@ class AccessLog(CachedChoiceLabels, models.Model):
         BREAK_GLASS = "break_glass", _("Broke the glass to open a case")
         GLASS_REVIEWED = "glass_reviewed", _("Reviewed a break-the-glass")
         BUDGET_RAISED = "budget_raised", _("Raised a reveal budget")
+        # Two-person control of staff and roles (accounts/staff_requests.py).
+        STAFF_REQUESTED = "staff_requested", _("Asked for a change to staff")
+        STAFF_APPROVED = "staff_approved", _("Approved a change to staff")
+        STAFF_REFUSED = "staff_refused", _("Refused a change to staff")
+        PASSWORD_SET = "password_set", _("Set own password with a one-time link")
+        ADMINISTRATOR_ADDED = "admin_added", _("Administrator added on the command line")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     actor = models.ForeignKey(
@@ -75,7 +81,9 @@ class AccessLog(CachedChoiceLabels, models.Model):
         verbose_name_plural = _("access log")
         ordering = ["-at", "-pk"]
         # A person's entries of one kind since a time: the look-up limit and the reveal budget.
-        indexes = [models.Index(fields=["actor", "action", "at"], name="access_log_actor_action_at")]
+        indexes = [
+            models.Index(fields=["actor", "action", "at"], name="access_log_actor_action_at")
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="access_log_append_only",

@@ -32,6 +32,8 @@ def pages(case_pk: int, house_pk: int, batch_pk: int) -> list[tuple[str, str]]:
         ("casemanager", f"/cases/{case_pk}/"),
         ("casemanager", f"/cases/{case_pk}/identity/"),
         ("casemanager", f"/cases/{case_pk}/history/"),
+        ("casemanager", f"/cases/{case_pk}/team/"),
+        ("casemanager", "/cases/break-glass/"),
         ("casemanager", "/cases/reports/"),
         ("casemanager", "/cases/duplicates/"),
         ("housing", "/housing/"),
@@ -45,6 +47,7 @@ def pages(case_pk: int, house_pk: int, batch_pk: int) -> list[tuple[str, str]]:
         ("auditor", "/accounts/audit/"),
         ("auditor", "/accounts/audit/access/"),
         ("admin", "/accounts/staff/"),
+        ("admin", "/accounts/reveal-budgets/"),
     ]
 
 

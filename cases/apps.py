@@ -48,6 +48,38 @@ class CasesConfig(AppConfig):
         )
         kinds.register(
             kinds.AlertKind(
+                code="cases.team_changed",
+                label=_("Case team changed"),
+                severity="info",
+                message=_("The team of case %(case)s changed. Its team page says how."),
+                parameters=("case",),
+            )
+        )
+        kinds.register(
+            kinds.AlertKind(
+                code="cases.break_glass",
+                label=_("Break-the-glass"),
+                severity="urgent",
+                message=_(
+                    "Someone outside its team broke the glass to open case %(case)s for "
+                    "%(minutes)s minutes. Review it."
+                ),
+                parameters=("case", "minutes"),
+            )
+        )
+        kinds.register(
+            kinds.AlertKind(
+                code="cases.break_glass_unjustified",
+                label=_("Break-the-glass not justified"),
+                severity="urgent",
+                message=_(
+                    "A break-the-glass of case %(case)s was reviewed and judged not justified."
+                ),
+                parameters=("case",),
+            )
+        )
+        kinds.register(
+            kinds.AlertKind(
                 code="cases.checks_reset",
                 label=_("Checks reset"),
                 severity="warning",
@@ -73,6 +105,12 @@ class CasesConfig(AppConfig):
             url_name="cases:reports",
             permission="cases.view_case_reports",
             order=130,
+        )
+        navigation.register(
+            label=_("Break-the-glass reviews"),
+            url_name="cases:break_glass_list",
+            permission="cases.review_break_glass",
+            order=135,
         )
         navigation.register(
             label=_("Erasure requests"),

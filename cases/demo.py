@@ -8,11 +8,14 @@ import datetime
 import random
 from typing import TextIO
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
 
 from accounts.demo import register_demo_loader
 from accounts.models import User
+from accounts.services import protected_field_reveal
 from cases import services
 from cases.choices import (
     CheckResult,
@@ -24,7 +27,7 @@ from cases.choices import (
     UnitType,
     Urgency,
 )
-from cases.models import Case, VerificationCheck
+from cases.models import BreakGlass, Case, VerificationCheck
 
 GIVEN = (
     "Aung",
@@ -235,6 +238,10 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
     if age_in_days < 10:
         return case  # still in intake
     case = services.case_assign_verifier(case=case, actor=case_manager, verifier=verifier)
+    # The case's team: another case manager names its case manager (nobody names themselves).
+    case = services.case_assign_case_manager(
+        case=case, actor=User.objects.get(username="casemanager2"), case_manager=case_manager
+    )
     case = services.case_start_verification(case=case, actor=verifier)
     checks = list(VerificationCheck.objects.filter(case=case))
     if age_in_days < 25:
@@ -287,6 +294,50 @@ def create_case(chooser, contact, today, intake_officer, verifier, case_manager)
     return case
 
 
+def load_demo_need_to_know(stdout: TextIO) -> None:
+    """A team with a member added, a break-the-glass awaiting review, and a verifier refused a
+    reveal for running over the day's budget (demo login verifier2)."""
+
+    if BreakGlass.objects.exists():
+        stdout.write("  need-to-know examples already there\n")
+        return
+    second_manager = User.objects.get(username="casemanager2")
+    outsider = User.objects.get(username="verifier2")
+    in_verification = Case.objects.filter(status=Status.VERIFYING).order_by("contact_date")
+    helped = in_verification.first()
+    if helped is None:
+        return
+    services.case_team_add(case=helped, actor=second_manager, user=outsider)
+    others = Case.objects.exclude(pk=helped.pk)
+    emergency = (
+        others.filter(emergency=True).order_by("-emergency_since").first()
+        or others.filter(status=Status.VERIFIED).order_by("contact_date").first()
+    )
+    if emergency is None:
+        return
+    services.break_glass_open(
+        case=emergency,
+        actor=outsider,
+        reason="danger",
+        why="The family was threatened tonight and the case manager does not answer the phone.",
+    )
+    # A backlog shared out: verifier2 added to more teams than a day's budget of reveals.
+    budget = settings.HAVEN_REVEAL_BUDGET_PER_DAY
+    verified = Case.objects.filter(status=Status.VERIFIED).order_by("-contact_date")
+    backlog = list(verified[: budget + 1])
+    refused = 0
+    for case in backlog:
+        services.case_team_add(case=case, actor=second_manager, user=outsider)
+        try:
+            protected_field_reveal(actor=outsider, obj=case, field_name="real_name")
+        except PermissionDenied:
+            refused += 1
+    stdout.write(
+        f"  need-to-know: a team member added, a break-the-glass to review, {refused} reveal "
+        "refused over the budget\n"
+    )
+
+
 def load_demo_erasure_proposals(stdout: TextIO) -> None:
     """What the nightly retention rule would have proposed by now, so that the erasure list
     shows its work at once (idempotent, like the rule itself)."""
@@ -297,6 +348,7 @@ def load_demo_erasure_proposals(stdout: TextIO) -> None:
 
 
 register_demo_loader("cases", load_demo_cases, order=10)
+register_demo_loader("cases: need-to-know", load_demo_need_to_know, order=15)
 # After housing and payments: a proposal changes nothing, but the stays and payments of the
 # cases it names are then in place, as they would be in a real installation.
 register_demo_loader("erasure proposals", load_demo_erasure_proposals, order=40)

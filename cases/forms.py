@@ -26,7 +26,13 @@ from cases.choices import (
     Relation,
     Status,
 )
-from cases.models import Case, ErasureReason, ErasureRequest
+from cases.models import (
+    BreakGlassOutcome,
+    BreakGlassReason,
+    Case,
+    ErasureReason,
+    ErasureRequest,
+)
 from cases.selectors import CaseFilters
 from cases.services.evidence import evidence_content_type
 
@@ -328,19 +334,9 @@ def case_manager_choices():
 
 class SafetyPlanForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    case_manager = forms.ModelChoiceField(
-        label=_("Case manager"),
-        queryset=User.objects.none(),
-        required=False,
-        empty_label=_("Nobody yet"),
-    )
     safety_plan = forms.CharField(
         label=_("Safety plan"), required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["case_manager"].queryset = case_manager_choices()
 
 
 class ReferralForm(StyledForm):
@@ -441,3 +437,70 @@ class VerifierForm(StyledForm):
             .order_by("username")
         )
         self.fields["verifier"].label_from_instance = lambda user: user.get_username()
+
+
+def case_worker_choices():
+    """Active staff who work cases: who may join a case's team."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            groups__permissions__codename="view_case",
+            groups__permissions__content_type__app_label="cases",
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+class CaseManagerForm(StyledForm):
+    """A case manager names another case manager for a case (never themselves: not offered)."""
+
+    case_manager = forms.ModelChoiceField(
+        label=_("Case manager"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody yet"),
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case_manager"].queryset = case_manager_choices().exclude(pk=actor.pk)
+
+
+class TeamMemberForm(StyledForm):
+    user = forms.ModelChoiceField(
+        label=_("Add to the team"), queryset=User.objects.none(), empty_label=_("Choose…")
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = case_worker_choices().exclude(pk=actor.pk)
+
+
+class BreakGlassForm(StyledForm):
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", _("Choose…")), *BreakGlassReason.choices]
+    )
+    why = forms.CharField(
+        label=_("Why, now"),
+        max_length=1000,
+        help_text=_(
+            "What you need to see and why it cannot wait for the case's team; never the "
+            "person's name. The case manager and the administrators are told at once, and "
+            "someone else reviews it."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class GlassReviewForm(StyledForm):
+    outcome = forms.ChoiceField(
+        label=_("Was opening the case justified?"),
+        choices=[("", _("Choose…")), *BreakGlassOutcome.choices],
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        required=False,
+        help_text=_("Needed when it was not justified. Never the name of a person Haven helps."),
+    )

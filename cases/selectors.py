@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from accounts.roles import Role
 from cases.choices import (
     OPEN_STATUSES,
     RANK_GROUPS,
@@ -34,6 +35,7 @@ from cases.choices import (
     Urgency,
 )
 from cases.models import (
+    BreakGlass,
     Case,
     CaseNote,
     DuplicateDismissal,
@@ -42,6 +44,7 @@ from cases.models import (
     VerificationCheck,
     rank_group_expression,
 )
+from cases.rules import identity_visible, visible_to
 from protection.blind_indexes import blind_index_filter
 
 LIST_FIELDS = (
@@ -77,11 +80,14 @@ class CaseFilters:
     has_weapons: bool | None = None
 
 
-def case_list(*, filters: CaseFilters) -> QuerySet[Case]:
-    """Cases for the list page: only clear fields, weapons flag annotated, one query a page."""
+def case_list(*, filters: CaseFilters, user=None) -> QuerySet[Case]:
+    """Cases for the list page: only clear fields, weapons flag annotated, one query a page;
+    with `user`, whether they may see each case's people (`sees_identity`, cases/rules.py)."""
     cases = with_weapons_flag(Case.objects.only(*LIST_FIELDS)).annotate(
         rank_group_value=rank_group_expression()
     )
+    if user is not None:
+        cases = cases.annotate(sees_identity=identity_visible(user))
     if filters.query:
         text = filters.query.strip()
         # A case code, or a service / national ID number matched through its blind index.
@@ -347,16 +353,16 @@ class Awaiting:
 
 def awaiting_action(*, user) -> QuerySet[Case]:
     """The cases waiting for this user, each annotated with why (`Awaiting`): a case in intake
-    with no verifier yet, for a case manager to assign one; a case in intake assigned to this
-    verifier; the user's own verification not yet proposed; or a proposal the user may decide —
-    never one they took in, verify or recorded a check on. Emergencies and the most urgent
-    first, then the oldest contact."""
+    still waiting for its team (a verifier or a case manager), for a case manager to name; a
+    case in intake assigned to this verifier; the user's own verification not yet proposed; or
+    a proposal the user may decide — never one they took in, verify or recorded a check on.
+    Emergencies and the most urgent first, then the oldest contact."""
     assign = take = verify = decide = Q(pk__in=[])
     if user.has_perm("cases.verify_case"):
         take = Q(status=Status.INTAKE, verifier=user)
         verify = Q(status=Status.VERIFYING, verifier=user, proposed_decision="")
     if user.has_perm("cases.decide_case"):
-        assign = Q(status=Status.INTAKE, verifier__isnull=True)
+        assign = Q(status=Status.INTAKE) & (Q(verifier__isnull=True) | Q(case_manager__isnull=True))
         checked_by_user = VerificationCheck.objects.filter(case=OuterRef("pk"), checked_by=user)
         decide = (
             Q(status=Status.VERIFYING)
@@ -376,6 +382,7 @@ def awaiting_action(*, user) -> QuerySet[Case]:
                 output_field=CharField(),
             ),
             urgency_order=URGENCY_ORDER,
+            sees_identity=identity_visible(user),
         )
         .only(*LIST_FIELDS)
         .order_by("-emergency", "urgency_order", "contact_date", "code")
@@ -400,3 +407,26 @@ def emergency_cases() -> QuerySet[Case]:
         .only(*LIST_FIELDS, "emergency_since")
         .order_by("emergency_since", "code")
     )
+
+
+# --- need-to-know -------------------------------------------------------------------------------
+
+
+def visible_case_ids(*, user, pks: list[int]) -> set[int]:
+    """Which of these cases' people `user` may see (cases/rules.py), in one query: for a page
+    of a list, so that the rule is not worked out for every row an offset skips."""
+    return set(
+        Case.objects.filter(pk__in=pks).filter(visible_to(user)).values_list("pk", flat=True)
+    )
+
+
+def glass_awaiting_review(*, user) -> QuerySet[BreakGlass]:
+    """Break-the-glass uses waiting for this person's review (cases/services/glass.py): every
+    one for an administrator, those of their own cases (or of cases with no case manager) for a
+    case manager; never their own. The oldest first."""
+    if not user.has_perm("cases.review_break_glass"):
+        return BreakGlass.objects.none()
+    uses = BreakGlass.objects.filter(reviewed_at__isnull=True).exclude(user=user)
+    if not user.groups.filter(name=Role.ADMINISTRATOR).exists():
+        uses = uses.filter(Q(case__case_manager=user) | Q(case__case_manager__isnull=True))
+    return uses.select_related("case", "user").order_by("opened_at", "pk")

@@ -3,7 +3,17 @@ identifies the person."""
 
 from django.urls import path
 
-from cases.views import detail, erasure, history, intake, journey, lists, reports, verification
+from cases.views import (
+    detail,
+    erasure,
+    history,
+    intake,
+    journey,
+    lists,
+    reports,
+    team,
+    verification,
+)
 
 app_name = "cases"
 
@@ -21,6 +31,9 @@ urlpatterns = [
     path("<int:pk>/referrals/", detail.case_referrals, name="referrals"),
     path("<int:pk>/notes/", detail.case_notes, name="notes"),
     path("<int:pk>/history/", history.case_history, name="history"),
+    path("<int:pk>/team/", team.case_team, name="team"),
+    path("<int:pk>/break-glass/", team.break_glass, name="break_glass"),
+    path("break-glass/", team.break_glass_list, name="break_glass_list"),
     path("<int:pk>/intake/family/", intake.intake_family, name="intake_family"),
     path("<int:pk>/intake/items/", intake.intake_items, name="intake_items"),
     path("<int:pk>/intake/review/", intake.intake_review, name="intake_review"),

@@ -87,9 +87,12 @@ def _alerts(user, occupancy: housing_selectors.OccupancySummary | None) -> dict[
         "emergencies": None,
         "batches": None,
         "one_offs": None,
+        "glass": None,
     }
     if user.has_perm("cases.view_case"):
         alerts["emergencies"] = preview(case_selectors.emergency_cases())
+    if user.has_perm("cases.review_break_glass"):
+        alerts["glass"] = preview(case_selectors.glass_awaiting_review(user=user))
     if user.has_perm("payments.approve_batch"):
         alerts["batches"] = list(payment_selectors.batches_awaiting_approval(user=user))
         alerts["one_offs"] = preview(payment_selectors.one_offs_awaiting_approval_by(user=user))

@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Alerts")
 
     def ready(self) -> None:
-        from notifications import kinds  # noqa: F401  (registers the platform's alert kinds)
+        from notifications import kinds, security  # noqa: F401  (alert kinds, receivers)
         from operations import health, schedules
 
         # The sweep that re-sends undelivered alerts runs every five minutes; the watchdog,

@@ -37,6 +37,7 @@ from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
 from payments.money import MINOR_UNITS, Currency, quantum
 from payments.templatetags.payments_money import format_amount, format_money
 from protection.keys import Erased
+from protection.masks import MASK
 
 EXPORT_PERMISSION = "payments.view_disbursementbatch"
 
@@ -223,10 +224,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _names_of(lines: list[selectors.ExportLine]) -> dict[int, str]:
-    """Decrypt the name of each case on the sheet (the caller has checked the permission)."""
-    cases = selectors.cases_for_names(case_ids=sorted({line.case_pk for line in lines}))
-    names = {}
+def _names_of(lines: list[selectors.ExportLine], reader: User) -> dict[int, str]:
+    """Decrypt the name of each case on the sheet whose team `reader` is on; the others are
+    masked (need-to-know: cases/rules.py)."""
+    case_ids = sorted({line.case_pk for line in lines})
+    cases = selectors.cases_for_names(case_ids=case_ids, reader=reader)
+    names = dict.fromkeys(case_ids, MASK)
     for case_pk, case in cases.items():
         name = case.real_name
         names[case_pk] = _("(erased)") if isinstance(name, Erased) else (name or "")
@@ -377,7 +380,7 @@ def batch_pdf(
     require_permission(actor, EXPORT_PERMISSION)
     lines = selectors.export_lines(batch=batch)
     with_names = may_reveal(actor)
-    names = _names_of(lines) if with_names else None
+    names = _names_of(lines, actor) if with_names else None
     content = payroll_pdf_bytes(
         batch=batch,
         lines=lines,
@@ -394,8 +397,10 @@ def batch_pdf(
             field="real_name",
             detail={
                 "via": "payments.batch_pdf",
-                "names": len(names),
-                "cases": sorted({line.case_code for line in lines}),
+                "names": sum(1 for name in names.values() if name != MASK),
+                "cases": sorted(
+                    {line.case_code for line in lines if names.get(line.case_pk) != MASK}
+                ),
             },
         )
     _log_export(

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 
 from cases.models import Case
+from cases.rules import visible_to
 from payments.models import (
     BatchStatus,
     DisbursementBatch,
@@ -170,10 +171,14 @@ def export_lines(*, batch: DisbursementBatch) -> list[ExportLine]:
     return [ExportLine(*row) for row in rows]
 
 
-def cases_for_names(*, case_ids: list[int]) -> dict[int, Case]:
-    """The cases of a payroll sheet with their (still encrypted) names and data keys, in one
-    query, for a reader allowed to see names. Nothing is decrypted here."""
-    cases = Case.objects.filter(pk__in=case_ids).only("pk", "code", "real_name", "data_key")
+def cases_for_names(*, case_ids: list[int], reader) -> dict[int, Case]:
+    """The cases of a payroll sheet whose names `reader` may see (their team's: cases/rules.py),
+    with their (still encrypted) names and data keys, in one query. Nothing is decrypted here."""
+    cases = (
+        Case.objects.filter(pk__in=case_ids)
+        .filter(visible_to(reader))
+        .only("pk", "code", "real_name", "data_key")
+    )
     return {case.pk: case for case in cases}
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import RoleGrant, User
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -26,11 +26,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@haven.example")
     password = factory.django.Password(DEFAULT_PASSWORD)
     is_active = True
+    # Older than the cooling period (accounts/cooling.py), as staff who have worked a while are;
+    # a test of the cooling period makes a younger one.
+    date_joined = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=30))
 
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
+            # Roles granted when the account was made, not just now.
+            RoleGrant.objects.filter(user=self).update(granted_at=self.date_joined)
 
 
 class TOTPDeviceFactory(factory.django.DjangoModelFactory):
@@ -169,3 +174,14 @@ def assign_verifier(case, verifier):
 
     manager = UserFactory(roles=[Role.CASE_MANAGER])
     return services.case_assign_verifier(case=case, actor=manager, verifier=verifier)
+
+
+def add_to_team(case, *users):
+    """`users` added to the case's team by a case manager (nobody adds themselves)."""
+    from accounts.roles import Role
+    from cases.models import CaseTeamMember
+
+    manager = UserFactory(roles=[Role.CASE_MANAGER])
+    for user in users:
+        CaseTeamMember.objects.create(case=case, user=user, added_by=manager)
+    return case

@@ -236,21 +236,20 @@ def test_verifier_is_offered_intake_cases_and_their_own_verification(login, staf
     assert reverse("cases:detail", args=[world["to_take"][0].pk]) in awaiting
 
 
-def test_case_manager_is_offered_proposals_they_may_decide_and_cases_needing_a_verifier(
-    login, staff
-):
+def test_case_manager_is_offered_proposals_they_may_decide_and_cases_needing_a_team(login, staff):
     world = build_world(staff)
     page = html(login(staff[Role.CASE_MANAGER]).get("/"))
     awaiting = block(page, "dashboard-awaiting")
     assert world["to_decide"][0].code in awaiting
     assert "Decision to take" in awaiting
-    # New cases that nobody verifies yet: the case manager assigns their verifier.
+    # New cases still without a team: the case manager names their verifier and case manager.
     assert world["to_assign"][0].code in awaiting and world["emergencies"][0].code in awaiting
-    assert "Needs a verifier" in awaiting
+    assert "Needs a team" in awaiting
     assert world["own_intake"].code not in awaiting
-    assert world["to_take"][0].code not in awaiting
+    # A case with its verifier but no case manager yet still waits for its team.
+    assert world["to_take"][0].code in awaiting
     assert world["to_verify"][0].code not in awaiting
-    assert re.search(r'<p class="fs-2 mb-2">3</p>', awaiting)
+    assert re.search(r'<p class="fs-2 mb-2">4</p>', awaiting)
 
 
 def test_alerts_name_the_emergency_and_the_compromised_house(login, staff):

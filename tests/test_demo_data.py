@@ -8,6 +8,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import EmergencyLock, StaffRequest
 from cases.models import Case, ErasureRequest, ItemBrought
 from housing.models import Allocation, House
 from housing.selectors import waiting_list
@@ -48,6 +50,13 @@ def test_demo_organisation_has_the_shape_of_the_real_work(settings):
     proposals = ErasureRequest.objects.filter(proposed_by_rule=True)
     assert proposals.exists()
     assert not proposals.exclude(status="proposed").exists()
+    # A role request waits for the second administrator; a lost-device lock was lifted by two,
+    # and its staff member set their own password (the demo's) through the one-time link.
+    assert StaffRequest.objects.filter(kind="grant_role", status="pending").exists()
+    lift = StaffRequest.objects.get(kind="lift_lock", status="approved")
+    assert lift.decided_by_id != lift.requested_by_id
+    assert not EmergencyLock.objects.filter(lifted_at__isnull=True).exists()
+    assert lift.user.is_active and lift.user.check_password(DEMO_PASSWORD)
 
     counts = (
         Case.objects.count(),

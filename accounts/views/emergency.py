@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -31,7 +33,7 @@ def emergency_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _confirmed_action(request: HttpRequest, form: ConfirmForm, act: Callable[[], Any]):
+def confirmed_action(request: HttpRequest, form: ConfirmForm, act: Callable[[], Any]):
     """Run the action; a wrong code counts towards the lockout like one at login. Returns the
     action's result, or a response to send instead."""
     try:
@@ -54,7 +56,7 @@ def emergency_lock(request: HttpRequest) -> HttpResponse:
         understood_label=_("I understand that everyone else will be logged out and locked out."),
     )
     if request.method == "POST" and form.is_valid():
-        lock, response = _confirmed_action(
+        lock, response = confirmed_action(
             request,
             form,
             lambda: emergency.emergency_lock_all(
@@ -90,7 +92,7 @@ def emergency_end_sessions(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         keep_own = form.cleaned_data["keep_own"]
-        ended, response = _confirmed_action(
+        ended, response = confirmed_action(
             request,
             form,
             lambda: emergency.sessions_end_all(
@@ -119,13 +121,13 @@ def emergency_revoke(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         actor=request.user,
         understood_label=_(
-            "I understand that this person will be locked out until an administrator gives "
-            "them a new password."
+            "I understand that this person will be locked out until two administrators lift "
+            "the lock and they set a new password."
         ),
         initial={"user": request.GET.get("user")},
     )
     if request.method == "POST" and form.is_valid():
-        lock, response = _confirmed_action(
+        lock, response = confirmed_action(
             request,
             form,
             lambda: emergency.second_factor_revoke(
@@ -142,8 +144,9 @@ def emergency_revoke(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "The device of %(user)s is revoked and their account locked. Lift the lock "
-                    "below, with a new password, when you have met them."
+                    "The device of %(user)s is revoked and their account locked. When you have "
+                    "met them, ask for the lock to be lifted: another administrator approves, and "
+                    "they set their own new password."
                 )
                 % {"user": form.cleaned_data["user"].get_username()},
             )
@@ -158,6 +161,10 @@ def emergency_lift(request: HttpRequest, pk: int) -> HttpResponse:
     if not lock.is_in_force:
         messages.info(request, _("This lock has already been lifted."))
         return redirect("accounts:emergency")
+    if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
+        # Two administrators: one asks, another approves (accounts/staff_requests.py).
+        query = urlencode({"kind": "lift_lock", "lock": lock.pk})
+        return redirect(f"{reverse('accounts:staff_request_new')}?{query}")
     form = LiftForm(
         request.POST or None,
         lock=lock,
@@ -165,7 +172,7 @@ def emergency_lift(request: HttpRequest, pk: int) -> HttpResponse:
         understood_label=_("I understand that these accounts will be able to log in again."),
     )
     if request.method == "POST" and form.is_valid():
-        restored, response = _confirmed_action(
+        restored, response = confirmed_action(
             request,
             form,
             lambda: emergency.emergency_lock_lift(
@@ -173,7 +180,6 @@ def emergency_lift(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 code=form.cleaned_data["code"],
                 keep_locked=form.cleaned_data.get("keep_locked") or (),
-                new_password=form.cleaned_data.get("new_password1") or "",
                 request=request,
             ),
         )

@@ -61,6 +61,13 @@ class Case(ProtectedModel):
     # Details that narrow a person down beside a case's coarse facts: those who may not see
     # identities see them coarsened (a month for a date, nothing for the rest) on every page,
     # in the case's history and in the audit trail (audit/history.py reads this).
+    # Need-to-know: only the case's team (and a break-the-glass) reveals (cases/rules.py).
+    REVEAL_RULE = "cases.see_identity"
+    REVEAL_REFUSAL = _(
+        "Only the case's team sees who this is. Ask its case manager to add you, or break the "
+        "glass if it cannot wait."
+    )
+
     COARSE_FIELDS = {
         "township": "hidden",
         "unit_type": "hidden",
@@ -252,6 +259,9 @@ class CaseChild(ProtectedModel):
     """A record belonging to a case whose protected fields share the case's data key."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+
+    REVEAL_RULE = Case.REVEAL_RULE
+    REVEAL_REFUSAL = Case.REVEAL_REFUSAL
 
     class Meta:
         abstract = True

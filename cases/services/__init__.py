@@ -49,6 +49,12 @@ from cases.services.family import (
     family_member_add,
     family_member_remove,
 )
+from cases.services.glass import (
+    break_glass_open,
+    break_glass_review,
+    may_review,
+    open_glass,
+)
 from cases.services.intake import (
     CONTACT_FIELDS,
     EDITABLE_FIELDS,
@@ -76,8 +82,14 @@ from cases.services.referrals import (
     referral_create,
     referral_set_status,
 )
-from cases.services.verification import (
+from cases.services.team import (
+    case_assign_case_manager,
     case_assign_verifier,
+    case_team_add,
+    case_team_remove,
+    on_team,
+)
+from cases.services.verification import (
     case_decide,
     case_propose_decision,
     case_reopen,
@@ -111,6 +123,9 @@ __all__ = [
     "PossibleDuplicateWarning",
     "StaleEditError",
     "awaiting_approval",
+    "break_glass_open",
+    "break_glass_review",
+    "case_assign_case_manager",
     "case_assign_verifier",
     "case_decide",
     "case_intake",
@@ -120,6 +135,8 @@ __all__ = [
     "case_set_emergency",
     "case_set_stage",
     "case_start_verification",
+    "case_team_add",
+    "case_team_remove",
     "case_update",
     "case_update_safety_plan",
     "case_verifier_ids",
@@ -142,7 +159,10 @@ __all__ = [
     "is_closed",
     "item_add",
     "item_remove",
+    "may_review",
     "name_and_birth_matches",
+    "on_team",
+    "open_glass",
     "referral_create",
     "referral_set_status",
     "verification_check_record",

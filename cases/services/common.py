@@ -4,6 +4,7 @@ family and items."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -11,6 +12,7 @@ from accounts.models import User
 from accounts.roles import require_permission
 from cases.choices import Status
 from cases.models import Case
+from cases.rules import SEE_IDENTITY
 
 
 class CaseError(Exception):
@@ -29,6 +31,13 @@ ERASED_CASE_MESSAGE = gettext_lazy(
     "This case's identity has been erased: the case is kept for the statistics and can no "
     "longer be changed."
 )
+
+
+def require_team(actor: User, case: Case) -> None:
+    """Refuse whoever may not see the case's people (cases/rules.py): not on its team, no
+    break-the-glass open, or no reveal permission."""
+    if not actor.has_perm(SEE_IDENTITY, case):
+        raise PermissionDenied(Case.REVEAL_REFUSAL)
 
 
 def _lock(case: Case) -> Case:

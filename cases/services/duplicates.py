@@ -47,7 +47,7 @@ def duplicate_matches(
         condition |= blind_index_filter(Case, "service_number", service_number)
     if national_id:
         condition |= blind_index_filter(Case, "national_id", national_id)
-    matches = Case.objects.filter(condition).only("pk", "code", "status")
+    matches = Case.objects.filter(condition).only("pk", "code", "status", "case_manager")
     if exclude is not None:
         matches = matches.exclude(pk=exclude.pk)
     return list(matches.order_by("code"))
@@ -60,7 +60,9 @@ def name_and_birth_matches(
         return []
     probe = Case(real_name=real_name, date_of_birth=date_of_birth)
     digest = Case._meta.get_field("name_and_birth_index").digest_of(probe)
-    matches = Case.objects.filter(name_and_birth_index=digest).only("pk", "code", "status")
+    matches = Case.objects.filter(name_and_birth_index=digest).only(
+        "pk", "code", "status", "case_manager"
+    )
     if exclude is not None:
         matches = matches.exclude(pk=exclude.pk)
     return list(matches.order_by("code"))

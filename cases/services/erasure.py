@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.cooling import require_settled
 from accounts.models import User
 from audit.models import AccessLog
 from audit.services import audit_context, log_access
@@ -126,6 +127,7 @@ def erasure_request(
         raise ErasureError(_("This case's identity has already been erased."))
     if ErasureRequest.objects.filter(case=case, status__in=OPEN_ERASURE_STATUSES).exists():
         raise ErasureError(_("An erasure of this case is already waiting for approval."))
+    require_settled(actor, REQUEST_PERMISSION)
     with audit_context(actor=actor, action="case.erasure_request"):
         erasure = ErasureRequest.objects.create(
             case=case, reason=reason, note=note, requested_by=actor
@@ -155,6 +157,7 @@ def erasure_approve(
         raise ErasureError(
             _("You have already approved this erasure: a second person must approve it.")
         )
+    require_settled(actor, APPROVE_PERMISSION)
     if case.is_erased:
         raise ErasureError(_("This case's identity has already been erased."))
     if erasure.proposed_by_rule and not is_closed(case):

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import require_permission
-from audit.models import AccessLog
-from audit.services import audit_context, log_access
+from accounts.services import record_reveal
+from audit.services import audit_context
 from cases.models import Case, Evidence
 from cases.services.common import CaseError, _lock
 from protection.keys import decrypt_bytes, encrypt_bytes
@@ -85,15 +85,10 @@ def evidence_add(*, case: Case, actor: User, kind: str, upload: Any) -> Evidence
 def evidence_open(*, evidence: Evidence, actor: User, request: Any = None) -> bytes:
     """Decrypt an evidence file for someone allowed to see identity; every opening is logged."""
     require_permission(actor, "cases.view_case")
-    require_permission(actor, "accounts.reveal_identity")
-    data = decrypt_bytes(
+    # Need-to-know, the reveal budget and the access log, as for any protected value.
+    record_reveal(
+        actor=actor, obj=evidence.case, field_name=f"evidence:{evidence.pk}", request=request
+    )
+    return decrypt_bytes(
         _evidence_path(evidence.storage_name).read_bytes(), data_key_id=evidence.data_key_id
     )
-    log_access(
-        action=AccessLog.Action.REVEAL,
-        actor=actor,
-        request=request,
-        target=evidence.case,
-        field=f"evidence:{evidence.pk}",
-    )
-    return data

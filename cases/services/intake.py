@@ -15,7 +15,13 @@ from accounts.roles import require_permission
 from audit.services import audit_context
 from cases.choices import CheckItem, Status
 from cases.models import Case, CaseCodeCounter, VerificationCheck
-from cases.services.common import STALE_EDIT_MESSAGE, CaseError, StaleEditError, _lock
+from cases.services.common import (
+    STALE_EDIT_MESSAGE,
+    CaseError,
+    StaleEditError,
+    _lock,
+    require_team,
+)
 from cases.services.duplicates import (
     DuplicateCaseError,
     PossibleDuplicateWarning,
@@ -53,6 +59,9 @@ CONTACT_FIELDS = (
 )
 EDITABLE_FIELDS = frozenset(IDENTITY_FIELDS + CONTACT_FIELDS)
 IDENTIFYING_FIELDS = frozenset({"service_number", "national_id", "real_name", "date_of_birth"})
+# Details only the case's team sees, so only the team changes (cases/rules.py): the identity,
+# and the details that narrow a person down (shown coarse to others).
+NEED_TO_KNOW_FIELDS = frozenset(IDENTITY_FIELDS) | frozenset(Case.COARSE_FIELDS)
 
 
 def _check_dates(fields: dict[str, Any], case: Case | None = None) -> None:
@@ -167,6 +176,8 @@ def case_update(
 ) -> Case:
     """Edit a case's details. Refused if someone else saved it since `version` was read."""
     require_permission(actor, "cases.change_case")
+    if NEED_TO_KNOW_FIELDS & set(fields):
+        require_team(actor, case)
     case = _lock(case)
     if case.version != version:
         raise StaleEditError(STALE_EDIT_MESSAGE)

@@ -1,5 +1,4 @@
-"""The journey of a case: its stage, the emergency flag, the safety plan and the case
-manager."""
+"""The journey of a case: its stage, the emergency flag and the safety plan."""
 
 from __future__ import annotations
 
@@ -8,12 +7,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Role, require_permission
+from accounts.roles import require_permission
 from audit.services import audit_context
 from cases.choices import JourneyEventKind, JourneyStage
 from cases.models import Case, JourneyEvent
-from cases.services.common import STALE_EDIT_MESSAGE, CaseError, StaleEditError, _lock
-from notifications.services import notify
+from cases.services.common import (
+    STALE_EDIT_MESSAGE,
+    CaseError,
+    StaleEditError,
+    _lock,
+    require_team,
+)
 
 
 @transaction.atomic
@@ -53,35 +57,16 @@ def case_set_emergency(*, case: Case, actor: User, emergency: bool, reason: str)
 
 
 @transaction.atomic
-def case_update_safety_plan(
-    *, case: Case, actor: User, version: int, safety_plan: str, case_manager: User | None
-) -> Case:
+def case_update_safety_plan(*, case: Case, actor: User, version: int, safety_plan: str) -> Case:
+    """The safety plan is the team's: it names places and people (the case manager is named on
+    the case's team page, by another case manager)."""
     require_permission(actor, "cases.manage_safety")
+    require_team(actor, case)
     case = _lock(case)
     if case.version != version:
         raise StaleEditError(STALE_EDIT_MESSAGE)
-    if case_manager is not None and not case_manager.has_perm("cases.decide_case"):
-        raise CaseError(_("The assigned case manager must have the case manager role."))
-    previous_id = case.case_manager_id
-    changed = (case_manager.pk if case_manager else None) != previous_id
-    if changed and case_manager is not None and case_manager.pk == actor.pk:
-        raise CaseError(
-            _("Nobody puts themselves on a case: another case manager must assign you.")
-        )
     case.safety_plan = safety_plan.strip() or None
-    case.case_manager = case_manager
     case.version += 1
     with audit_context(actor=actor, action="case.safety_plan"):
         case.save()
-    if changed:
-        # The new case manager and the one replaced; every case manager when there is neither.
-        previous = User.objects.filter(pk=previous_id).first() if previous_id else None
-        told = [user for user in (case_manager, previous) if user is not None]
-        notify(
-            kind="cases.case_manager_changed",
-            recipients=told or [Role.CASE_MANAGER],
-            event_key=f"case-manager:{case.pk}:{case.version}",
-            parameters={"case": case.code},
-            link=f"/cases/{case.pk}/",
-        )
     return case

@@ -1,4 +1,4 @@
-"""Notes on a case, written by anyone who works on cases."""
+"""Notes on a case, written and read by its team (cases/rules.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
 from cases.models import Case, CaseNote
-from cases.services.common import ERASED_CASE_MESSAGE, CaseError
+from cases.services.common import ERASED_CASE_MESSAGE, CaseError, require_team
 
 CASE_WORKER_PERMISSIONS = (
     "cases.change_case",
@@ -23,6 +23,7 @@ CASE_WORKER_PERMISSIONS = (
 def case_note_add(*, case: Case, actor: User, text: str) -> CaseNote:
     if not any(actor.has_perm(permission) for permission in CASE_WORKER_PERMISSIONS):
         require_permission(actor, "cases.change_case")
+    require_team(actor, case)
     if not text.strip():
         raise CaseError(_("A note cannot be empty."))
     if case.is_erased:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.cooling import require_settled
 from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
@@ -14,38 +15,6 @@ from cases.choices import OPEN_STATUSES, CheckResult, Status
 from cases.models import Case, CaseNote, VerificationCheck
 from cases.services.common import CaseError, _lock
 from notifications.services import notify
-
-
-@transaction.atomic
-def case_assign_verifier(*, case: Case, actor: User, verifier: User) -> Case:
-    """A case manager names the verifier of a case in intake: nobody puts themselves on a case,
-    and whoever took the case in does not verify it."""
-    require_permission(actor, "cases.decide_case")
-    case = _lock(case)
-    if case.status != Status.INTAKE:
-        raise CaseError(_("A verifier can be assigned only while the case is in intake."))
-    if not (verifier.is_active and verifier.has_perm("cases.verify_case")):
-        raise CaseError(_("The assigned verifier must have the verifier role."))
-    if verifier.pk == actor.pk:
-        raise CaseError(
-            _("Nobody puts themselves on a case: another case manager must assign you.")
-        )
-    if verifier.pk == case.intake_officer_id:
-        raise CaseError(_("Whoever took the case in cannot verify it."))
-    previous_id = case.verifier_id
-    case.verifier = verifier
-    case.version += 1
-    with audit_context(actor=actor, action="case.assign_verifier"):
-        case.save(update_fields=["verifier", "version", "updated_at"])
-    if previous_id != verifier.pk:
-        notify(
-            kind="cases.verifier_assigned",
-            recipients=[verifier, *User.objects.filter(pk=previous_id)],
-            event_key=f"verifier:{case.pk}:{case.version}",
-            parameters={"case": case.code},
-            link=f"/cases/{case.pk}/verify/",
-        )
-    return case
 
 
 @transaction.atomic
@@ -95,6 +64,7 @@ def case_propose_decision(*, case: Case, actor: User, decision: str, reason: str
         raise CaseError(_("Propose either verified or rejected."))
     if not reason.strip():
         raise CaseError(_("Give a reason for the proposal."))
+    require_settled(actor, "cases.verify_case")
     case.proposed_decision, case.proposal_reason = decision, reason.strip()
     case.version += 1
     with audit_context(actor=actor, action="case.propose"):
@@ -131,6 +101,7 @@ def case_decide(*, case: Case, actor: User, decision: str, reason: str) -> Case:
         raise CaseError(
             _("You worked on the verification of this case: another case manager must decide it.")
         )
+    require_settled(actor, "cases.decide_case")
     if decision == Status.VERIFIED:
         unfinished = VerificationCheck.objects.filter(case=case).exclude(result=CheckResult.PASSED)
         if unfinished.exists():

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import parse_id
-from accounts.services import may_reveal
 from cases import selectors
 from cases.choices import CheckItem, Status
 from cases.forms import EmergencyForm, StageForm
 from cases.links import links_for
 from cases.models import Case, FamilyMember
-from cases.services import CASE_WORKER_PERMISSIONS
+from cases.rules import SEE_IDENTITY, may_reveal_at_all
+from cases.services import CASE_WORKER_PERMISSIONS, on_team, open_glass
 from cases.services.intake import IDENTITY_FIELDS as EDITABLE_IDENTITY_FIELDS
 
 # Encrypted fields of a case that the identity tab lists, in order, and those shown as text.
@@ -43,6 +43,7 @@ TABS = (
     ("referrals", gettext_lazy("Referrals"), "cases:referrals"),
     ("notes", gettext_lazy("Notes"), "cases:notes"),
     ("history", gettext_lazy("History"), "cases:history"),
+    ("team", gettext_lazy("Team"), "cases:team"),
 )
 
 
@@ -152,6 +153,7 @@ def _posted_int(request: HttpRequest, name: str) -> int:
 
 
 def _tab_context(request: HttpRequest, case: Case, tab: str, **extra: Any) -> dict[str, Any]:
+    sees = request.user.has_perm(SEE_IDENTITY, case)
     return {
         "case": case,
         "tab": tab,
@@ -159,7 +161,12 @@ def _tab_context(request: HttpRequest, case: Case, tab: str, **extra: Any) -> di
             {"name": name, "label": label, "url": reverse(url_name, kwargs={"pk": case.pk})}
             for name, label, url_name in TABS
         ],
-        "may_reveal": may_reveal(request.user),
+        # Need-to-know (cases/rules.py): the team, or a break-the-glass still open.
+        "may_reveal": sees,
+        "may_break_glass": may_reveal_at_all(request.user) and not sees,
+        "glass": open_glass(case, request.user)
+        if sees and not on_team(case, request.user)
+        else None,
         "is_case_worker": _is_case_worker(request.user),
         "case_links": links_for(request.user, case),
         **extra,

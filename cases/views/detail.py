@@ -221,6 +221,20 @@ def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_tab(request, case, "notes", notes=notes, note_count=len(notes), form=form)
 
 
+def _refused(
+    request: HttpRequest, refusal: PermissionDenied, protected: dict, tab: str, pk: int
+) -> HttpResponse:
+    """A reveal refused (not on the team, over the day's budget): said where it was asked."""
+    if request.htmx:
+        return render(
+            request,
+            "cases/partials/protected_value.html",
+            {"protected": {**protected, "refusal": refusal_message(refusal)}, "may_reveal": False},
+        )
+    messages.error(request, refusal_message(refusal))
+    return redirect(tab, pk=pk)
+
+
 @permission_required(("cases.view_case", "accounts.reveal_identity"), raise_exception=True)
 @never_cache
 def case_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
@@ -231,7 +245,12 @@ def case_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     if request.method != "POST":
         return redirect(f"cases:{tab}", pk=pk)
     case = _case_or_404(pk)
-    value = protected_field_reveal(actor=request.user, obj=case, field_name=field, request=request)
+    try:
+        value = protected_field_reveal(
+            actor=request.user, obj=case, field_name=field, request=request
+        )
+    except PermissionDenied as refusal:
+        return _refused(request, refusal, _case_protected(case, field), f"cases:{tab}", pk)
     revealed = {field: value}
     if request.htmx:
         return render(
@@ -254,9 +273,12 @@ def family_reveal(request: HttpRequest, pk: int, member_pk: int, field: str) -> 
     if request.method != "POST":
         return redirect("cases:family", pk=pk)
     member = get_object_or_404(FamilyMember.objects.select_related("case"), pk=member_pk, case=pk)
-    value = protected_field_reveal(
-        actor=request.user, obj=member, field_name=field, request=request
-    )
+    try:
+        value = protected_field_reveal(
+            actor=request.user, obj=member, field_name=field, request=request
+        )
+    except PermissionDenied as refusal:
+        return _refused(request, refusal, _member_protected(member, field), "cases:family", pk)
     revealed = {field: value}
     if request.htmx:
         return render(
@@ -280,6 +302,9 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> HttpRe
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_pk, case=pk)
     try:
         data = services.evidence_open(evidence=evidence, actor=request.user, request=request)
+    except PermissionDenied as refusal:
+        messages.error(request, refusal_message(refusal))
+        return redirect("cases:evidence", pk=pk)
     except FileNotFoundError as error:
         raise Http404 from error
     except ProtectedValueError:

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pghistory.models import Events
 
-from accounts.services import may_reveal
 from audit import selectors as audit_selectors
 from audit.history import coarsen, describe_changes, display_history_value
+from cases.rules import SEE_IDENTITY
 from cases.views.common import _detail_or_404, _render_tab
 from protection.keys import CIPHERTEXT_PREFIX
 
@@ -166,5 +166,5 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
     case = _detail_or_404(pk)
     events = Events.objects.references(case).order_by("-pgh_created_at", "-pgh_id")
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = _history_rows(list(page), coarse=not may_reveal(request.user))
+    rows = _history_rows(list(page), coarse=not request.user.has_perm(SEE_IDENTITY, case))
     return _render_tab(request, case, "history", page=page, rows=rows)

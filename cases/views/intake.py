@@ -12,13 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.models import User
 from accounts.permissions import permission_required_logged, refusal_message
-from accounts.services import may_reveal, protected_field_reveal
+from accounts.services import protected_field_reveal
 from cases import services
 from cases.choices import Status
 from cases.forms import CaseDetailsForm, CaseEditForm, FamilyMemberForm, ItemForm, case_initial
 from cases.models import Case, Evidence, FamilyMember, ItemBrought
+from cases.rules import SEE_IDENTITY
 from cases.services import CaseError, DuplicateCaseError, PossibleDuplicateWarning, StaleEditError
+from cases.services.intake import IDENTIFYING_FIELDS
+from cases.services.lookups import LookupRefused, protected_lookup
 from cases.views.common import (
     REVEALABLE_CASE_FIELDS,
     _case_or_404,
@@ -29,8 +33,32 @@ from cases.views.common import (
 )
 
 
-def _duplicate_context(error: DuplicateCaseError | PossibleDuplicateWarning) -> dict[str, Any]:
-    return {"blocking": isinstance(error, DuplicateCaseError), "matches": error.matches}
+def _duplicate_context(
+    error: DuplicateCaseError | PossibleDuplicateWarning, user
+) -> dict[str, Any]:
+    """The matching cases this person may see, by code; of the others only that one matches
+    and whom to ask (no oracle: cases/services/lookups.py)."""
+    visible = [match for match in error.matches if user.has_perm(SEE_IDENTITY, match)]
+    hidden = [match for match in error.matches if match not in visible]
+    managers = User.objects.in_bulk([match.case_manager_id for match in hidden])
+    return {
+        "blocking": isinstance(error, DuplicateCaseError),
+        "matches": visible,
+        "hidden": [managers.get(match.case_manager_id) for match in hidden],
+    }
+
+
+def _looked_up(request: HttpRequest, form, fields: dict[str, Any]) -> bool:
+    """A save that checks duplicates by a protected value is a look-up: logged and limited.
+    False (with the reason on the form) when refused."""
+    if not IDENTIFYING_FIELDS & {name for name, value in fields.items() if value}:
+        return True
+    try:
+        protected_lookup(actor=request.user, kind="intake duplicate check", request=request)
+    except LookupRefused as refusal:
+        form.add_error(None, str(refusal))
+        return False
+    return True
 
 
 @permission_required("cases.add_case", raise_exception=True)
@@ -38,7 +66,11 @@ def case_intake(request: HttpRequest) -> HttpResponse:
     """Step 1: identity and contact. Saving creates the case in intake: the draft."""
     form = CaseDetailsForm(request.POST or None)
     duplicate = None
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _looked_up(request, form, form.case_fields())
+    ):
         try:
             case = services.case_intake(
                 actor=request.user,
@@ -46,7 +78,7 @@ def case_intake(request: HttpRequest) -> HttpResponse:
                 **form.case_fields(),
             )
         except (DuplicateCaseError, PossibleDuplicateWarning) as error:
-            duplicate = _duplicate_context(error)
+            duplicate = _duplicate_context(error, request.user)
             form.add_error(None, refusal_message(error))
         except (CaseError, PermissionDenied) as error:
             form.add_error(None, refusal_message(error))
@@ -81,6 +113,12 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if not fields:
                 messages.info(request, _("Nothing was changed."))
                 return redirect("cases:detail", pk=case.pk)
+            if not _looked_up(request, form, fields):
+                return render(
+                    request,
+                    "cases/edit.html",
+                    {"form": form, "case": case, "duplicate": None, "stale": False},
+                )
             try:
                 services.case_update(
                     case=case,
@@ -93,7 +131,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 stale = True
                 form.add_error(None, refusal_message(error))
             except (DuplicateCaseError, PossibleDuplicateWarning) as error:
-                duplicate = _duplicate_context(error)
+                duplicate = _duplicate_context(error, request.user)
                 form.add_error(None, refusal_message(error))
             except (CaseError, PermissionDenied) as error:
                 form.add_error(None, refusal_message(error))
@@ -105,11 +143,15 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         # The form shows protected values in clear: each one shown is a logged reveal.
         initial = case_initial(case)
-        for name, value in initial.items():
-            if name in REVEALABLE_CASE_FIELDS and value:
-                initial[name] = protected_field_reveal(
-                    actor=request.user, obj=case, field_name=name, request=request
-                )
+        try:
+            for name, value in initial.items():
+                if name in REVEALABLE_CASE_FIELDS and value:
+                    initial[name] = protected_field_reveal(
+                        actor=request.user, obj=case, field_name=name, request=request
+                    )
+        except PermissionDenied as refusal:
+            messages.error(request, refusal_message(refusal))
+            return redirect("cases:detail", pk=case.pk)
         form = CaseEditForm(initial={**initial, "version": case.version})
     return render(
         request,
@@ -153,7 +195,7 @@ def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "form": form,
             "rows": _family_rows(members),
-            "may_reveal": may_reveal(request.user),
+            "may_reveal": request.user.has_perm(SEE_IDENTITY, case),
             "step": "family",
         },
     )

@@ -62,7 +62,7 @@ def case_journey(request: HttpRequest, pk: int) -> HttpResponse:
 )
 @never_cache
 def case_safety_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """The safety plan and the assigned case manager (the plan is shown in clear: logged)."""
+    """The safety plan (shown in clear: logged; for the case's team only)."""
     case = _case_or_404(pk)
     stale = False
     if request.method == "POST":
@@ -81,14 +81,17 @@ def case_safety_plan(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         plan = ""
         if _has_value(case, "safety_plan"):
-            plan = protected_field_reveal(
-                actor=request.user, obj=case, field_name="safety_plan", request=request
-            )
+            try:
+                plan = protected_field_reveal(
+                    actor=request.user, obj=case, field_name="safety_plan", request=request
+                )
+            except PermissionDenied as refusal:
+                messages.error(request, refusal_message(refusal))
+                return redirect("cases:journey", pk=case.pk)
         form = SafetyPlanForm(
             initial={
                 "version": case.version,
                 "safety_plan": plan,
-                "case_manager": case.case_manager_id,
             }
         )
     return render(request, "cases/safety_plan.html", {"case": case, "form": form, "stale": stale})

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from accounts.permissions import refusal_message
-from accounts.services import may_reveal
 from cases import selectors, services
 from cases.choices import RankGroup
 from cases.forms import CaseFilterForm, DuplicateDismissForm
@@ -34,6 +34,14 @@ DUPLICATE_REASON_LABELS = {
 
 def _is_case_code_search(text: str) -> bool:
     return text.strip().upper().startswith("HV-")
+
+
+def _hidden_match_message(manager: User | None) -> str:
+    if manager is not None:
+        return _("A case outside your cases matches: ask its case manager, %(manager)s.") % {
+            "manager": manager
+        }
+    return _("A case outside your cases matches: ask a case manager.")
 
 
 @permission_required("cases.view_case", raise_exception=True)
@@ -59,11 +67,25 @@ def case_list(request: HttpRequest) -> HttpResponse:
             filter_form = CaseFilterForm({**values, "q": ""})
             values.pop("q")
         number_search = False
-    cases = selectors.case_list(filters=filter_form.filters())
+    # Whether the reader may see each case's people: annotated for a number search (which keeps
+    # only those), worked out for the shown page only otherwise.
+    cases = selectors.case_list(
+        filters=filter_form.filters(), user=request.user if number_search else None
+    )
+    if number_search:
+        # A number finds only the cases whose people this person may see; of the others they
+        # learn only that one matches, and whom to ask.
+        hidden = list(cases.filter(sees_identity=False).values_list("case_manager", flat=True)[:5])
+        cases = cases.filter(sees_identity=True)
+        managers = User.objects.in_bulk([pk for pk in hidden if pk])
+        for manager_pk in hidden:
+            messages.info(request, _hidden_match_message(managers.get(manager_pk)))
     page = Paginator(cases, PAGE_SIZE).get_page(1 if number_search else request.GET.get("page"))
     rank_group_labels = dict(RankGroup.choices)
+    visible = selectors.visible_case_ids(user=request.user, pks=[case.pk for case in page])
     for case in page:
         case.rank_group_label = rank_group_labels.get(case.rank_group_value, "")
+        case.sees_identity = case.pk in visible
     shown_values = {
         name: value for name, value in values.items() if name != "q" or not number_search
     }
@@ -75,7 +97,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": CaseFilterForm(initial=shown_values),
             "filtered": bool(values),
             "number_search": number_search,
-            "may_reveal": may_reveal(request.user),
             "query": urlencode(shown_values) + "&" if shown_values else "",
         },
     )

@@ -138,10 +138,16 @@ HAVEN_REQUIRE_2FA = env.bool("HAVEN_REQUIRE_2FA", default=True)
 OTP_TOTP_ISSUER = env("HAVEN_TOTP_ISSUER", default="Haven")
 OTP_TOTP_THROTTLE_FACTOR = 1
 
-# Lockout after repeated failures (django-axes): by user name, whatever the address.
+# Lockout after repeated failures (django-axes): by user name *and* address, so that nobody can
+# lock a member of staff out from elsewhere. What still caps guesses spread over many addresses is
+# the per-account cap below (accounts/lockout.py) and django-otp's throttle on the second factor.
 AXES_FAILURE_LIMIT = env.int("HAVEN_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("HAVEN_LOCKOUT_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures of one account from every address in an hour before its password is no longer even
+# checked (for the rest of that hour), and the number of addresses that alerts administrators.
+HAVEN_ACCOUNT_FAILURE_CAP = env.int("HAVEN_ACCOUNT_FAILURE_CAP", default=30)
+HAVEN_LOGIN_ALERT_ADDRESSES = env.int("HAVEN_LOGIN_ALERT_ADDRESSES", default=3)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -202,6 +208,10 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="haven@localhost")
 # The address staff use to reach Haven, for links in notifications.
 HAVEN_BASE_URL = env("HAVEN_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Minutes during which a housing allocation or move can be undone (cancelled, kept in history)
+# by whoever made it or a housing coordinator.
+HAVEN_ALLOCATION_UNDO_MINUTES = env.int("HAVEN_ALLOCATION_UNDO_MINUTES", default=30)
 
 # Plans per committed chunk of the monthly run (bounded memory; a crash loses one chunk at most).
 HAVEN_DISBURSEMENT_CHUNK_SIZE = env.int("HAVEN_DISBURSEMENT_CHUNK_SIZE", default=5000)
@@ -308,6 +318,22 @@ HAVEN_ERASURE_AFTER_CLOSURE_DAYS = env.int("HAVEN_ERASURE_AFTER_CLOSURE_DAYS", d
 # Searches by service or ID number each member of staff may make in an hour (cases/services/
 # lookups.py): past it they are refused and the administrators alerted.
 HAVEN_LOOKUP_LIMIT_PER_HOUR = env.int("HAVEN_LOOKUP_LIMIT_PER_HOUR", default=20)
+
+# Need-to-know (cases/rules.py): how long a break-the-glass opens a case for, and how many
+# records (cases, family members, houses...) each member of staff may reveal in a day before a
+# second person must raise their budget (accounts/budgets.py).
+HAVEN_BREAK_GLASS_MINUTES = env.int("HAVEN_BREAK_GLASS_MINUTES", default=60)
+HAVEN_REVEAL_BUDGET_PER_DAY = env.int("HAVEN_REVEAL_BUDGET_PER_DAY", default=40)
+
+# --- Two-person control of staff and roles (accounts/staff_requests.py) ---------------------
+
+# A role granted (or an account created) less than this many hours ago cannot be either eye of
+# a four-eyes step (accounts/cooling.py).
+HAVEN_ROLE_COOLING_HOURS = env.int("HAVEN_ROLE_COOLING_HOURS", default=24)
+# Hours a request about staff (an account, a role, a reset) waits for a second administrator.
+HAVEN_STAFF_REQUEST_HOURS = env.int("HAVEN_STAFF_REQUEST_HOURS", default=72)
+# Minutes a one-time link to set one's own password stays valid.
+HAVEN_SETUP_LINK_MINUTES = env.int("HAVEN_SETUP_LINK_MINUTES", default=30)
 
 # --- Alerts (notifications/) -----------------------------------------------------------------
 

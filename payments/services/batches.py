@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.cooling import require_settled
 from accounts.models import User
 from audit.services import audit_context
 from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
@@ -25,6 +26,7 @@ def batch_approve(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch
         raise PaymentError(_("Only a draft batch can be approved."))
     if batch.prepared_by_id == actor.pk:
         raise PaymentError(_("A batch must be approved by someone other than its preparer."))
+    require_settled(actor, "payments.approve_batch")
     if batch.run_completed_at is None:
         raise PaymentError(
             _("The run for this batch has not finished; start it again to complete it.")

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.cooling import require_settled
 from accounts.models import User
 from audit.services import audit_context
 from cases.choices import Status as CaseStatus
@@ -73,6 +74,7 @@ def one_off_propose(
 ) -> OneOffPayment:
     if kind not in OneOffKind.values:
         raise PaymentError(_("Choose the kind of payment."))
+    require_settled(actor, "payments.add_oneoffpayment")
     amount = _money(amount, currency)
     if funding_source.currency != currency:
         raise PaymentError(
@@ -132,6 +134,7 @@ def one_off_approve(*, one_off: OneOffPayment, actor: User) -> OneOffPayment:
         raise PaymentError(_("Only a payment awaiting approval can be approved."))
     if one_off.proposed_by_id == actor.pk:
         raise PaymentError(_("A payment must be approved by someone other than its proposer."))
+    require_settled(actor, "payments.approve_batch")
     try:
         with transaction.atomic(), audit_context(actor=actor, action="one_off.approve"):
             OneOffApproval.objects.create(one_off=one_off, approver=actor)

@@ -13,6 +13,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.cooling import require_settled
 from accounts.models import User
 from audit.services import audit_context
 from operations.queueing import queue_task
@@ -170,6 +171,8 @@ def disbursement_run(
     """
     if actor is not None:
         _refuse_and_log(actor, "payments.run_disbursement", "run.start")
+        # The preparer is the first eye of the batch's four eyes.
+        require_settled(actor, "payments.run_disbursement")
     if period.day != 1:
         raise PaymentError(_("A run pays a whole month: give its first day."))
     if period > month_of(timezone.localdate()) + datetime.timedelta(days=31):

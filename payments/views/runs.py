@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.cooling import CoolingPeriod, require_settled
 from accounts.permissions import permission_required_logged
 from operations.queueing import queue_task
 from payments import selectors
@@ -37,13 +38,21 @@ def run_month(request: HttpRequest) -> HttpResponse:
     broker_down = False
     if request.method == "POST" and form.is_valid():
         period = form.cleaned_data["period"].strftime("%Y-%m")
-        if queue_run(period=period, actor_id=request.user.pk):
-            messages.success(
-                request,
-                _("The run for %(period)s has started; refresh in a moment.") % {"period": period},
-            )
-            return redirect("payments:batches")
-        broker_down = True
+        try:
+            # Said now rather than by a run that fails in the worker: the preparer is an eye.
+            require_settled(request.user, "payments.run_disbursement")
+        except CoolingPeriod as error:
+            form.add_error(None, str(error))
+        else:
+            if queue_run(period=period, actor_id=request.user.pk):
+                messages.success(
+                    request,
+                    _("The run for %(period)s has started; refresh in a moment.")
+                    % {"period": period},
+                )
+                return redirect("payments:batches")
+            broker_down = True
+    if broker_down:
         form.add_error(
             None,
             _(

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -133,15 +134,20 @@ def test_lifting_a_lock_restores_exactly_the_accounts_it_locked(login, make_staf
     active = set(User.objects.filter(is_active=True))
     assert active == {administrator, first, second}
     # Deactivated for another reason: stays off. Kept locked: stays off. Still held by the
-    # lost-device lock: stays off until that is lifted, with a new password.
+    # lost-device lock: stays off until that is lifted too (by two people, see
+    # tests/accounts/test_staff_requests.py).
     assert not User.objects.get(pk=deactivated_before.pk).is_active
-    emergency.emergency_lock_lift(
-        lock=device_lock,
-        actor=administrator,
-        code=fresh_code(administrator),
-        new_password="a fresh passphrase for Tuesday",
-    )
-    assert User.objects.get(pk=lost_phone.pk).is_active
+    assert not User.objects.get(pk=lost_phone.pk).is_active
+    with pytest.raises(emergency.EmergencyError, match="another administrator approves"):
+        emergency.emergency_lock_lift(
+            lock=device_lock, actor=administrator, code=fresh_code(administrator)
+        )
+    with transaction.atomic():
+        emergency.lost_device_lock_lift(
+            lock=device_lock, actor=None, command_line_user="duty-officer"
+        )
+    lost_phone = User.objects.get(pk=lost_phone.pk)
+    assert lost_phone.is_active and not lost_phone.has_usable_password()
     with pytest.raises(emergency.EmergencyError):
         emergency.emergency_lock_lift(
             lock=lock, actor=administrator, code=fresh_code(administrator)
@@ -269,47 +275,41 @@ def test_revoking_a_lost_device_needs_an_administrator_before_the_next_login(
     )
     assert thief.get("/accounts/2fa/enrol/")["Location"].startswith("/accounts/login/")
 
-    # The administrator meets the staff member and lifts the lock with a new password.
+    # One administrator alone cannot lift the lock: the lift page asks for a request instead,
+    # which another administrator must approve (tests/accounts/test_staff_requests.py).
     lock = EmergencyLock.objects.get(kind=EmergencyLock.Kind.LOST_DEVICE)
     lift_url = reverse("accounts:emergency_lift", args=[lock.pk])
-    new_password = "river stones at dawn 42"
     response = admin_client.post(
         lift_url,
         {
             "understood": "on",
             "code": fresh_code(administrator),
-            "new_password1": new_password,
-            "new_password2": new_password,
+            "new_password1": "river stones at dawn 42",
+            "new_password2": "river stones at dawn 42",
         },
     )
     assert response.status_code == 302
-    assert password_step(officer.username).status_code == 200  # the old password is dead
-    staff_member = Client()
-    staff_member.post("/accounts/login/", {"username": officer.username, "password": new_password})
-    assert staff_member.get("/")["Location"].startswith("/accounts/2fa/enrol/")
+    assert response["Location"].startswith(reverse("accounts:staff_request_new"))
+    assert EmergencyLock.objects.get(pk=lock.pk).is_in_force
+    assert not User.objects.get(pk=officer.pk).is_active
 
 
-def test_lost_device_lock_refuses_a_weak_or_missing_new_password(
+def test_ticking_active_again_does_not_open_a_locked_account(
     make_staff, administrator, admin_client
 ):
+    """The lock is in force even if the account is switched on behind its back (the admin's
+    Active box is read-only now, but a shell or an old script could still do it)."""
     officer = make_staff(Role.CASE_MANAGER)
     TOTPDeviceFactory(user=officer)
-    lock = emergency.second_factor_revoke(
+    emergency.second_factor_revoke(
         user=officer, actor=administrator, reason="Phone lost", code=fresh_code(administrator)
     )
-    response = admin_client.post(
-        reverse("accounts:emergency_lift", args=[lock.pk]),
-        {
-            "understood": "on",
-            "code": fresh_code(administrator),
-            "new_password1": "123",
-            "new_password2": "123",
-        },
-    )
+    User.objects.filter(pk=officer.pk).update(is_active=True)
+
+    response = password_step(officer.username)
+
     assert response.status_code == 200
-    assert "too short" in response.content.decode()
-    assert EmergencyLock.objects.get().is_in_force
-    assert not User.objects.get(pk=officer.pk).is_active
+    assert "Your account is locked" in response.content.decode()
 
 
 def test_administrator_cannot_revoke_their_own_device(administrator, admin_client):

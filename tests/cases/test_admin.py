@@ -28,7 +28,7 @@ from cases.models import (
 )
 from protection.fields import EncryptedField
 from protection.masks import mask
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, add_to_team
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +71,15 @@ CASE_ADMIN_PERMISSIONS = (
 
 
 @pytest.fixture
-def revealing_admin(make_staff):
-    return grant(
+def revealing_admin(make_staff, case):
+    """An admin user who may reveal identities, on the team of `case` (need-to-know)."""
+    user = grant(
         make_staff(Role.ADMINISTRATOR, is_staff=True),
         *CASE_ADMIN_PERMISSIONS,
         "accounts.reveal_identity",
     )
+    add_to_team(case, user)
+    return user
 
 
 @pytest.fixture
@@ -302,14 +305,17 @@ def test_revealing_admin_edits_identity_through_the_service(login, revealing_adm
     assert services.duplicate_matches(service_number="BA 000111") == [updated]
 
 
-def test_plain_admin_cannot_change_identity(login, plain_admin, case):
+def test_plain_admin_cannot_change_identity_nor_the_details_that_narrow_a_person_down(
+    login, plain_admin, case
+):
     client = login(plain_admin)
-    data = case_form_data(case, real_name="Someone Else", township="Kalay")
+    data = case_form_data(case, real_name="Someone Else", township="Kalay", urgency="urgent")
     response = client.post(change_url(case), data)
     assert response.status_code == 302
     updated = Case.objects.get(pk=case.pk)
     assert updated.real_name == REAL_NAME
-    assert updated.township == "Kalay"
+    assert updated.township == "Monywa"
+    assert updated.urgency == "urgent"
 
 
 def test_stale_edit_is_refused(login, revealing_admin, case):

@@ -49,7 +49,13 @@ from payments.models import Payment
 from protection.fields import ProtectedModel
 from protection.keys import CIPHERTEXT_PREFIX, ERASED, data_key_cache, decrypt_bytes, decrypt_text
 from protection.models import DataKey
-from tests.factories import BedFactory, CaseFactory, StipendPlanFactory, VerifiedCaseFactory
+from tests.factories import (
+    BedFactory,
+    CaseFactory,
+    StipendPlanFactory,
+    VerifiedCaseFactory,
+    add_to_team,
+)
 from tests.racing import race
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +136,7 @@ def case(manager, evidence_root):
         contact_date=datetime.date(2025, 3, 14),
         defection_date=datetime.date(2025, 3, 20),
     )
+    add_to_team(case, manager)
     case = services.case_update(case=case, actor=manager, version=case.version, phone=PHONE)
     services.family_member_add(
         case=case,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from audit.models import AccessLog
 from notifications.models import Notification
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, add_to_team
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,9 @@ def test_each_search_by_number_is_logged_and_limited_per_hour(login, make_staff,
     settings.HAVEN_LOOKUP_LIMIT_PER_HOUR = 3
     administrator = make_staff(Role.ADMINISTRATOR)
     wanted = CaseFactory(service_number="BA-880022")
-    client = login(make_staff(Role.CASE_MANAGER))
+    manager = make_staff(Role.CASE_MANAGER)
+    add_to_team(wanted, manager)
+    client = login(manager)
     for _ in range(3):
         response = client.post(reverse("cases:list"), {"q": "BA-880022"})
         assert wanted.code in response.content.decode()

@@ -18,7 +18,7 @@ from cases.choices import CheckResult, JourneyStage, Status
 from cases.models import Case, Evidence, JourneyEvent, VerificationCheck
 from protection.erasure import destroy_data_key
 from protection.keys import ERASED
-from tests.factories import assign_verifier
+from tests.factories import add_to_team, assign_verifier
 
 pytestmark = pytest.mark.django_db
 
@@ -400,6 +400,11 @@ def test_evidence_is_encrypted_on_disk_and_opening_it_is_logged(
     )
     stored = (tmp_path / "evidence" / evidence.storage_name).read_bytes()
     assert PNG not in stored and b"PNG" not in stored
+    # Need-to-know: a verifier not on the case's team is refused, and that is logged too.
+    with pytest.raises(PermissionDenied, match="Only the case's team"):
+        services.evidence_open(evidence=evidence, actor=verifier)
+    assert AccessLog.objects.filter(actor=verifier, action=AccessLog.Action.DENIED).exists()
+    assign_verifier(case, verifier)
     assert services.evidence_open(evidence=evidence, actor=verifier) == PNG
     entry = AccessLog.objects.get(action=AccessLog.Action.REVEAL)
     assert (entry.actor, entry.target_label) == (verifier, case.code)
@@ -493,6 +498,7 @@ def test_changing_identity_after_the_checks_passed_resets_them_and_alerts_the_ve
     from notifications.models import Notification
 
     case = verified_ready(intake(intake_officer), verifier)
+    add_to_team(case, case_manager)
     case = services.case_update(
         case=case,
         actor=case_manager,
@@ -523,6 +529,7 @@ def test_a_verified_case_whose_identity_changes_goes_back_to_verification(
     case = services.case_decide(
         case=case, actor=case_manager, decision=Status.VERIFIED, reason="Confirmed"
     )
+    add_to_team(case, other_case_manager)
     services.case_update(case=case, actor=other_case_manager, version=case.version, unit="LIB 99")
     case.refresh_from_db()
     assert case.status == Status.VERIFYING
@@ -534,6 +541,7 @@ def test_details_the_checks_never_vouched_for_change_without_undoing_them(
     intake_officer, verifier, case_manager
 ):
     case = verified_ready(intake(intake_officer), verifier)
+    add_to_team(case, case_manager)
     services.case_update(
         case=case,
         actor=case_manager,

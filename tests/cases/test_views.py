@@ -20,7 +20,7 @@ from audit.models import AccessLog
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, CaseNote, DuplicateDismissal, Evidence, FamilyMember, ItemBrought
-from tests.factories import CaseFactory, assign_verifier
+from tests.factories import CaseFactory, add_to_team, assign_verifier
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +218,7 @@ def test_verifying_before_every_check_passed_is_refused(
 
 
 def test_reveal_shows_one_value_and_logs_it(login, verifier):
-    case = CaseFactory(real_name="Thura Aung Min")
+    case = assign_verifier(CaseFactory(real_name="Thura Aung Min"), verifier)
     client = login(verifier)
     page = client.get(url("identity", case)).content.decode()
     assert "*****" in page and "Thura Aung Min" not in page and "Th***" not in page
@@ -365,6 +365,7 @@ def test_list_never_shows_identity(login, case_manager):
         national_id="12/MaYaNa(N)123456",
         phone="+95 9 4501 2222",
     )
+    add_to_team(case, case_manager)
     client = login(case_manager)
     protected = ("Zaw Min", "Tiger", "BA-777001", "123456", "4501")
     pages = [
@@ -381,6 +382,7 @@ def test_list_never_shows_identity(login, case_manager):
 def test_a_search_by_number_never_goes_into_the_address(login, case_manager):
     wanted = CaseFactory(service_number="BA-777002")
     other = CaseFactory()
+    add_to_team(wanted, case_manager)
     client = login(case_manager)
     response = client.post(url("list"), {"q": "BA-777002"})
     assert response.status_code == 200  # answered on the spot, not redirected to a URL
@@ -536,6 +538,7 @@ def test_a_stale_edit_is_refused_and_keeps_the_input(login, intake_officer, case
         risk_level="medium",
         version=str(case.version),
     )
+    add_to_team(case, case_manager)
     services.case_update(case=case, actor=case_manager, version=case.version, township="Kalay")
     response = client.post(url("edit", case), form)
     assert response.status_code == 200
@@ -624,30 +627,29 @@ def test_journey_stage_and_emergency(login, intake_officer, case_manager):
     )
 
 
-def test_safety_plan_is_logged_and_refuses_a_stale_save(
+def test_safety_plan_is_the_teams_logged_and_refuses_a_stale_save(
     login, intake_officer, case_manager, other_case_manager
 ):
-    from notifications.models import Notification
-
     case = intake(intake_officer)
     client = login(case_manager)
     plan = {"version": case.version, "safety_plan": "Move at night"}
-    # Nobody puts themselves on a case.
-    response = client.post(url("safety_plan", case), {**plan, "case_manager": case_manager.pk})
-    assert "another case manager must assign you" in response.content.decode()
+    # Not on the case's team: neither written nor shown.
+    response = client.post(url("safety_plan", case), plan)
+    assert "Ask its case manager to add you" in response.content.decode()
     case.refresh_from_db()
-    assert case.case_manager is None and not case.safety_plan
-    client.post(url("safety_plan", case), {**plan, "case_manager": other_case_manager.pk})
+    assert not case.safety_plan
+    services.case_assign_case_manager(
+        case=case, actor=other_case_manager, case_manager=case_manager
+    )
     case.refresh_from_db()
-    assert case.safety_plan == "Move at night" and case.case_manager == other_case_manager
-    told = Notification.objects.get(kind="cases.case_manager_changed")
-    assert told.recipient == other_case_manager and case.code in told.text
+    client.post(url("safety_plan", case), {**plan, "version": case.version})
+    case.refresh_from_db()
+    assert case.safety_plan == "Move at night"
     page = client.get(url("safety_plan", case)).content.decode()
     assert "Move at night" in page
     assert AccessLog.objects.filter(action=AccessLog.Action.REVEAL, field="safety_plan").exists()
     response = client.post(
-        url("safety_plan", case),
-        {"version": case.version - 1, "safety_plan": "Old", "case_manager": ""},
+        url("safety_plan", case), {"version": case.version - 1, "safety_plan": "Old"}
     )
     assert "Someone else changed this case" in response.content.decode()
 
@@ -684,7 +686,12 @@ def test_notes_are_read_by_case_workers_and_counted_for_auditors(
     login, intake_officer, verifier, auditor
 ):
     case = intake(intake_officer)
-    login(verifier).post(url("notes", case), {"text": "Spoke with his brother"})
+    # A verifier not on the case's team neither writes nor reads its notes.
+    outsider = login(verifier)
+    assert outsider.post(url("notes", case), {"text": "Spoke with his brother"}).status_code == 200
+    assert not CaseNote.objects.exists()
+    assign_verifier(case, verifier)
+    outsider.post(url("notes", case), {"text": "Spoke with his brother"})
     assert CaseNote.objects.get().author == verifier
     assert (
         "Spoke with his brother" in login(intake_officer).get(url("notes", case)).content.decode()
@@ -759,6 +766,7 @@ def test_those_who_may_not_reveal_see_region_and_month_not_township_and_day(
     """Masks that hide: beside the coarse facts, a township, a unit type and an exact date come
     close to a name for someone holding the army's lists."""
     case = intake(intake_officer, township="Pakokku", contact_date=datetime.date(2026, 3, 14))
+    add_to_team(case, case_manager)
     services.case_update(case=case, actor=case_manager, version=case.version, township="Kalay")
     client = login(auditor)
     for page in (

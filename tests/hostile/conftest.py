@@ -40,6 +40,7 @@ from tests.factories import (
     RoomFactory,
     StipendPlanFactory,
     VerifiedCaseFactory,
+    add_to_team,
     assign_verifier,
 )
 from tests.hostile.htmlforms import ParsedForm
@@ -219,7 +220,9 @@ PK_OF = {
     "cases:reopen": ("withdrawn_case",),
     "housing:check_out": ("allocation",),
     "housing:transfer": ("allocation",),
+    "housing:undo": ("allocation",),
     "housing:case_history": ("housed_case",),
+    "housing:household_move": ("housed_case",),
     "housing:room_create": ("house",),
     "housing:bed_create": ("room",),
     "housing:bed_set_active": ("bed",),
@@ -283,7 +286,7 @@ def world(make_staff, settings, tmp_path) -> World:
     manager, coordinator = staff[Role.CASE_MANAGER], staff[Role.HOUSING_COORDINATOR]
     officer, approver = staff[Role.FINANCE_OFFICER], staff[Role.FINANCE_APPROVER]
 
-    case = CaseFactory(intake_officer=intake)
+    case = add_to_team(CaseFactory(intake_officer=intake), manager)
     member = case_services.family_member_add(
         case=case, actor=manager, name="Ma Nandar Hla", relation="spouse", age=31
     )

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from accounts.roles import Role
 from cases.choices import CheckItem
 from cases.models import Case, CaseNote, VerificationCheck
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, add_to_team
 from tests.hostile.conftest import HOSTILE, check_response, in_savepoint
 from tests.hostile.strategies import SCRIPT_PAYLOADS
 
@@ -94,8 +94,9 @@ def test_intake_stores_any_script_exactly_and_reveals_it_escaped(intake_officer_
 
 
 def test_a_note_in_any_script_is_stored_once_and_shown_escaped(make_staff, login):
-    client = login(make_staff(Role.CASE_MANAGER), Client(raise_request_exception=False))
-    case = CaseFactory()
+    manager = make_staff(Role.CASE_MANAGER)
+    client = login(manager, Client(raise_request_exception=False))
+    case = add_to_team(CaseFactory(), manager)
     notes = reverse("cases:notes", args=[case.pk])
 
     @HOSTILE

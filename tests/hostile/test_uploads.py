@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from accounts.roles import Role
 from cases.models import Evidence
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, add_to_team
 from tests.hostile.conftest import HOSTILE, check_response, in_savepoint
 from tests.hostile.strategies import NASTY_TEXT, SCRIPT_PAYLOADS
 
@@ -58,8 +58,9 @@ FILE_NAMES = (
 def evidence_page(make_staff, login, settings, tmp_path):
     settings.HAVEN_EVIDENCE_MAX_BYTES = LIMIT
     settings.MEDIA_ROOT = tmp_path
-    case = CaseFactory()
-    client = login(make_staff(Role.CASE_MANAGER), Client(raise_request_exception=False))
+    manager = make_staff(Role.CASE_MANAGER)
+    case = add_to_team(CaseFactory(), manager)
+    client = login(manager, Client(raise_request_exception=False))
     return client, case, reverse("cases:evidence", args=[case.pk])
 
 

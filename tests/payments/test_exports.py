@@ -17,7 +17,7 @@ from accounts.roles import Role
 from audit.models import AccessLog
 from payments import exports, selectors, services
 from payments.models import Payment
-from tests.factories import StipendPlanFactory, VerifiedCaseFactory
+from tests.factories import StipendPlanFactory, VerifiedCaseFactory, add_to_team
 
 pytestmark = pytest.mark.django_db
 
@@ -131,8 +131,12 @@ def test_payroll_pdf_without_the_reveal_permission_has_codes_only(login, officer
 def test_payroll_pdf_with_the_reveal_permission_prints_names_as_one_logged_reveal(
     login, revealing_officer, batch
 ):
+    # Need-to-know: names only of the cases whose team the reader is on; the others masked.
+    cases = [payment.case for payment in Payment.objects.filter(batch=batch).select_related("case")]
+    (named,) = [case for case in cases if case.real_name == NAME]
+    add_to_team(named, revealing_officer)
     response = download(login(revealing_officer), "pdf", batch)
-    assert NAME.encode() in response.content and OTHER_NAME.encode() in response.content
+    assert NAME.encode() in response.content and OTHER_NAME.encode() not in response.content
     (reveal,) = AccessLog.objects.filter(action=AccessLog.Action.REVEAL)
     assert reveal.actor == revealing_officer
     assert (reveal.target_type, reveal.target_id, reveal.field) == (
@@ -140,7 +144,7 @@ def test_payroll_pdf_with_the_reveal_permission_prints_names_as_one_logged_revea
         str(batch.pk),
         "real_name",
     )
-    assert reveal.detail["cases"] == codes_of(batch)
+    assert reveal.detail["cases"] == [named.code] and reveal.detail["names"] == 1
     assert NAME not in str(reveal.detail) and NAME not in reveal.target_label
     (entry,) = export_entries(batch)
     assert entry.detail["names"] is True

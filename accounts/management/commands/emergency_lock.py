@@ -12,10 +12,14 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from accounts import emergency
 from accounts.models import EmergencyLock, User
+from accounts.setup_links import setup_link_issue, setup_link_url
+from audit.services import audit_context
 
 
 def operating_system_user() -> str:
@@ -104,23 +108,36 @@ class Command(BaseCommand):
         lock = EmergencyLock.objects.filter(pk=options["unlock"]).first()
         if lock is None:
             raise CommandError(f"There is no lock {options['unlock']}.")
-        keep_locked = [self._user(username) for username in options["keep_locked"]]
-        new_password = ""
         if lock.kind == EmergencyLock.Kind.LOST_DEVICE:
-            new_password = getpass.getpass("New password for the staff member: ")
-            if getpass.getpass("The new password again: ") != new_password:
-                raise CommandError("The two passwords are not the same. Nothing was changed.")
+            self._unlock_lost_device(lock, options, operator)
+            return
+        keep_locked = [self._user(username) for username in options["keep_locked"]]
         self._confirm(options, f"Lock {lock.pk} will be lifted.")
         restored = emergency.emergency_lock_lift(
-            lock=lock,
-            actor=None,
-            command_line_user=operator,
-            keep_locked=keep_locked,
-            new_password=new_password,
+            lock=lock, actor=None, command_line_user=operator, keep_locked=keep_locked
         )
         self.stdout.write(
             self.style.SUCCESS(f"Lock {lock.pk} lifted: {restored} accounts unlocked.")
         )
+
+    def _unlock_lost_device(self, lock: EmergencyLock, options: dict, operator: str) -> None:
+        """The server's shell is the second person here: the old password is cleared and the
+        staff member sets a new one through the one-time link printed, shown to them in person."""
+        self._confirm(
+            options,
+            f"Lock {lock.pk} will be lifted; the staff member sets a new password with a link.",
+        )
+        with transaction.atomic(), audit_context(actor=None, command_line_user=operator):
+            users = emergency.lost_device_lock_lift(
+                lock=lock, actor=None, command_line_user=operator
+            )
+            links = {user.username: setup_link_url(setup_link_issue(user=user)) for user in users}
+        self.stdout.write(self.style.SUCCESS(f"Lock {lock.pk} lifted."))
+        for username, url in links.items():
+            self.stdout.write(
+                f"Show {username} this one-time link in person (it works once, "
+                f"{settings.HAVEN_SETUP_LINK_MINUTES} minutes): {url}"
+            )
 
     def _revoke(self, options: dict, operator: str) -> None:
         user = self._user(options["revoke_device"])
@@ -132,8 +149,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Devices revoked; lock {lock.pk}. Lift it with a new password: "
-                f"manage.py emergency_lock --unlock {lock.pk}"
+                f"Devices revoked; lock {lock.pk}. Lift it (the staff member then sets a new "
+                f"password): manage.py emergency_lock --unlock {lock.pk}"
             )
         )
 

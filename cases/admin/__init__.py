@@ -1,42 +1,41 @@
 """Admin for cases: for looking things up and correcting details, never for moving a case
 through its workflow.
 
-- Identity (encrypted) fields are shown masked and read-only to admin users without
-  `accounts.reveal_identity`; with it they are shown and editable, and the viewing is logged.
+- Identity (encrypted) fields are shown masked and read-only to admin users outside the case's
+  team (cases/rules.py); to the team they are shown and editable, within the reveal budget, and
+  the viewing is logged (cases/admin/protected.py). Outside the team, township, unit type and
+  exact dates are shown coarse, in the form, the list and the history.
 - Status, decisions, the people who took them, journey and emergency changes are read-only:
   they change only through the services in cases/services/, which enforce the four-eyes rules.
 - Case details are saved through `services.case_update` (stale-edit, date and duplicate checks).
 - Nothing can be added or deleted here: cases are taken in on the case pages and withdrawn,
   never deleted.
 - Search is by case code only: encrypted fields cannot be searched in SQL by design.
+- Case teams and break-the-glass uses are read-only here: they change on the case pages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
-from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
+from django.utils import formats
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.services import may_reveal
-from audit.models import AccessLog
-from audit.selectors import usernames_by_id
-from audit.services import log_access
-from cases import selectors, services
+from cases import services
+from cases.admin.protected import ProtectedFieldsAdmin
 from cases.choices import Status
 from cases.models import (
+    BreakGlass,
     Case,
     CaseCodeCounter,
     CaseNote,
+    CaseTeamMember,
     DuplicateDismissal,
     ErasureRequest,
     Evidence,
@@ -46,215 +45,9 @@ from cases.models import (
     Referral,
     VerificationCheck,
 )
-from cases.services.intake import IDENTITY_FIELDS, _check_dates
+from cases.services.intake import IDENTIFYING_FIELDS, IDENTITY_FIELDS, _check_dates
+from cases.services.lookups import LookupRefused, protected_lookup
 from protection.admin import ReadOnlyAdmin
-from protection.blind_indexes import BlindIndexField
-from protection.fields import EncryptedDateField, EncryptedField
-from protection.keys import CIPHERTEXT_PREFIX, Erased
-from protection.masks import mask
-
-MASKED_SUFFIX = "_masked"
-HISTORY_LIMIT = 100
-
-
-# Longer protected values are free text (notes, whereabouts, a safety plan): a word-by-word
-# mask would still give away their shape, so they are hidden whole.
-LONGEST_MASKED_VALUE = 200
-
-
-def _masked_display(field: EncryptedField) -> Callable[[models.Model], str]:
-    """A read-only admin column showing a protected field masked ("*****")."""
-    free_text = not isinstance(field, EncryptedDateField) and (
-        not field.max_plaintext_length or field.max_plaintext_length > LONGEST_MASKED_VALUE
-    )
-
-    def display(obj: models.Model) -> str:
-        if obj is None or obj.pk is None:
-            return ""
-        value = getattr(obj, field.attname)
-        if free_text and value not in (None, "") and not isinstance(value, Erased):
-            return _("(hidden)")
-        return mask(value)
-
-    display.__name__ = field.name + MASKED_SUFFIX
-    display.short_description = field.verbose_name
-    return display
-
-
-def _history_value(value: object) -> str:
-    if isinstance(value, str) and value.startswith(CIPHERTEXT_PREFIX):
-        return _("(encrypted value)")
-    return "—" if value in (None, "") else str(value)
-
-
-class ProtectedFieldsAdmin(admin.ModelAdmin):
-    """Deny by default: every field is read-only unless listed as editable, and protected
-    fields are editable (and visible) only to admin users who may reveal identity."""
-
-    # Clear (unencrypted) fields an admin user with the change permission may edit.
-    editable_clear_fields: frozenset[str] = frozenset()
-    # Protected fields a revealing admin user may edit; None means all of them.
-    editable_protected_fields: frozenset[str] | None = None
-    # Read-only extras shown at the end of the form (methods of the admin).
-    extra_readonly_fields: tuple[str, ...] = ("history",)
-    # Declared form fields (not model fields) that must stay in the form.
-    form_only_fields: frozenset[str] = frozenset()
-    list_select_related = ["case"]
-    list_per_page = 50
-
-    def __init__(self, model: type[models.Model], admin_site: admin.AdminSite) -> None:
-        super().__init__(model, admin_site)
-        self.protected_fields = [
-            field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedField)
-        ]
-        self.blind_index_fields = [
-            field.name
-            for field in model._meta.concrete_fields
-            if isinstance(field, BlindIndexField)
-        ]
-        for name in self.protected_fields:
-            setattr(self, name + MASKED_SUFFIX, _masked_display(model._meta.get_field(name)))
-
-    # --- who may see and change what ----------------------------------------------------------
-
-    def may_reveal(self, request: HttpRequest) -> bool:
-        return may_reveal(request.user)
-
-    def editable_fields(self, request: HttpRequest) -> set[str]:
-        editable = set(self.editable_clear_fields)
-        if self.may_reveal(request):
-            protected = set(self.protected_fields)
-            if self.editable_protected_fields is not None:
-                protected &= set(self.editable_protected_fields)
-            editable |= protected
-        return editable
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        # No filtering on a protected field or a blind index through the URL: either would
-        # let someone test a guess against the stored values.
-        field_name = lookup.split("__", 1)[0]
-        if field_name in self.protected_fields or field_name in self.blind_index_fields:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Nothing this user could edit: show the record, without a save button.
-        return bool(self.editable_fields(request)) and super().has_change_permission(request, obj)
-
-    # --- the form -------------------------------------------------------------------------------
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        # Every stored field but the data key and the blind indexes (keyed hashes, which would
-        # only help someone confirm a guessed service number).
-        names = [
-            field.name
-            for field in self.model._meta.concrete_fields
-            if not field.primary_key
-            and field.name != "data_key"
-            and not isinstance(field, BlindIndexField)
-        ]
-        return [*names, *self.extra_readonly_fields]
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if self.may_reveal(request):
-            return fieldsets
-        # Without the reveal permission a protected field is replaced by its masked display.
-        return [
-            (
-                title,
-                {
-                    **options,
-                    "fields": [
-                        name + MASKED_SUFFIX if name in self.protected_fields else name
-                        for name in options["fields"]
-                    ],
-                },
-            )
-            for title, options in fieldsets
-        ]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        editable = self.editable_fields(request)
-        return [
-            name
-            for name in flatten_fieldsets(self.get_fieldsets(request, obj))
-            if name not in editable and name not in self.form_only_fields
-        ]
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict,
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Any = None,
-    ) -> HttpResponse:
-        if obj is not None and self.protected_fields and self.may_reveal(request):
-            # The admin shows protected values in clear to this user: that is a reveal.
-            log_access(
-                action=AccessLog.Action.REVEAL,
-                actor=request.user,
-                request=request,
-                target=obj,
-                field="identity",
-                detail={"via": "admin", "fields": self.protected_fields},
-            )
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    # --- read-only extras -----------------------------------------------------------------------
-
-    @admin.display(description=gettext_lazy("history"))
-    def history(self, obj: models.Model) -> str:
-        """The change history of this record: who, when, which fields, before and after.
-        Encrypted values appear as "(encrypted value)", never as ciphertext."""
-        if obj is None or obj.pk is None:
-            return ""
-        events = list(selectors.history_of(obj, limit=HISTORY_LIMIT))
-        if not events:
-            return _("No changes recorded.")
-        names = usernames_by_id({str((event.pgh_context or {}).get("user")) for event in events})
-        rows = []
-        for event in events:
-            context = event.pgh_context or {}
-            changes = format_html_join(
-                "",
-                "<li>{}: {} → {}</li>",
-                (
-                    (field, _history_value(before), _history_value(after))
-                    for field, (before, after) in sorted((event.pgh_diff or {}).items())
-                    if field not in ("updated_at", "data_key")
-                ),
-            )
-            rows.append(
-                (
-                    f"{timezone.localtime(event.pgh_created_at):%Y-%m-%d %H:%M}",
-                    names.get(str(context.get("user")), "—"),
-                    context.get("action") or event.pgh_label,
-                    format_html("<ul>{}</ul>", changes) if changes else "",
-                )
-            )
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            _("When"),
-            _("Who"),
-            _("What"),
-            _("Changes"),
-            body,
-        )
-
-    @admin.display(description=gettext_lazy("case"), ordering="case__code")
-    def case_code(self, obj: models.Model) -> str:
-        return obj.case.code
 
 
 def _related_links(case: Case) -> str:
@@ -289,6 +82,7 @@ class CaseAdminForm(forms.ModelForm):
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=True)
     actor = None  # set per request by CaseAdmin.get_form
+    request = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -318,6 +112,14 @@ class CaseAdminForm(forms.ModelForm):
             _check_dates(fields, case)
         except services.CaseError as error:
             raise forms.ValidationError(str(error)) from error
+        if IDENTIFYING_FIELDS & set(fields):
+            # Checking duplicates by a protected value is a look-up: logged and limited.
+            try:
+                protected_lookup(
+                    actor=self.actor, kind="admin duplicate check", request=self.request
+                )
+            except LookupRefused as refusal:
+                raise forms.ValidationError(str(refusal)) from refusal
         hard = services.duplicate_matches(
             service_number=fields.get("service_number"),
             national_id=fields.get("national_id"),
@@ -374,10 +176,8 @@ class CaseAdmin(ProtectedFieldsAdmin):
     list_select_related = False
 
     def get_list_display(self, request: HttpRequest):
-        # The exact day, beside the coarse facts, narrows a person down: the month only, to
-        # those who may not reveal.
-        if may_reveal(request.user):
-            return self.list_display
+        # The exact day, beside the coarse facts, narrows a person down: a list mixes cases of
+        # the user's teams and others, so it shows the month to everyone.
         return [name if name != "contact_date" else "contact_month" for name in self.list_display]
 
     @admin.display(
@@ -460,7 +260,7 @@ class CaseAdmin(ProtectedFieldsAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
+        form.actor, form.request = request.user, request
         return form
 
     @admin.display(description=gettext_lazy("related records"))
@@ -583,3 +383,20 @@ class ErasureRequestAdmin(ReadOnlyAdmin):
     search_fields = ["case__code"]
     list_select_related = ["case", "requested_by", "first_approved_by", "second_approved_by"]
     date_hierarchy = "requested_at"
+
+
+@admin.register(CaseTeamMember)
+class CaseTeamMemberAdmin(ReadOnlyAdmin):
+    list_display = ["case", "user", "added_by", "added_at"]
+    list_select_related = ["case", "user", "added_by"]
+    search_fields = ["case__code"]
+
+
+@admin.register(BreakGlass)
+class BreakGlassAdmin(ReadOnlyAdmin):
+    # The written "why" is not shown here: it is read where the use is reviewed.
+    list_display = ["case", "user", "reason", "opened_at", "expires_at", "outcome", "reviewed_by"]
+    list_filter = ["reason", "outcome"]
+    list_select_related = ["case", "user", "reviewed_by"]
+    search_fields = ["case__code"]
+    fields = [*list_display, "reviewed_at", "review_note"]
