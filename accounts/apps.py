@@ -19,12 +19,6 @@ class AccountsConfig(AppConfig):
             order=900,
         )
         navigation.register(
-            label=_("Reveal budgets"),
-            url_name="accounts:reveal_budgets",
-            permission="accounts.raise_reveal_budget",
-            order=905,
-        )
-        navigation.register(
             label=_("Requests about staff"),
             url_name="accounts:staff_requests",
             permission="accounts.manage_staff",

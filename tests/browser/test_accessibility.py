@@ -195,6 +195,33 @@ def test_case_pages_are_usable_with_keyboard_on_phone_and_office_screens(
     check_pages(page, ["/", "/cases/", f"/cases/{case.pk}/", "/cases/reports/"])
 
 
+def test_need_to_know_pages_are_usable_with_keyboard_on_phone_and_office_screens(
+    page: Page, log_in, make_staff
+):
+    from cases import services as case_services
+
+    case = FamilyMemberFactory().case
+    outsider = make_staff(Role.VERIFIER)
+    case_services.break_glass_open(case=case, actor=outsider, reason="danger", why="Tonight")
+    log_in(make_staff(Role.CASE_MANAGER))
+    check_pages(
+        page,
+        [f"/cases/{case.pk}/team/", f"/cases/{case.pk}/break-glass/", "/cases/break-glass/"],
+    )
+
+
+def test_review_and_budget_pages_are_usable_with_keyboard_on_phone_and_office_screens(
+    page: Page, log_in, make_staff
+):
+    from cases import services as case_services
+
+    case = FamilyMemberFactory().case
+    outsider = make_staff(Role.VERIFIER)
+    case_services.break_glass_open(case=case, actor=outsider, reason="danger", why="Tonight")
+    log_in(make_staff(Role.ADMINISTRATOR))
+    check_pages(page, ["/cases/break-glass/", "/accounts/reveal-budgets/"])
+
+
 def test_intake_and_housing_pages_are_usable_with_keyboard_on_phone_and_office_screens(
     page: Page, log_in, make_staff
 ):
