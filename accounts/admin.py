@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from protection.admin import ReadOnlyAdmin
 
 
 @login_not_required
@@ -73,19 +74,6 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_actions(self, request: HttpRequest):
         return {}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Seen in the admin, changed only through Haven's own pages and requests."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 # A role's permissions come from migrations; a device added or deleted in the admin would
