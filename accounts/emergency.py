@@ -41,6 +41,7 @@ from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EmergencyLock, EmergencyLockedUser, User
+from accounts.permissions import require_permission_logged
 from accounts.services import second_factor_wait, second_factor_wait_message
 from audit.models import AccessLog
 from audit.services import audit_context, log_access
@@ -70,14 +71,7 @@ class ConfirmationFailed(EmergencyError):
 
 
 def _refuse_and_log(actor: User | None, what: str, request: HttpRequest | None) -> None:
-    if actor is None or not actor.is_active or not actor.has_perm(PERMISSION):
-        log_access(
-            action=AccessLog.Action.DENIED,
-            actor=actor if actor is not None and actor.pk else None,
-            request=request,
-            detail={"permission": PERMISSION, "action": what},
-        )
-        raise PermissionDenied(_("You do not have permission to do this."))
+    require_permission_logged(actor, PERMISSION, what, request)
 
 
 def confirmation_uses_password(actor: User) -> bool:

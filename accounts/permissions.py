@@ -27,6 +27,20 @@ def refuse(request: HttpRequest, permissions: tuple[str, ...], action: str) -> N
     raise PermissionDenied
 
 
+def require_permission_logged(
+    actor: Any, permission: str, action: str, request: HttpRequest | None = None
+) -> None:
+    """For services: refuse, and log, an actor who is not an active holder of `permission`."""
+    if actor is None or not actor.is_active or not actor.has_perm(permission):
+        log_access(
+            action=AccessLog.Action.DENIED,
+            actor=actor if actor is not None and actor.pk else None,
+            request=request,
+            detail={"permission": permission, "action": action},
+        )
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
 def permission_required_logged(
     *permissions: str, action: str | None = None, log_reads: bool = True
 ) -> Callable:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from axes.utils import reset as reset_login_failures
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.dispatch import Signal
@@ -31,6 +31,7 @@ from django_otp import devices_for_user
 from accounts import emergency
 from accounts.cooling import require_settled
 from accounts.models import EmergencyLock, RoleGrant, StaffRequest, User
+from accounts.permissions import require_permission_logged
 from accounts.roles import Role, role_label
 from accounts.setup_links import setup_link_issue
 from audit.models import AccessLog
@@ -66,14 +67,7 @@ class Approval:
 
 
 def _refuse_and_log(actor: User | None, what: str, request: HttpRequest | None) -> None:
-    if actor is None or not actor.is_active or not actor.has_perm(PERMISSION):
-        log_access(
-            action=AccessLog.Action.DENIED,
-            actor=actor if actor is not None and actor.pk else None,
-            request=request,
-            detail={"permission": PERMISSION, "action": what},
-        )
-        raise PermissionDenied(_("You do not have permission to do this."))
+    require_permission_logged(actor, PERMISSION, what, request)
 
 
 def _label(staff_request: StaffRequest) -> str:
