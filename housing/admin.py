@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -240,6 +241,9 @@ class AllocationAdmin(ReadOnlyAdmin):
         "checked_out_by",
         "checked_out_at",
         "move_reason",
+        "cancelled_at",
+        "cancelled_by",
+        "cancel_reason",
         "created_at",
     ]
     readonly_fields = fields
@@ -256,9 +260,16 @@ class AllocationAdmin(ReadOnlyAdmin):
     def bed_label(self, obj: Allocation) -> str:
         return f"{obj.bed.room.name} / {obj.bed.label}"
 
-    @admin.display(description=gettext_lazy("stay"), ordering="period")
+    @admin.display(description=gettext_lazy("stay"), ordering="stay")
     def stay(self, obj: Allocation) -> str:
-        lower, upper = obj.period.lower, obj.period.upper
+        lower, upper = (
+            timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else None
+            for moment in (obj.stay.lower, obj.stay.upper)
+        )
         if upper is None:
-            return _("from %(start)s, open") % {"start": lower.isoformat()}
-        return _("%(start)s to %(end)s") % {"start": lower.isoformat(), "end": upper.isoformat()}
+            text = _("from %(start)s, open") % {"start": lower}
+        else:
+            text = _("%(start)s to %(end)s") % {"start": lower, "end": upper}
+        if obj.cancelled_at is not None:
+            return _("%(stay)s (cancelled)") % {"stay": text}
+        return text

@@ -7,7 +7,7 @@ import datetime
 import random
 from typing import TextIO
 
-from django.contrib.postgres.fields.ranges import DateRange
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from accounts.demo import register_demo_loader
@@ -17,7 +17,7 @@ from cases.choices import Status as CaseStatus
 from cases.models import Case
 from housing import services
 from housing.models import Bed, House, Room
-from housing.selectors import free_beds
+from housing.selectors import free_beds, moment_of
 from housing.services import Occupant
 
 HOUSES = [
@@ -73,7 +73,9 @@ def load_demo_housing(stdout: TextIO) -> None:
         ]
         start = max(case.contact_date, today - datetime.timedelta(days=chooser.randint(20, 400)))
         beds = list(
-            free_beds().exclude(allocations__period__overlap=DateRange(start, None))[: len(people)]
+            free_beds().exclude(allocations__stay__overlap=DateTimeTZRange(moment_of(start), None))[
+                : len(people)
+            ]
         )
         if len(beds) < len(people):
             break

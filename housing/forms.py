@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import StyledForm
-from housing.models import Bed, Country, House, HouseStatus
+from housing.models import Allocation, Bed, Country, House, HouseStatus
 from housing.selectors import WaitingEntry
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -30,8 +30,19 @@ def _check_stay(start: datetime.date | None, end: datetime.date | None) -> None:
 # --- choosing beds ------------------------------------------------------------------------------
 
 
+def bed_label(bed: Bed) -> str:
+    """A bed as a closed picker must show it: house, town, room and bed."""
+    return _("%(house)s · %(town)s · %(room)s / %(bed)s") % {
+        "house": bed.room.house.code_name,
+        "town": bed.room.house.town,
+        "room": bed.room.name,
+        "bed": bed.label,
+    }
+
+
 def bed_choices(beds: Iterable[Bed], empty_label: str) -> list:
-    """Free beds as <optgroup>s per house, each house saying how many beds it has free."""
+    """Free beds as <optgroup>s per house, each house saying how many beds it has free, and
+    each bed saying its house, town and room too, so that a closed picker is understood."""
     by_house: dict[House, list[Bed]] = defaultdict(list)
     for bed in beds:
         by_house[bed.room.house].append(bed)
@@ -42,7 +53,7 @@ def bed_choices(beds: Iterable[Bed], empty_label: str) -> list:
             "town": house.town,
             "free": len(house_beds),
         }
-        choices.append((group, [(bed.pk, f"{bed.room.name} / {bed.label}") for bed in house_beds]))
+        choices.append((group, [(bed.pk, bed_label(bed)) for bed in house_beds]))
     return choices
 
 
@@ -141,6 +152,71 @@ class AllocationForm(StyledForm):
             for entry in self.people
             if self.cleaned_data.get(occupant_key(entry)) is not None
         ]
+
+
+class HouseholdMoveForm(StyledForm):
+    """A bed for each of a household's current stays that moves now, a date and a reason."""
+
+    on = forms.DateField(label=_("Date of the move"), widget=DATE_WIDGET)
+    reason = forms.CharField(
+        label=_("Reason for the move"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Do not write names or addresses here."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        stays: Sequence[Allocation],
+        free: Sequence[Bed],
+        proposed: Sequence[Bed] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.stays = list(stays)
+        self.fields["on"].initial = timezone.localdate()
+        for index, stay in enumerate(self.stays):
+            field = BedChoiceField(
+                free=free,
+                empty_label=str(_("— stays where they are —")),
+                required=False,
+                label=stay.occupant_label,
+                initial=proposed[index].pk if index < len(proposed) else None,
+            )
+            field.widget.attrs["class"] = "form-select"
+            self.fields[f"bed_{stay.pk}"] = field
+        self.order_fields([*(f"bed_{stay.pk}" for stay in self.stays), "on", "reason"])
+
+    def bed_fields(self):
+        """(stay, bound field) pairs, in the order of the stays."""
+        return [(stay, self[f"bed_{stay.pk}"]) for stay in self.stays]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        chosen = [cleaned.get(f"bed_{stay.pk}") for stay in self.stays]
+        chosen = [bed for bed in chosen if bed is not None]
+        if not chosen and not self.errors:
+            raise forms.ValidationError(_("Choose a bed for at least one person."))
+        if len({bed.pk for bed in chosen}) != len(chosen):
+            raise forms.ValidationError(_("Each person needs a bed of their own."))
+        return cleaned
+
+    def moves(self) -> list[tuple[Allocation, Bed]]:
+        return [
+            (stay, self.cleaned_data[f"bed_{stay.pk}"])
+            for stay in self.stays
+            if self.cleaned_data.get(f"bed_{stay.pk}") is not None
+        ]
+
+
+class UndoForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Why is this undone?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: wrong person or wrong bed. Do not write names or addresses."),
+    )
 
 
 class CheckOutForm(StyledForm):

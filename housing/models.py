@@ -1,11 +1,12 @@
 """Safe houses, rooms, beds and who slept where. PostgreSQL exclusion constraints make a
-double-booked bed, or one person in two beds at once, impossible whatever the code does."""
+double-booked bed, or one person in two beds at once, impossible at any moment whatever the code
+does."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
@@ -116,11 +117,19 @@ class Bed(CachedChoiceLabels, models.Model):
         return f"{self.room} / {self.label}"
 
 
+# A stay counts while it is not cancelled: an undone allocation stays in the history but holds
+# no bed and no person.
+IN_FORCE = Q(cancelled_at__isnull=True)
+
+
 @track_history()
 class Allocation(CachedChoiceLabels, models.Model):
-    """A person in a bed from check-in (inclusive) to check-out (exclusive; open until then).
+    """A person in a bed from the moment of check-in (inclusive) to the moment of check-out
+    (exclusive; open until then). Moments, not days: a person placed in the morning can be moved
+    or checked out the same afternoon, and the constraints still hold at every instant.
 
-    The occupant is a case's own person, or one of the case's family members.
+    The occupant is a case's own person, or one of the case's family members. A stay undone
+    shortly after it was made is cancelled (with who, when and why), never deleted.
     """
 
     bed = models.ForeignKey(
@@ -137,7 +146,7 @@ class Allocation(CachedChoiceLabels, models.Model):
         related_name="allocations",
         verbose_name=_("family member"),
     )
-    period = DateRangeField(_("stay"))
+    stay = DateTimeRangeField(_("stay"))
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -154,37 +163,66 @@ class Allocation(CachedChoiceLabels, models.Model):
     )
     checked_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked out at"))
     move_reason = models.CharField(_("reason for the move"), max_length=500, blank=True)
+    moved_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moved from"),
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancel_reason = models.CharField(_("reason for the cancellation"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("allocation")
         verbose_name_plural = _("allocations")
-        ordering = ["-period"]
+        ordering = ["-stay"]
         constraints = [
             ExclusionConstraint(
                 name="bed_never_double_booked",
-                expressions=[("bed", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
+                expressions=[("bed", RangeOperators.EQUAL), ("stay", RangeOperators.OVERLAPS)],
+                condition=IN_FORCE,
             ),
             ExclusionConstraint(
                 name="person_in_one_bed_at_a_time",
                 expressions=[
                     ("case", RangeOperators.EQUAL),
                     (Coalesce("family_member", Value(0)), RangeOperators.EQUAL),
-                    ("period", RangeOperators.OVERLAPS),
+                    ("stay", RangeOperators.OVERLAPS),
                 ],
+                condition=IN_FORCE,
             ),
             models.CheckConstraint(
-                condition=Q(period__isempty=False) & Q(period__lower_inf=False),
+                condition=Q(stay__isempty=False) & Q(stay__lower_inf=False),
                 name="allocation_has_a_start_and_is_not_empty",
             ),
             models.CheckConstraint(
                 condition=Q(checked_out_at__isnull=True) | Q(checked_out_by__isnull=False),
                 name="allocation_check_out_has_who",
             ),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True)
+                | (Q(cancelled_by__isnull=False) & ~Q(cancel_reason="")),
+                name="allocation_cancellation_has_who_and_why",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.occupant_label} in {self.bed}"
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def occupant_label(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Case as When_,
@@ -13,6 +14,7 @@ from django.db.models import (
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -26,7 +28,7 @@ from django.utils import timezone
 from cases.choices import JourneyStage, RiskLevel, Urgency
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
-from housing.models import Allocation, Bed, House, HouseStatus, Room
+from housing.models import IN_FORCE, Allocation, Bed, House, HouseStatus, Room
 
 RISK_ORDER = When_(
     When(case__risk_level=RiskLevel.CRITICAL, then=Value(0)),
@@ -49,11 +51,28 @@ def _urgency_rank(urgency: str) -> int:
     return {Urgency.IMMEDIATE: 0, Urgency.URGENT: 1}.get(urgency, 2)
 
 
+def moment_of(day: datetime.date | None = None) -> datetime.datetime:
+    """The moment a day typed on a form stands for: now when it is today (or not given), that
+    day's midnight in Haven's time zone otherwise. Stays begin and end at moments, so that a
+    person placed this morning can be moved or checked out this afternoon."""
+    if day is None or day == timezone.localdate():
+        return timezone.now()
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def in_force() -> QuerySet[Allocation]:
+    """Stays that hold a bed: every one but those undone (cancelled)."""
+    return Allocation.objects.filter(IN_FORCE)
+
+
+def staying_at(moment: datetime.datetime) -> QuerySet[Allocation]:
+    return in_force().filter(stay__contains=moment)
+
+
 def current_allocations(
     *, house: House | None = None, on: datetime.date | None = None
 ) -> QuerySet[Allocation]:
-    on = on or timezone.localdate()
-    allocations = Allocation.objects.filter(period__contains=on)
+    allocations = staying_at(moment_of(on))
     if house is not None:
         allocations = allocations.filter(bed__room__house=house)
     return allocations
@@ -66,6 +85,19 @@ def relocation_list(*, house: House) -> list[Allocation]:
         .select_related("case", "family_member", "bed__room")
         .annotate(risk_order=RISK_ORDER)
         .order_by("risk_order", "case__code", "family_member_id")
+    )
+
+
+def household_stays(*, case: Case, house: House | None = None) -> list[Allocation]:
+    """The stays of a case's person and family running now (in the house, if given), the
+    person first: what a household move starts from."""
+    stays = staying_at(timezone.now()).filter(case=case)
+    if house is not None:
+        stays = stays.filter(bed__room__house=house)
+    return list(
+        stays.select_related("case", "family_member", "bed__room__house").order_by(
+            F("family_member_id").asc(nulls_first=True)
+        )
     )
 
 
@@ -94,8 +126,7 @@ class WaitingEntry:
 def waiting_list() -> list[WaitingEntry]:
     """Verified cases, and their family members who need housing, without a bed today; by
     risk, urgency and then how long they have waited."""
-    today = timezone.localdate()
-    housed_today = Allocation.objects.filter(period__contains=today)
+    housed_today = staying_at(timezone.now())
     cases = (
         Case.objects.filter(status=CaseStatus.VERIFIED, journey_stage__in=STAGES_NEEDING_A_BED)
         .annotate(
@@ -157,7 +188,7 @@ def occupancy_board(
     *, town: str = "", status: str = ""
 ) -> tuple[list[HouseOccupancy], HouseOccupancy]:
     """Every house → room → bed with today's occupant, in four queries whatever the size."""
-    today = timezone.localdate()
+    now = timezone.now()
     houses = House.objects.only("pk", "code_name", "town", "country", "status").prefetch_related(
         Prefetch(
             "rooms",
@@ -167,12 +198,12 @@ def occupancy_board(
                     queryset=Bed.objects.only("pk", "room_id", "label", "active").prefetch_related(
                         Prefetch(
                             "allocations",
-                            queryset=Allocation.objects.filter(period__contains=today)
+                            queryset=staying_at(now)
                             .select_related("case")
                             .only(
                                 "pk",
                                 "bed_id",
-                                "period",
+                                "stay",
                                 "family_member_id",
                                 "case__code",
                                 "case__risk_level",
@@ -210,9 +241,8 @@ def towns() -> list[str]:
 
 def free_beds(*, house: House | None = None, on: datetime.date | None = None) -> QuerySet[Bed]:
     """Beds in use, in active houses, with nobody in them on the day."""
-    on = on or timezone.localdate()
     beds = Bed.objects.filter(active=True, room__house__status=HouseStatus.ACTIVE).exclude(
-        Exists(Allocation.objects.filter(bed=OuterRef("pk"), period__contains=on))
+        Exists(staying_at(moment_of(on)).filter(bed=OuterRef("pk")))
     )
     if house is not None:
         beds = beds.filter(room__house=house)
@@ -234,16 +264,22 @@ def person_history(
         else allocations.filter(family_member__isnull=True)
     )
     return allocations.select_related(
-        "bed__room__house", "checked_in_by", "checked_out_by"
-    ).order_by("period")
+        "bed__room__house", "checked_in_by", "checked_out_by", "cancelled_by"
+    ).order_by("stay")
 
 
 def case_history(*, case: Case) -> QuerySet[Allocation]:
-    """Where the case's person and family stayed, oldest first."""
+    """Where the case's person and family stayed, oldest first, undone stays included."""
     return (
         Allocation.objects.filter(case=case)
-        .select_related("bed__room__house", "family_member", "checked_in_by", "checked_out_by")
-        .order_by("period", "family_member_id")
+        .select_related(
+            "bed__room__house",
+            "family_member",
+            "checked_in_by",
+            "checked_out_by",
+            "cancelled_by",
+        )
+        .order_by("stay", "family_member_id")
     )
 
 
@@ -251,7 +287,7 @@ def house_history(*, house: House) -> QuerySet[Allocation]:
     return (
         Allocation.objects.filter(bed__room__house=house)
         .select_related("case", "bed__room", "checked_in_by", "checked_out_by")
-        .order_by("-period")
+        .order_by("-stay")
     )
 
 
@@ -266,9 +302,18 @@ def bed_nights_per_month(*, date_from: datetime.date, date_to: datetime.date) ->
     """Nights slept per house and month: each stay's overlap with each month, up to today."""
     today = timezone.localdate()
     last_night = min(date_to, today)
+    # A stay's nights are the days from its check-in day to its check-out day, in Haven's time
+    # zone: a stay begun and ended on one day slept no night there.
     sql = """
+        WITH allocation AS (
+            SELECT bed_id,
+                   daterange((lower(stay) AT TIME ZONE %(zone)s)::date,
+                             (upper(stay) AT TIME ZONE %(zone)s)::date, '[)') AS nights
+            FROM housing_allocation
+            WHERE cancelled_at IS NULL
+        )
         SELECT house.code_name, month.start::date,
-               SUM(upper(allocation.period * month.range) - lower(allocation.period * month.range))
+               SUM(upper(allocation.nights * month.range) - lower(allocation.nights * month.range))
         FROM generate_series(%(start)s::date, %(end)s::date, interval '1 month')
              AS month_start(start)
         CROSS JOIN LATERAL (
@@ -277,7 +322,7 @@ def bed_nights_per_month(*, date_from: datetime.date, date_to: datetime.date) ->
                              LEAST((month_start.start + interval '1 month')::date, %(stop)s::date),
                              '[)') AS range
         ) AS month
-        JOIN housing_allocation AS allocation ON allocation.period && month.range
+        JOIN allocation ON allocation.nights && month.range
         JOIN housing_bed AS bed ON bed.id = allocation.bed_id
         JOIN housing_room AS room ON room.id = bed.room_id
         JOIN housing_house AS house ON house.id = room.house_id
@@ -291,6 +336,7 @@ def bed_nights_per_month(*, date_from: datetime.date, date_to: datetime.date) ->
                 "start": date_from.replace(day=1),
                 "end": last_night.replace(day=1),
                 "stop": last_night + datetime.timedelta(days=1),
+                "zone": settings.TIME_ZONE,
             },
         )
         return [BedNights(code, month, nights or 0) for code, month, nights in cursor.fetchall()]
@@ -307,8 +353,10 @@ def stay_figures() -> StayFigures:
     """Average length of finished stays, and the current waiting list's length and longest wait."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT AVG(upper(period) - lower(period)) FROM housing_allocation"
-            " WHERE NOT upper_inf(period)"
+            "SELECT AVG((upper(stay) AT TIME ZONE %(zone)s)::date"
+            " - (lower(stay) AT TIME ZONE %(zone)s)::date) FROM housing_allocation"
+            " WHERE NOT upper_inf(stay) AND cancelled_at IS NULL",
+            {"zone": settings.TIME_ZONE},
         )
         (average,) = cursor.fetchone()
     waiting = waiting_list()
@@ -321,16 +369,14 @@ def stay_figures() -> StayFigures:
 
 def house_occupancy(*, house: House) -> HouseOccupancy:
     """One house → room → bed with today's occupant (the board's shape), in three queries."""
-    today = timezone.localdate()
+    now = timezone.now()
     rooms = Room.objects.filter(house=house).prefetch_related(
         Prefetch(
             "beds",
             queryset=Bed.objects.prefetch_related(
                 Prefetch(
                     "allocations",
-                    queryset=Allocation.objects.filter(period__contains=today).select_related(
-                        "case", "family_member"
-                    ),
+                    queryset=staying_at(now).select_related("case", "family_member"),
                     to_attr="current",
                 )
             ),
@@ -366,9 +412,9 @@ def occupancy_summary() -> OccupancySummary:
     beds free to take someone today (in use, empty, in an active house), and the compromised
     houses where somebody still stays (each with `house` and `occupied` filled), in two
     queries whatever the size."""
-    today = timezone.localdate()
-    # One look-up of today's allocations (PostgreSQL hashes it), not one per bed.
-    occupied_today = Q(pk__in=Allocation.objects.filter(period__contains=today).values("bed_id"))
+    now = timezone.now()
+    # One look-up of the stays running now (PostgreSQL hashes it), not one per bed.
+    occupied_today = Q(pk__in=staying_at(now).values("bed_id"))
     totals = Bed.objects.aggregate(
         beds=Count("pk", filter=Q(active=True)),
         occupied=Count("pk", filter=occupied_today),
@@ -382,7 +428,10 @@ def occupancy_summary() -> OccupancySummary:
         .annotate(
             occupied=Count(
                 "rooms__beds__allocations",
-                filter=Q(rooms__beds__allocations__period__contains=today),
+                filter=Q(
+                    rooms__beds__allocations__stay__contains=now,
+                    rooms__beds__allocations__cancelled_at__isnull=True,
+                ),
             )
         )
         .filter(occupied__gt=0)

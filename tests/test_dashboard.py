@@ -7,8 +7,8 @@ import datetime
 import re
 
 import pytest
-from django.contrib.postgres.fields.ranges import DateRange
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -154,7 +154,7 @@ def build_world(staff, *, scale: int = 1) -> dict:
         Allocation.objects.create(
             bed=occupied_bed,
             case=VerifiedCaseFactory(),
-            period=DateRange(TODAY - 3 * DAY, None, "[)"),
+            stay=DateTimeTZRange(timezone.now() - 3 * DAY, None, "[)"),
             checked_in_by=coordinator,
         )
     world["compromised"] = compromised

@@ -3,8 +3,8 @@ taking a bed out of use, and a house's status (marking it compromised, closing o
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields.ranges import DateRange
 from django.db import IntegrityError, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
 from housing.models import Allocation, Bed, House, HouseStatus, Room
-from housing.selectors import current_allocations, relocation_list
+from housing.selectors import current_allocations, in_force, relocation_list
 from housing.services.common import HousingError
 
 # The fields of a house a coordinator edits; status changes go through house_set_status() and
@@ -159,9 +159,9 @@ def bed_set_active(*, bed: Bed, actor: User, active: bool) -> Bed:
             else _("Bed %(bed)s is already out of use.") % {"bed": bed}
         )
     if not active:
-        # A stay running today or booked for later still needs the bed.
-        from_today = DateRange(timezone.localdate(), None, "[)")
-        if Allocation.objects.filter(bed=bed, period__overlap=from_today).exists():
+        # A stay running now or booked for later still needs the bed.
+        from_now = DateTimeTZRange(timezone.now(), None, "[)")
+        if in_force().filter(bed=bed, stay__overlap=from_now).exists():
             raise HousingError(
                 _("Someone is staying in or booked into bed %(bed)s: move them first.")
                 % {"bed": bed}

@@ -1,10 +1,12 @@
-"""Allocations: giving beds to a case's waiting people, checking out, moving a person to another
-bed, and where a case's people stayed. Occupants appear only by case code."""
+"""Allocations: giving beds to a case's waiting people, checking out, moving a person or a
+household to other beds, undoing a wrong allocation, and where a case's people stayed. Occupants
+appear only by case code."""
 
 from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -20,8 +22,15 @@ from accounts.permissions import refusal_message
 from cases.choices import Status as CaseStatus
 from cases.models import Case
 from housing import selectors, services
-from housing.forms import AllocationForm, CheckOutForm, TransferForm, propose_beds
-from housing.models import Allocation
+from housing.forms import (
+    AllocationForm,
+    CheckOutForm,
+    HouseholdMoveForm,
+    TransferForm,
+    UndoForm,
+    propose_beds,
+)
+from housing.models import Allocation, House
 from housing.selectors import WaitingEntry
 from housing.services import BedNoLongerFreeError, HousingError, Occupant
 
@@ -31,11 +40,13 @@ def _waiting_people(case: Case) -> list[WaitingEntry]:
     return [entry for entry in selectors.waiting_list() if entry.case.pk == case.pk]
 
 
-def _stay_state(allocation: Allocation, today: datetime.date) -> str:
-    period = allocation.period
-    if period.lower > today:
+def _stay_state(allocation: Allocation, now: datetime.datetime) -> str:
+    stay = allocation.stay
+    if allocation.cancelled:
+        return "cancelled"
+    if stay.lower > now:
         return "booked"
-    if period.upper is None or period.upper > today:
+    if stay.upper is None or stay.upper > now:
         return "current"
     return "ended"
 
@@ -178,11 +189,18 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
 def case_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the case's person and family stayed, and who is still waiting for a bed."""
     case = get_object_or_404(Case.objects.only("pk", "code", "status"), pk=pk)
-    today = timezone.localdate()
+    now = timezone.now()
     stays = list(selectors.case_history(case=case))
+    # Whether the user is a coordinator matters (and costs a query) only for a recent stay
+    # someone else made.
+    recent = [stay for stay in stays if services.may_undo(stay, request.user, coordinator=True)]
+    coordinator = any(
+        stay.checked_in_by_id != request.user.pk for stay in recent
+    ) and services.is_housing_coordinator(request.user)
     for stay in stays:
         stay.case = case
-        stay.state = _stay_state(stay, today)
+        stay.state = _stay_state(stay, now)
+        stay.may_undo = stay in recent and (stay.checked_in_by_id == request.user.pk or coordinator)
     return render(
         request,
         "housing/case_history.html",
@@ -191,6 +209,105 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
             "stays": stays,
             "waiting": _waiting_people(case) if case.status == CaseStatus.VERIFIED else [],
             "may_change": request.user.has_perm("housing.change_allocation"),
+            "staying_now": sum(stay.state == "current" for stay in stays),
             "may_allocate": request.user.has_perm("housing.add_allocation"),
+        },
+    )
+
+
+@permission_required(("housing.view_house", "housing.change_allocation"), raise_exception=True)
+@never_cache
+def household_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a case's household (or the people chosen from it) to beds proposed together, in
+    one action: everyone chosen moves, or nobody does. Opened from a compromised house's
+    relocation list, it lists the household's stays in that house."""
+    case = get_object_or_404(Case.objects.only("pk", "code", "status"), pk=pk)
+    house_pk = parse_id(request.GET.get("house", ""))
+    house = get_object_or_404(House, pk=house_pk) if house_pk is not None else None
+    stays = selectors.household_stays(case=case, house=house)
+    if not stays:
+        messages.info(request, _("Nobody of %(code)s is staying there now.") % {"code": case.code})
+        if house is not None:
+            return redirect("housing:house_detail", pk=house.pk)
+        return redirect("housing:case_history", pk=case.pk)
+    town = request.GET.get("town", "")
+    free = list(selectors.free_beds())
+    form = HouseholdMoveForm(
+        request.POST or None, stays=stays, free=free, proposed=propose_beds(len(stays), free, town)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.household_move(
+                actor=request.user,
+                moves=form.moves(),
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+            )
+        except BedNoLongerFreeError as error:
+            # Offer a fresh proposal from the beds that are free now.
+            messages.error(request, str(error))
+            free = list(selectors.free_beds())
+            form = HouseholdMoveForm(
+                initial={"on": form.cleaned_data["on"], "reason": form.cleaned_data["reason"]},
+                stays=stays,
+                free=free,
+                proposed=propose_beds(len(stays), free, town),
+            )
+        except (HousingError, PermissionDenied) as error:
+            form.add_error(None, refusal_message(error))
+        else:
+            messages.success(
+                request,
+                _("%(count)d of %(code)s moved.") % {"count": len(moved), "code": case.code},
+            )
+            if house is not None:
+                return redirect("housing:house_detail", pk=house.pk)
+            return redirect("housing:case_history", pk=case.pk)
+    return render(
+        request,
+        "housing/household_move.html",
+        {
+            "case": case,
+            "house": house,
+            "form": form,
+            "free_count": len(free),
+            "towns": selectors.towns(),
+            "town": town,
+        },
+    )
+
+
+@permission_required("housing.change_allocation", raise_exception=True)
+@never_cache
+def undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a wrong allocation or move shortly after it was made: it is cancelled, with why."""
+    allocation = _allocation_or_404(pk)
+    form = UndoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.allocation_undo(
+                allocation=allocation, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except (HousingError, PermissionDenied) as error:
+            form.add_error(None, refusal_message(error))
+        else:
+            messages.success(
+                request,
+                _("The allocation of %(occupant)s to %(bed)s is undone.")
+                % {"occupant": allocation.occupant_label, "bed": allocation.bed},
+            )
+            return redirect("housing:case_history", pk=allocation.case_id)
+    return render(
+        request,
+        "housing/undo.html",
+        {
+            "allocation": allocation,
+            "form": form,
+            "minutes": settings.HAVEN_ALLOCATION_UNDO_MINUTES,
+            "may_undo": services.may_undo(
+                allocation,
+                request.user,
+                coordinator=services.is_housing_coordinator(request.user),
+            ),
         },
     )

@@ -1,4 +1,5 @@
-"""Twenty coordinators racing for the last free bed: exactly one gets it."""
+"""Races with real threads and PostgreSQL: twenty coordinators for the last free bed, two moves
+for the same bed, a move against a check-out of the same stay."""
 
 from __future__ import annotations
 
@@ -57,3 +58,65 @@ def test_the_same_person_raced_into_two_beds_gets_one(make_staff):
     assert len(allocations) == 1
     assert all(isinstance(error, services.HousingError) for error in errors)
     assert Allocation.objects.filter(case=case).count() == 1
+
+
+def test_two_moves_for_the_same_bed_give_it_to_one(make_staff):
+    coordinator = make_staff(Role.HOUSING_COORDINATOR)
+    target = BedFactory()
+    today = timezone.localdate()
+    stays = [
+        services.allocation_create(
+            actor=coordinator,
+            occupant=Occupant(VerifiedCaseFactory()),
+            bed=BedFactory(),
+            start=today,
+        )
+        for _ in range(2)
+    ]
+    moved, errors = race(
+        [
+            (
+                lambda stay=stay: services.allocation_transfer(
+                    allocation=stay, actor=coordinator, to_bed=target, reason="House watched"
+                )
+            )
+            for stay in stays
+        ]
+    )
+    assert len(moved) == 1 and len(errors) == 1
+    assert isinstance(errors[0], services.BedNoLongerFreeError), errors
+    assert Allocation.objects.filter(bed=target).count() == 1
+    # The one who lost the race is still in their old bed, from the morning on.
+    (loser,) = [stay for stay in stays if stay.case_id != moved[0].case_id]
+    loser.refresh_from_db()
+    assert loser.stay.upper is None and loser.checked_out_at is None
+
+
+def test_a_move_raced_against_a_check_out_of_the_same_stay_lets_one_happen(make_staff):
+    coordinator = make_staff(Role.HOUSING_COORDINATOR)
+    stay = services.allocation_create(
+        actor=coordinator,
+        occupant=Occupant(VerifiedCaseFactory()),
+        bed=BedFactory(),
+        start=timezone.localdate(),
+    )
+    target = BedFactory()
+    results, errors = race(
+        [
+            lambda: services.allocation_transfer(
+                allocation=stay, actor=coordinator, to_bed=target, reason="House watched"
+            ),
+            lambda: services.allocation_check_out(allocation=stay, actor=coordinator),
+        ]
+    )
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], services.HousingError), errors
+    assert "already ended" in str(errors[0])
+    stay.refresh_from_db()
+    assert stay.stay.upper is not None and stay.checked_out_by == coordinator
+    # Either the move happened whole (a new stay from the same moment) or not at all.
+    new_stays = list(Allocation.objects.filter(moved_from=stay))
+    if isinstance(results[0], Allocation) and results[0].moved_from_id == stay.pk:
+        assert [new.stay.lower for new in new_stays] == [stay.stay.upper]
+    else:
+        assert new_stays == []

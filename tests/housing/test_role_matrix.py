@@ -41,6 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "housing:allocate": {HOUSING},
     "housing:check_out": {HOUSING},
     "housing:transfer": {HOUSING},
+    "housing:household_move": {HOUSING},
+    "housing:undo": {HOUSING},
     "housing:house_create": {HOUSING},
     "housing:house_edit": {HOUSING},
     "housing:house_reveal": {HOUSING},
@@ -58,7 +60,9 @@ POST_ONLY = {"housing:house_reveal", "housing:bed_set_active"}
 PK_OF = {
     "housing:check_out": "allocation",
     "housing:transfer": "allocation",
+    "housing:undo": "allocation",
     "housing:case_history": "case",
+    "housing:household_move": "case",
     "housing:room_create": "house",
     "housing:bed_create": "room",
     "housing:bed_set_active": "bed",
@@ -134,7 +138,7 @@ def test_only_coordinators_may_post_to_housing_changes(login, make_staff, object
         response = client.post(concrete_url(name, sample, objects), {})
         assert response.status_code == 403, f"{role} posted to {name}: {response.status_code}"
     objects["allocation"].refresh_from_db()
-    assert objects["allocation"].period.upper is None
+    assert objects["allocation"].stay.upper is None
 
 
 def test_navigation_follows_the_roles(login, make_staff):

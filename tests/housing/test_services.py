@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.postgres.fields.ranges import DateRange
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -30,6 +30,21 @@ TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
+def stay(start: datetime.date, end: datetime.date | None = None) -> DateTimeTZRange:
+    """Days as the moments a stay holds: each day's midnight in Haven's time zone."""
+    return DateTimeTZRange(
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=timezone.get_default_timezone()),
+        datetime.datetime.combine(end, datetime.time.min, tzinfo=timezone.get_default_timezone())
+        if end
+        else None,
+        "[)",
+    )
+
+
+def day_of(moment: datetime.datetime | None) -> datetime.date | None:
+    return timezone.localtime(moment).date() if moment else None
+
+
 @pytest.fixture
 def coordinator(make_staff):
     return make_staff(Role.HOUSING_COORDINATOR)
@@ -40,7 +55,7 @@ def test_allocation_of_a_verified_case(coordinator):
     allocation = services.allocation_create(
         actor=coordinator, occupant=Occupant(case), bed=bed, start=TODAY
     )
-    assert allocation.period.lower == TODAY and allocation.period.upper is None
+    assert day_of(allocation.stay.lower) == TODAY and allocation.stay.upper is None
     assert list(selectors.current_allocations()) == [allocation]
 
 
@@ -84,7 +99,7 @@ def test_a_bed_is_free_again_on_the_check_out_day(coordinator):
     second = services.allocation_create(
         actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=bed, start=TODAY
     )
-    assert first.period.upper == second.period.lower
+    assert first.stay.upper <= second.stay.lower
 
 
 def test_person_cannot_hold_two_beds(coordinator):
@@ -116,28 +131,26 @@ def test_family_members_are_separate_people(coordinator):
 def test_exclusion_constraints_hold_against_raw_orm_writes(coordinator, write):
     bed, other_bed = BedFactory(), BedFactory()
     case = VerifiedCaseFactory()
-    Allocation.objects.create(
-        bed=bed, case=case, period=DateRange(TODAY, None), checked_in_by=coordinator
-    )
+    Allocation.objects.create(bed=bed, case=case, stay=stay(TODAY), checked_in_by=coordinator)
     with pytest.raises(IntegrityError, match="bed_never_double_booked"), transaction.atomic():
         if write == "create":
             Allocation.objects.create(
                 bed=bed,
                 case=VerifiedCaseFactory(),
-                period=DateRange(TODAY + DAY, TODAY + 3 * DAY),
+                stay=stay(TODAY + DAY, TODAY + 3 * DAY),
                 checked_in_by=coordinator,
             )
         else:
             moved = Allocation.objects.create(
                 bed=other_bed,
                 case=VerifiedCaseFactory(),
-                period=DateRange(TODAY, None),
+                stay=stay(TODAY),
                 checked_in_by=coordinator,
             )
             Allocation.objects.filter(pk=moved.pk).update(bed=bed)
     with pytest.raises(IntegrityError, match="person_in_one_bed_at_a_time"), transaction.atomic():
         Allocation.objects.create(
-            bed=other_bed, case=case, period=DateRange(TODAY - DAY, None), checked_in_by=coordinator
+            bed=other_bed, case=case, stay=stay(TODAY - DAY), checked_in_by=coordinator
         )
 
 
@@ -227,10 +240,10 @@ def test_transfer_moves_the_person_in_one_step(coordinator):
         allocation=first, actor=coordinator, to_bed=new_bed, reason="Closer to clinic"
     )
     first.refresh_from_db()
-    assert first.period.upper == TODAY and first.checked_out_by == coordinator
+    assert day_of(first.stay.upper) == TODAY and first.checked_out_by == coordinator
     assert (
         moved.bed == new_bed
-        and moved.period.lower == TODAY
+        and moved.stay.lower == first.stay.upper
         and moved.move_reason == "Closer to clinic"
     )
     assert [allocation.bed for allocation in selectors.person_history(case=case)] == [
@@ -256,7 +269,7 @@ def test_failed_transfer_leaves_the_person_in_the_old_bed(coordinator):
             allocation=first, actor=coordinator, to_bed=taken_bed, reason="Move"
         )
     first.refresh_from_db()
-    assert first.period.upper is None
+    assert first.stay.upper is None
     assert first.checked_out_by is None
     assert list(selectors.current_allocations().filter(case=case)) == [first]
 
@@ -270,7 +283,7 @@ def test_check_out(coordinator):
     )
     services.allocation_check_out(allocation=allocation, actor=coordinator)
     allocation.refresh_from_db()
-    assert allocation.period.upper == TODAY
+    assert day_of(allocation.stay.upper) == TODAY
     with pytest.raises(services.HousingError, match="already ended"):
         services.allocation_check_out(allocation=allocation, actor=coordinator)
     assert not selectors.current_allocations().exists()

@@ -8,8 +8,8 @@ import datetime
 import re
 
 import pytest
-from django.contrib.postgres.fields.ranges import DateRange
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from accounts.roles import Role
 from audit.models import AccessLog
 from housing import services
 from housing.models import Allocation, Bed, House, HouseStatus, Room
+from housing.selectors import moment_of
 from housing.services import Occupant
 from protection.keys import shared_data_key
 from tests.factories import (
@@ -131,7 +132,7 @@ def test_coordinator_houses_a_family_moves_one_and_checks_them_out(
     assert response.status_code == 302
     assert response["Location"] == reverse("housing:case_history", kwargs={"pk": case.pk})
     child_stay = Allocation.objects.get(case=case, family_member=child)
-    assert child_stay.bed == second and child_stay.period.lower == start
+    assert child_stay.bed == second and child_stay.stay.lower == moment_of(start)
     assert Allocation.objects.get(case=case, family_member=None).bed == first
     after_allocation = html(client.get(response["Location"]))
     assert "Lotus" in after_allocation and after_allocation.count("staying now") == 2
@@ -142,7 +143,7 @@ def test_coordinator_houses_a_family_moves_one_and_checks_them_out(
         {"to_bed": estate["jasmine_bed"].pk, "on": day(moved_on), "reason": "Closer to school"},
     )
     assert response.status_code == 302
-    new_stay = Allocation.objects.get(case=case, family_member=child, period__contains=TODAY)
+    new_stay = Allocation.objects.get(case=case, family_member=child, stay__contains=timezone.now())
     assert new_stay.bed == estate["jasmine_bed"] and new_stay.move_reason == "Closer to school"
     after_move = html(client.get(reverse("housing:case_history", kwargs={"pk": case.pk})))
     assert "Jasmine" in after_move and "Closer to school" in after_move
@@ -153,7 +154,7 @@ def test_coordinator_houses_a_family_moves_one_and_checks_them_out(
     )
     assert response.status_code == 302
     new_stay.refresh_from_db()
-    assert new_stay.period.upper == out_on and new_stay.checked_out_by == coordinator
+    assert new_stay.stay.upper == moment_of(out_on) and new_stay.checked_out_by == coordinator
 
     history = client.get(reverse("housing:case_history", kwargs={"pk": case.pk}))
     assert history.status_code == 200
@@ -370,7 +371,7 @@ def test_transfer_to_a_compromised_house_leaves_the_person_in_the_old_bed(
     assert response.status_code == 200
     assert "compromised" in html(response)
     stay.refresh_from_db()
-    assert stay.period.upper is None and Allocation.objects.count() == 1
+    assert stay.stay.upper is None and Allocation.objects.count() == 1
 
 
 def test_check_out_before_check_in_is_refused(login, coordinator, stay):
@@ -380,7 +381,7 @@ def test_check_out_before_check_in_is_refused(login, coordinator, stay):
     assert response.status_code == 200
     assert "A check-out must be after the check-in" in html(response)
     stay.refresh_from_db()
-    assert stay.period.upper is None
+    assert stay.stay.upper is None
 
 
 # --- houses -------------------------------------------------------------------------------------
@@ -612,7 +613,7 @@ def build_estate(*, houses: int, first: int, beds_per_house: int = 12, occupants
             bed=bed,
             case=case,
             family_member=member,
-            period=DateRange(TODAY - DAY, None, "[)"),
+            stay=DateTimeTZRange(moment_of(TODAY - DAY), None, "[)"),
             checked_in_by=checker,
         )
         for bed, (case, member, checker) in zip(beds, occupants, strict=False)
