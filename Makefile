@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV)/bin):$(PATH)
 
 # The demo logins, read from the code that creates them so the two never disagree.
 DEMO_PASSWORD = $(shell sed -n 's/^DEMO_PASSWORD = "\([^"]*\)".*/\1/p' accounts/demo.py)
-DEMO_USERS = $(shell sed -n 's/^    "\([a-z]*\)": .Role\..*/\1/p' accounts/demo.py)
+DEMO_USERS = $(shell sed -n 's/^    "\([a-z0-9]*\)": .Role\..*/\1/p' accounts/demo.py)
 
 # CI starts from an empty test database; a developer's machine keeps it between runs.
 ifneq ($(filter true 1 yes,$(CI)),)
