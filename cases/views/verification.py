@@ -205,7 +205,7 @@ def case_assign_verifier(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("cases:detail", pk=case.pk)
     try:
         services.case_assign_verifier(
-            case=case, actor=request.user, verifier=form.cleaned_data["verifier"]
+            case=case, actor=request.user, verifier=form.cleaned_data["verifier"], request=request
         )
     except (CaseError, PermissionDenied) as error:
         messages.error(request, refusal_message(error))
