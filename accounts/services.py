@@ -46,6 +46,7 @@ def record_reveal(
     field_name: str,
     request: HttpRequest | None = None,
     permission: str = REVEAL_PERMISSION,
+    detail: dict | None = None,
 ) -> None:
     """Check that `actor` may reveal `field_name` of `obj` now, and log it; raise
     PermissionDenied (logged) if not.
@@ -78,6 +79,7 @@ def record_reveal(
                 request=request,
                 target=obj,
                 field=field_name,
+                detail=detail,
             )
     if budget is not None:
         budgets.refuse_over_budget(

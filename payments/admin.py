@@ -79,10 +79,22 @@ class StipendPlanAdmin(PaymentsReadOnlyAdmin):
     list_filter = ["status", "currency", "funding_source"]
     search_fields = ["case__code"]
     list_select_related = ["case", "funding_source"]
+    # The wallet or account is shown only to the officer paying out (payments/rules.py).
+    exclude = ["payout_account", "data_key"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        hidden = set(self.exclude)
+        return [
+            name for name in super().get_readonly_fields(request, obj) if name not in hidden
+        ] + ["account_on_file"]
 
     @admin.display(description=_("case code"), ordering="case__code")
     def case_code(self, obj: StipendPlan) -> str:
         return obj.case.code
+
+    @admin.display(description=_("wallet or bank account"), boolean=True)
+    def account_on_file(self, obj: StipendPlan) -> bool:
+        return StipendPlan.objects.filter(pk=obj.pk, payout_account__isnull=False).exists()
 
 
 @admin.register(DisbursementBatch)

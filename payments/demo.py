@@ -45,9 +45,20 @@ def load_demo_payments(stdout: TextIO) -> None:
         )
     this_month = timezone.localdate().replace(day=1)
     first_month = (this_month - datetime.timedelta(days=365)).replace(day=1)
-    for case in Case.objects.filter(status=CaseStatus.VERIFIED).order_by("pk"):
+    # Fictional wallets (Thai and Myanmar mobile numbers), shown only on payout day.
+    wallets = ["+66812345670", "+959420123450", ""]
+    for number, case in enumerate(Case.objects.filter(status=CaseStatus.VERIFIED).order_by("pk")):
         start = max(case.contact_date, first_month)
-        services.plan_create(case=case, actor=officer, start_date=start, funding_source=stipends)
+        wallet = wallets[number % len(wallets)]
+        wallet = wallet[:-1] + str(number % 10) if wallet else ""
+        services.plan_create(
+            case=case,
+            actor=officer,
+            start_date=start,
+            funding_source=stipends,
+            payout_method="mobile_money" if wallet else "cash",
+            payout_account=wallet,
+        )
     period, batches = first_month, 0
     while period < this_month:
         for batch in services.disbursement_run(period=period, actor=officer):

@@ -1,7 +1,8 @@
 """The exports of a batch: a payroll sheet (PDF, with a blank signature column for a cash
-distribution) and transfer lists (CSV and XLSX). People appear by case code; names appear only on
-the payroll sheet, only for a reader allowed to see identity, and then the sheet counts as a
-reveal. Every export is written to the access log, with the batch as its target."""
+distribution) and transfer lists (CSV and XLSX). People appear by case code; names appear on
+the payroll sheet only for a reader allowed to see identity, and on the transfer lists (with
+wallets and accounts) only for the officer paying the batch out, during the payout; either
+counts as a reveal. Every export is written to the access log, with the batch as its target."""
 
 from __future__ import annotations
 
@@ -29,12 +30,13 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from accounts.models import User
 from accounts.roles import require_permission
-from accounts.services import may_reveal
+from accounts.services import may_reveal, record_reveal
 from audit.models import AccessLog
 from audit.services import log_access
 from payments import selectors
 from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
 from payments.money import MINOR_UNITS, Currency, quantum
+from payments.rules import PAYOUT_PERMISSION
 from payments.templatetags.payments_money import format_amount, format_money
 from protection.keys import Erased
 from protection.masks import MASK
@@ -109,9 +111,12 @@ def _status_label(status: str) -> str:
     return str(PaymentStatus(status).label) if status in PaymentStatus.values else status
 
 
-def _transfer_rows(lines: list[selectors.ExportLine]) -> list[list[Any]]:
+def _transfer_rows(
+    lines: list[selectors.ExportLine], payees: list[selectors.Payee] | None = None
+) -> list[list[Any]]:
     return [
         [
+            line.transfer_reference,
             line.case_code,
             # In the currency's minor unit: "100000" kyat, "1000.00" baht.
             line.amount.quantize(quantum(line.currency)),
@@ -119,27 +124,64 @@ def _transfer_rows(lines: list[selectors.ExportLine]) -> list[list[Any]]:
             _method_label(line.method),
             line.reference,
             _status_label(line.status),
+            *(
+                [payees[index].name, _method_label(payees[index].method), payees[index].account]
+                if payees is not None
+                else []
+            ),
         ]
-        for line in lines
+        for index, line in enumerate(lines)
     ]
 
 
-def _transfer_header() -> list[str]:
-    return [_("case code"), _("amount"), _("currency"), _("method"), _("reference"), _("status")]
+def _transfer_header(payees: bool = False) -> list[str]:
+    return [
+        _("transfer reference"),
+        _("case code"),
+        _("amount"),
+        _("currency"),
+        _("method"),
+        _("reference"),
+        _("status"),
+        *([_("name"), _("payout method"), _("wallet or account")] if payees else []),
+    ]
 
 
-# --- CSV and XLSX: for transfers, never with names ----------------------------------------------
+def _payees(
+    lines: list[selectors.ExportLine], batch: DisbursementBatch, actor: User, request
+) -> list[selectors.Payee]:
+    """The names and wallets of the lines, for the officer paying the batch out, during the
+    payout only (payments/rules.py): a reveal, logged and counted by record_reveal, which
+    raises PermissionDenied for anyone else or past the budget."""
+    record_reveal(
+        actor=actor,
+        obj=batch,
+        field_name="payees",
+        request=request,
+        permission=PAYOUT_PERMISSION,
+        # Which people: the access log lists the cases whose names and wallets were shown.
+        detail={"cases": sorted({line.case_code for line in lines})},
+    )
+    return selectors.payees_for(pairs=[(line.plan_pk, line.case_pk) for line in lines])
 
 
-def batch_csv(*, batch: DisbursementBatch, actor: User, request=None) -> Export:
+# --- CSV and XLSX: for transfers; names and wallets only for the payout ----------------------
+
+
+def batch_csv(
+    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
+) -> Export:
+    """The transfer list; `with_payees` adds name, method and wallet or account, for the
+    officer paying the batch out only (PermissionDenied, logged, for anyone else)."""
     require_permission(actor, EXPORT_PERMISSION)
     lines = selectors.export_lines(batch=batch)
+    payees = _payees(lines, batch, actor, request) if with_payees else None
     buffer = io.StringIO()
     # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header()])
-    for row in _transfer_rows(lines):
+    writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
+    for row in _transfer_rows(lines, payees):
         writer.writerow([spreadsheet_safe(cell) for cell in row])
     _log_export(
         batch=batch,
@@ -147,7 +189,7 @@ def batch_csv(*, batch: DisbursementBatch, actor: User, request=None) -> Export:
         request=request,
         export_format="csv",
         lines=len(lines),
-        names=False,
+        names=with_payees,
     )
     return Export(
         content=buffer.getvalue().encode("utf-8"),
@@ -165,18 +207,21 @@ def _text_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
     return cell
 
 
-def batch_xlsx(*, batch: DisbursementBatch, actor: User, request=None) -> Export:
+def batch_xlsx(
+    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
+) -> Export:
     require_permission(actor, EXPORT_PERMISSION)
     lines = selectors.export_lines(batch=batch)
+    payees = _payees(lines, batch, actor, request) if with_payees else None
     places = MINOR_UNITS[Currency(batch.currency)]
     number_format = "#,##0" if places == 0 else "#,##0." + "0" * places
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=f"{batch.period:%Y-%m} {batch.currency}")
-    sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header()])
-    for row in _transfer_rows(lines):
+    sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header(with_payees)])
+    for row in _transfer_rows(lines, payees):
         cells = [_text_cell(sheet, value) for value in row]
-        cells[1] = WriteOnlyCell(sheet, value=row[1])  # the amount: a Decimal, as a number
-        cells[1].number_format = number_format
+        cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
+        cells[2].number_format = number_format
         sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -186,7 +231,7 @@ def batch_xlsx(*, batch: DisbursementBatch, actor: User, request=None) -> Export
         request=request,
         export_format="xlsx",
         lines=len(lines),
-        names=False,
+        names=with_payees,
     )
     return Export(
         content=buffer.getvalue(),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import StyledForm
 from payments.models import FundingSource, OneOffKind, PaymentMethod, PaymentStatus
 from payments.money import Currency, MoneyError, validate_amount
+from payments.wallets import AccountError, normalise_account
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_FORMAT = "%Y-%m"
@@ -90,6 +91,20 @@ class PlanForm(StyledForm):
     funding_source = FundingSourceChoiceField(
         label=_("Funding source"), queryset=FundingSource.objects.none()
     )
+    payout_method = forms.ChoiceField(
+        label=_("Payout method"),
+        required=False,
+        choices=[("", _("— not yet known —")), *PaymentMethod.choices],
+    )
+    payout_account = forms.CharField(
+        label=_("Wallet or bank account"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "A Thai or Myanmar mobile number for mobile money, the account number for a bank "
+            "transfer; empty for cash. Stored encrypted; shown only on payout day."
+        ),
+    )
 
     def __init__(self, *args: Any, funding_sources=None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"start_date": timezone.localdate().replace(day=1)})
@@ -110,6 +125,28 @@ class PlanForm(StyledForm):
                 _("%(source)s pays in %(currency)s.")
                 % {"source": source.name, "currency": source.currency},
             )
+        clean_payout(self, cleaned)
+        return cleaned
+
+
+def clean_payout(form: forms.Form, cleaned: dict) -> None:
+    try:
+        cleaned["payout_account"] = normalise_account(
+            cleaned.get("payout_method", ""), cleaned.get("payout_account", "")
+        )
+    except AccountError as error:
+        form.add_error("payout_account", str(error))
+
+
+class PayoutForm(StyledForm):
+    """Where a plan's stipend goes."""
+
+    payout_method = PlanForm.base_fields["payout_method"]
+    payout_account = PlanForm.base_fields["payout_account"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        clean_payout(self, cleaned)
         return cleaned
 
 
@@ -148,14 +185,9 @@ OUTCOME_CHOICES = [
 
 
 class RecordForm(StyledForm):
-    """The outcome of one or more pending lines of a batch; all or none are recorded."""
+    """The outcome of the chosen pending lines of a batch (the view reads which lines: ticked,
+    kept across pages, or all); all or none are recorded."""
 
-    lines = forms.TypedMultipleChoiceField(
-        label=_("Lines"),
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one line.")},
-    )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES)
     method = forms.ChoiceField(
         label=_("Method"),
@@ -169,9 +201,28 @@ class RecordForm(StyledForm):
         label=_("The recipient acknowledged receiving the cash"), required=False
     )
 
-    def __init__(self, *args: Any, line_choices: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["lines"].choices = line_choices
+
+class CloseForm(StyledForm):
+    carry_forward = forms.BooleanField(
+        label=_("Carry the failed and unclaimed lines into next month's run"), required=False
+    )
+
+
+class SettlementForm(StyledForm):
+    file = forms.FileField(
+        label=_("Settlement file (CSV)"),
+        help_text=_(
+            "The provider's file with the columns reference (HVP-…), transaction, status "
+            "(paid, failed or unclaimed) and, if it has one, amount."
+        ),
+        error_messages={"required": _("Choose the settlement file.")},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 2 * 1024 * 1024:
+            raise forms.ValidationError(_("The settlement file is larger than 2 MB."))
+        return upload
 
 
 class MethodForm(StyledForm):

@@ -15,10 +15,21 @@ from django.utils.translation import gettext_lazy as _
 from audit.history import track_history
 from cases.choices import ItemType
 from cases.models import Case
+from payments.choices import (
+    BatchStatus,
+    LedgerAccount,
+    OneOffKind,
+    OneOffStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PlanStatus,
+)
 from payments.money import Currency
 from protection.choice_labels import CachedChoiceLabels
+from protection.fields import EncryptedField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+PAYEES_REFUSAL = _("Names and wallets are shown only to the officer paying out, until it closes.")
 
 
 @track_history()
@@ -35,12 +46,6 @@ class FundingSource(CachedChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class PlanStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    PAUSED = "paused", _("Paused")
-    ENDED = "ended", _("Ended")
 
 
 @track_history()
@@ -74,6 +79,32 @@ class StipendPlan(CachedChoiceLabels, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    # How the stipend is paid out, and the wallet or bank account it goes to: encrypted under
+    # the case's data key (erasing the case erases it), seen only by the officer paying out a
+    # batch while it is being paid (payments/rules.py).
+    payout_method = models.CharField(
+        _("payout method"),
+        max_length=14,
+        choices=PaymentMethod.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    payout_account = EncryptedField(
+        _("wallet or bank account"), blank=True, null=True, max_plaintext_length=40
+    )
+    data_key = models.ForeignKey(
+        "protection.DataKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("data key"),
+    )
+
+    REVEAL_RULE = "payments.see_payee"
+    REVEAL_REFUSAL = PAYEES_REFUSAL
 
     class Meta:
         verbose_name = _("stipend plan")
@@ -100,13 +131,13 @@ class StipendPlan(CachedChoiceLabels, models.Model):
     def __str__(self) -> str:
         return f"{self.case.code}: {self.amount} {self.currency}/month"
 
-
-class BatchStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    APPROVED = "approved", _("Approved")
-    DISBURSING = "disbursing", _("Disbursing")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
+    def save(self, *args, **kwargs) -> None:
+        # The wallet shares the case's data key, so that erasing the case erases it too.
+        if self.data_key_id is None and self.payout_account:
+            self.data_key_id = Case.objects.values_list("data_key_id", flat=True).get(
+                pk=self.case_id
+            )
+        super().save(*args, **kwargs)
 
 
 @track_history()
@@ -152,6 +183,21 @@ class DisbursementBatch(CachedChoiceLabels, models.Model):
         max_length=500, blank=True, verbose_name=_("reason for rejection")
     )
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    payout_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The finance officer who took the batch for payout; never its approver."),
+        verbose_name=_("paid out by"),
+    )
+    payout_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("payout started at")
+    )
+
+    REVEAL_RULE = "payments.see_payees"
+    REVEAL_REFUSAL = PAYEES_REFUSAL
 
     class Meta:
         verbose_name = _("disbursement batch")
@@ -192,6 +238,17 @@ class DisbursementBatch(CachedChoiceLabels, models.Model):
                 | (Q(rejected_by__isnull=False) & ~Q(rejection_reason="")),
                 name="batch_rejection_has_who_why",
             ),
+            models.CheckConstraint(
+                condition=Q(payout_officer__isnull=True)
+                | Q(approved_by__isnull=True)
+                | ~Q(payout_officer=F("approved_by")),
+                name="batch_payout_officer_is_not_approver",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BatchStatus.DISBURSING)
+                | (Q(payout_officer__isnull=False) & Q(payout_started_at__isnull=False)),
+                name="batch_payout_has_who_when",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,33 +257,6 @@ class DisbursementBatch(CachedChoiceLabels, models.Model):
     @property
     def label(self) -> str:
         return f"{self.period:%Y-%m} {self.currency}"
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    PAID = "paid", _("Paid")
-    FAILED = "failed", _("Failed")
-    UNCLAIMED = "unclaimed", _("Unclaimed")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-class PaymentMethod(models.TextChoices):
-    CASH = "cash", _("Cash against acknowledgement")
-    MOBILE_MONEY = "mobile_money", _("Mobile money")
-    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
-
-
-class OneOffKind(models.TextChoices):
-    REWARD = "reward", _("Reward for items brought")
-    RELOCATION = "relocation", _("Relocation grant")
-    MEDICAL = "medical", _("Medical costs")
-
-
-class OneOffStatus(models.TextChoices):
-    PROPOSED = "proposed", _("Awaiting approval")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    PAID = "paid", _("Paid")
 
 
 @track_history()
@@ -383,6 +413,14 @@ class Payment(CachedChoiceLabels, models.Model):
     )
     recorded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("recorded at"))
     carry_forward = models.BooleanField(_("carry to next month"), default=False)
+    record_token = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("The submission that recorded the line: sending it again records nothing."),
+        verbose_name=_("recording submission"),
+    )
     carried_from = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -456,11 +494,11 @@ class Payment(CachedChoiceLabels, models.Model):
     def __str__(self) -> str:
         return f"{self.case.code} {self.period:%Y-%m} {self.amount} {self.currency}"
 
-
-class LedgerAccount(models.TextChoices):
-    COMMITTED = "committed", _("Committed (approved, not yet paid)")
-    DISBURSED = "disbursed", _("Disbursed")
-    RELEASED = "released", _("Released (failed, unclaimed or cancelled)")
+    @property
+    def transfer_reference(self) -> str:
+        """The line's own reference on a transfer list, which a provider's settlement file
+        gives back: the line's number, nothing about the person."""
+        return f"HVP-{self.pk}"
 
 
 class LedgerEntry(CachedChoiceLabels, models.Model):

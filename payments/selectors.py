@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case
 from cases.rules import visible_to
@@ -26,6 +27,7 @@ from payments.models import (
     PaymentStatus,
     StipendPlan,
 )
+from protection.keys import Erased
 
 ZERO = Decimal(0)
 OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.DISBURSING)
@@ -51,7 +53,12 @@ def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.date
 def case_plans(*, case: Case, with_payments: bool) -> list[StipendPlan]:
     """The case's plans, newest first, each with its funding source and (when the reader may
     see payments) its monthly lines and who recorded them."""
-    plans = StipendPlan.objects.filter(case=case).select_related("funding_source", "created_by")
+    plans = (
+        StipendPlan.objects.filter(case=case)
+        .select_related("funding_source", "created_by")
+        .defer("payout_account")
+        .annotate(has_account=Q(payout_account__isnull=False))
+    )
     if with_payments:
         plans = plans.prefetch_related(
             Prefetch(
@@ -121,7 +128,7 @@ def batch_list(*, statuses: tuple[str, ...] | None = None) -> QuerySet[Disbursem
 def batch_detail(*, pk: int) -> DisbursementBatch:
     """One batch with its people and its totals by line status; DoesNotExist if unknown."""
     batch = DisbursementBatch.objects.select_related(
-        "prepared_by", "approved_by", "rejected_by"
+        "prepared_by", "approved_by", "rejected_by", "payout_officer"
     ).get(pk=pk)
     return with_status_totals([batch])[0]
 
@@ -136,11 +143,151 @@ def batch_lines(*, batch: DisbursementBatch, status: str = "") -> QuerySet[Payme
     return lines.annotate(carried_on=Count("carried_to")).order_by("case__code", "pk")
 
 
-def pending_lines(*, batch: DisbursementBatch) -> QuerySet[Payment]:
+def pending_lines(*, batch: DisbursementBatch, code: str = "") -> QuerySet[Payment]:
+    """The pending lines of a batch by case code; `code` keeps those whose code contains it."""
+    lines = Payment.objects.filter(batch=batch, status=PaymentStatus.PENDING)
+    if code:
+        lines = lines.filter(case__code__icontains=code)
     return (
-        Payment.objects.filter(batch=batch, status=PaymentStatus.PENDING)
-        .select_related("case")
+        lines.select_related("case")
+        .only("pk", "amount", "currency", "case__code")
         .order_by("case__code", "pk")
+    )
+
+
+def close_summary(*, batch: DisbursementBatch) -> dict:
+    """What closing a batch settles: lines and amounts paid, failed and unclaimed, and how many
+    failed or unclaimed lines could still be carried into next month."""
+    totals = {total.status: total for total in with_status_totals([batch])[0].status_totals}
+    carriable = (
+        Payment.objects.filter(
+            batch=batch,
+            status__in=[PaymentStatus.FAILED, PaymentStatus.UNCLAIMED],
+            carry_forward=False,
+            carried_to__isnull=True,
+        )
+        .order_by()
+        .aggregate(count=Count("pk"), total=Sum("amount"))
+    )
+    return {
+        "totals": [
+            totals.get(status) or StatusTotal(status, label, 0, ZERO)
+            for status, label in PaymentStatus.choices
+            if status in (PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.UNCLAIMED)
+        ],
+        "pending": totals[PaymentStatus.PENDING].count if PaymentStatus.PENDING in totals else 0,
+        "carriable_count": carriable["count"],
+        "carriable_total": carriable["total"] or ZERO,
+    }
+
+
+@dataclass
+class BatchChanges:
+    """What changed since the previous month's batch of the same currency."""
+
+    previous: DisbursementBatch | None
+    new_plans: list[str] = field(default_factory=list)
+    ended_plans: list[str] = field(default_factory=list)
+    changed: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)
+
+
+def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
+    """New plans, plans no longer paid, changed amounts and carried lines of `batch` against
+    the latest earlier batch of its currency that was not rejected (case codes only; three
+    queries whatever the size)."""
+    previous = (
+        DisbursementBatch.objects.filter(currency=batch.currency, period__lt=batch.period)
+        .exclude(status=BatchStatus.REJECTED)
+        .order_by("-period")
+        .first()
+    )
+
+    def lines_of(of_batch) -> dict[int, tuple[str, Decimal]]:
+        if of_batch is None:
+            return {}
+        rows = (
+            Payment.objects.filter(batch=of_batch, plan__isnull=False, carried_from__isnull=True)
+            .exclude(status=PaymentStatus.CANCELLED)
+            .values_list("plan_id", "case__code", "amount")
+        )
+        return {plan: (code, amount) for plan, code, amount in rows}
+
+    now, before = lines_of(batch), lines_of(previous)
+    changes = BatchChanges(previous=previous)
+    changes.new_plans = sorted(code for plan, (code, _a) in now.items() if plan not in before)
+    changes.ended_plans = sorted(code for plan, (code, _a) in before.items() if plan not in now)
+    changes.changed = sorted(
+        (code, before[plan][1], amount)
+        for plan, (code, amount) in now.items()
+        if plan in before and before[plan][1] != amount
+    )
+    changes.carried = sorted(
+        Payment.objects.filter(batch=batch, carried_from__isnull=False)
+        .exclude(status=PaymentStatus.CANCELLED)
+        .values_list("case__code", flat=True)
+    )
+    return changes
+
+
+PAYS_TO_ACCOUNT = ("mobile_money", "bank_transfer")
+
+
+@dataclass(frozen=True)
+class Payee:
+    name: str
+    method: str
+    account: str
+
+
+def payees_for(*, pairs: list[tuple[int | None, int]]) -> list[Payee]:
+    """The payee of each (plan, case) pair: name, payout method and, where the method needs
+    one, the wallet or account — decrypted, in two queries. Only for a reader the caller has
+    checked and logged (payments/rules.py through accounts.services.record_reveal)."""
+    plans = {
+        plan.pk: plan
+        for plan in StipendPlan.objects.filter(pk__in={plan for plan, _case in pairs if plan}).only(
+            "pk", "payout_method", "payout_account", "data_key"
+        )
+    }
+    cases = {
+        case.pk: case
+        for case in Case.objects.filter(pk__in={case for _plan, case in pairs}).only(
+            "pk", "real_name", "data_key"
+        )
+    }
+    payees = []
+    for plan_pk, case_pk in pairs:
+        plan, case = plans.get(plan_pk), cases.get(case_pk)
+        name = case.real_name if case else ""
+        method = plan.payout_method if plan else ""
+        account = plan.payout_account if plan and method in PAYS_TO_ACCOUNT else ""
+        payees.append(
+            Payee(
+                name=_("(erased)") if isinstance(name, Erased) else str(name or ""),
+                method=method,
+                account=_("(erased)") if isinstance(account, Erased) else str(account or ""),
+            )
+        )
+    return payees
+
+
+def payee_lines(*, lines: list[Payment]) -> list[Payment]:
+    """Attach `payee` to each line of a page (see payees_for)."""
+    for line, payee in zip(
+        lines, payees_for(pairs=[(line.plan_id, line.case_id) for line in lines]), strict=True
+    ):
+        line.payee = payee
+    return lines
+
+
+def cases_without_plan() -> QuerySet[Case]:
+    """Verified cases that have never had a stipend plan: codes only."""
+    return (
+        Case.objects.filter(status="verified")
+        .exclude(Exists(StipendPlan.objects.filter(case=OuterRef("pk"))))
+        .only("pk", "code", "status")
+        .order_by("code")
     )
 
 
@@ -157,6 +304,12 @@ class ExportLine:
     status: str
     method: str
     reference: str
+    line_pk: int = 0
+    plan_pk: int | None = None
+
+    @property
+    def transfer_reference(self) -> str:
+        return f"HVP-{self.line_pk}"
 
 
 def export_lines(*, batch: DisbursementBatch) -> list[ExportLine]:
@@ -166,7 +319,17 @@ def export_lines(*, batch: DisbursementBatch) -> list[ExportLine]:
         Payment.objects.filter(batch=batch)
         .exclude(status=PaymentStatus.CANCELLED)
         .order_by("case__code", "pk")
-        .values_list("case_id", "case__code", "amount", "currency", "status", "method", "reference")
+        .values_list(
+            "case_id",
+            "case__code",
+            "amount",
+            "currency",
+            "status",
+            "method",
+            "reference",
+            "pk",
+            "plan_id",
+        )
     )
     return [ExportLine(*row) for row in rows]
 

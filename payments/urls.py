@@ -3,7 +3,7 @@ numbers in the database (and months as YYYY-MM), never by anything that identifi
 
 from django.urls import path
 
-from payments.views import batches, dashboard, exports, ledger, one_offs, plans, runs
+from payments.views import batches, dashboard, exports, ledger, one_offs, payouts, plans, runs
 
 app_name = "payments"
 
@@ -14,10 +14,14 @@ urlpatterns = [
     path("ledger/", ledger.ledger, name="ledger"),
     path("cases/<int:pk>/plans/", plans.case_plans, name="case_plans"),
     path("plans/<int:pk>/status/", plans.plan_status, name="plan_status"),
+    path("plans/<int:pk>/payout/", plans.plan_payout, name="plan_payout"),
+    path("cases-without-plan/", plans.cases_without_plan, name="cases_without_plan"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/approve/", batches.batch_approve, name="batch_approve"),
-    path("batches/<int:pk>/record/", batches.record_payouts, name="record"),
-    path("batches/<int:pk>/close/", batches.batch_close, name="batch_close"),
+    path("batches/<int:pk>/record/", payouts.record_payouts, name="record"),
+    path("batches/<int:pk>/settlement/", payouts.settlement, name="settlement"),
+    path("batches/<int:pk>/payout/", payouts.take_for_payout, name="take_for_payout"),
+    path("batches/<int:pk>/close/", payouts.batch_close, name="batch_close"),
     path("batches/<int:pk>/payroll.pdf", exports.batch_pdf, name="batch_pdf"),
     path("batches/<int:pk>/transfers.csv", exports.batch_csv, name="batch_csv"),
     path("batches/<int:pk>/transfers.xlsx", exports.batch_xlsx, name="batch_xlsx"),

@@ -14,19 +14,37 @@ from payments.services.one_offs import (
     required_approvals,
     reward_proposal,
 )
-from payments.services.payouts import OUTCOMES, payment_carry_forward, payments_record
-from payments.services.plans import PLAN_TRANSITIONS, plan_amount_for, plan_create, plan_set_status
+from payments.services.payouts import (
+    OUTCOMES,
+    batch_take_for_payout,
+    payment_carry_forward,
+    payments_record,
+)
+from payments.services.plans import (
+    PLAN_TRANSITIONS,
+    plan_amount_for,
+    plan_create,
+    plan_set_payout,
+    plan_set_status,
+)
 from payments.services.runs import disbursement_run
+from payments.services.settlements import (
+    SettlementPreview,
+    settlement_preview,
+    settlement_record,
+)
 
 __all__ = [
     "OUTCOMES",
     "PLAN_TRANSITIONS",
     "PaymentError",
+    "SettlementPreview",
     "batch_approve",
     "batch_close",
     "batch_ledger_total",
     "batch_lines_total",
     "batch_reject",
+    "batch_take_for_payout",
     "disbursement_run",
     "guarded",
     "month_end",
@@ -40,7 +58,10 @@ __all__ = [
     "payments_record",
     "plan_amount_for",
     "plan_create",
+    "plan_set_payout",
     "plan_set_status",
     "required_approvals",
     "reward_proposal",
+    "settlement_preview",
+    "settlement_record",
 ]

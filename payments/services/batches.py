@@ -73,7 +73,12 @@ def batch_reject(*, batch: DisbursementBatch, actor: User, reason: str) -> Disbu
 
 
 @guarded("payments.record_payout", "batch.close")
-def batch_close(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
+def batch_close(
+    *, batch: DisbursementBatch, actor: User, carry_forward: bool = False
+) -> DisbursementBatch:
+    """Close a batch whose every line is recorded; with `carry_forward`, its failed and
+    unclaimed lines not yet carried are carried into next month's run in the same step.
+    Closing ends the payout window: nobody sees its payees any more."""
     batch = _lock_batch(batch)
     if batch.status not in (BatchStatus.APPROVED, BatchStatus.DISBURSING):
         raise PaymentError(_("Only an approved batch being paid out can be closed."))
@@ -85,5 +90,14 @@ def batch_close(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
         )
     batch.status, batch.closed_at = BatchStatus.CLOSED, timezone.now()
     with audit_context(actor=actor, action="batch.close"):
+        if carry_forward:
+            batch.carried_count = Payment.objects.filter(
+                batch=batch,
+                status__in=[PaymentStatus.FAILED, PaymentStatus.UNCLAIMED],
+                carry_forward=False,
+                carried_to__isnull=True,
+            ).update(carry_forward=True)
+        else:
+            batch.carried_count = 0
         batch.save(update_fields=["status", "closed_at"])
     return batch

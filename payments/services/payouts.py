@@ -1,7 +1,10 @@
-"""Payouts: recording the outcome of a batch's lines (paid, failed, unclaimed) with the proof it
-needs, and carrying a failed or unclaimed line into next month."""
+"""Payouts: taking an approved batch for payout, recording the outcome of its lines (paid,
+failed, unclaimed) with the proof it needs — once per submission, however often it is sent —
+and carrying a failed or unclaimed line into next month."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +39,14 @@ def _check_proof(outcome: str, method: str, reference: str, acknowledged: bool) 
 
 
 def _record(
-    payment: Payment, *, actor: User, outcome: str, method: str, reference: str, acknowledged: bool
+    payment: Payment,
+    *,
+    actor: User,
+    outcome: str,
+    method: str,
+    reference: str,
+    acknowledged: bool,
+    token: uuid.UUID | None = None,
 ) -> Payment:
     if payment.status != PaymentStatus.PENDING:
         raise PaymentError(
@@ -52,8 +62,10 @@ def _record(
     )
     payment.reference, payment.acknowledged = reference.strip(), bool(acknowledged)
     payment.recorded_by, payment.recorded_at = actor, timezone.now()
+    payment.record_token = token
     payment.save(
         update_fields=[
+            "record_token",
             "status",
             "method",
             "reference",
@@ -78,6 +90,36 @@ def _record(
     return payment
 
 
+def _start_payout(batch: DisbursementBatch, actor: User) -> None:
+    """An approved batch (locked by the caller) moves to disbursing, taken by `actor`: the
+    finance officer who may see its payees until it closes (payments/rules.py)."""
+    if batch.status != BatchStatus.APPROVED:
+        return
+    if batch.approved_by_id == actor.pk:
+        raise PaymentError(_("The approver of a batch cannot also pay it out."))
+    batch.status, batch.payout_officer, batch.payout_started_at = (
+        BatchStatus.DISBURSING,
+        actor,
+        timezone.now(),
+    )
+    with audit_context(actor=actor, action="batch.payout"):
+        batch.save(update_fields=["status", "payout_officer", "payout_started_at"])
+
+
+@guarded("payments.record_payout", "batch.payout")
+def batch_take_for_payout(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
+    """Take an approved batch for payout (never one's own approval)."""
+    batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.DISBURSING:
+        if batch.payout_officer_id == actor.pk:
+            return batch
+        raise PaymentError(_("Another finance officer is already paying out this batch."))
+    if batch.status != BatchStatus.APPROVED:
+        raise PaymentError(_("Only an approved batch can be taken for payout."))
+    _start_payout(batch, actor)
+    return batch
+
+
 @guarded("payments.record_payout", "payment.record")
 def payments_record(
     *,
@@ -87,14 +129,33 @@ def payments_record(
     method: str = "",
     reference: str = "",
     acknowledged: bool = False,
+    batch: DisbursementBatch | None = None,
+    token: uuid.UUID | None = None,
 ) -> list[Payment]:
-    """Record the outcome of one or more lines of one batch, all or none."""
-    if not payments:
-        raise PaymentError(_("Choose at least one line."))
+    """Record the outcome of one or more lines of one batch, all or none.
+
+    `token` names the submission (the record form carries one): sending the same submission
+    again (a double click, a reload) records nothing and returns the lines it recorded, so the
+    second request says what the first did instead of "already paid"."""
     batch_ids = {payment.batch_id for payment in payments}
+    if batch is not None:
+        batch_ids.add(batch.pk)
+    if not batch_ids:
+        raise PaymentError(_("Choose at least one line."))
     if len(batch_ids) != 1 or None in batch_ids:
         raise PaymentError(_("Record lines of one batch at a time."))
+    # The batch row is the submission's lock: a repeated token waits here for the first.
     batch = DisbursementBatch.objects.select_for_update().get(pk=batch_ids.pop())
+    if token is not None:
+        already = list(
+            Payment.objects.select_related("case")
+            .filter(batch=batch, record_token=token)
+            .order_by("pk")
+        )
+        if already:
+            return already
+    if not payments:
+        raise PaymentError(_("Choose at least one line."))
     if batch.status not in (BatchStatus.APPROVED, BatchStatus.DISBURSING):
         raise PaymentError(_("Payouts are recorded only on an approved batch."))
     locked = list(
@@ -103,11 +164,9 @@ def payments_record(
         .filter(pk__in=[payment.pk for payment in payments], batch=batch)
         .order_by("pk")
     )
+    _start_payout(batch, actor)
     with audit_context(actor=actor, action="payment.record"):
-        if batch.status == BatchStatus.APPROVED:
-            batch.status = BatchStatus.DISBURSING
-            batch.save(update_fields=["status"])
-        return [
+        recorded = [
             _record(
                 payment,
                 actor=actor,
@@ -115,9 +174,11 @@ def payments_record(
                 method=method,
                 reference=reference,
                 acknowledged=acknowledged,
+                token=token,
             )
             for payment in locked
         ]
+    return recorded
 
 
 @guarded("payments.record_payout", "payment.carry_forward")

@@ -18,6 +18,14 @@ from cases.models import Case
 from payments.models import FundingSource, PlanStatus, StipendPlan
 from payments.money import Currency, round_money
 from payments.services.common import PaymentError, _money, guarded, month_end
+from payments.wallets import AccountError, normalise_account
+
+
+def _account(method: str, account: str | None) -> str:
+    try:
+        return normalise_account(method, account)
+    except AccountError as error:
+        raise PaymentError(str(error)) from error
 
 
 @guarded("payments.add_stipendplan", "plan.create")
@@ -30,8 +38,11 @@ def plan_create(
     start_date: datetime.date,
     end_date: datetime.date | None = None,
     funding_source: FundingSource,
+    payout_method: str = "",
+    payout_account: str = "",
 ) -> StipendPlan:
     amount = _money(amount, currency)
+    payout_account = _account(payout_method, payout_account)
     if end_date is not None and end_date < start_date:
         raise PaymentError(_("A plan cannot end before it starts."))
     if funding_source.currency != currency:
@@ -52,6 +63,8 @@ def plan_create(
                 end_date=end_date,
                 funding_source=funding_source,
                 created_by=actor,
+                payout_method=payout_method,
+                payout_account=payout_account or None,
             )
     except IntegrityError as error:
         raise PaymentError(
@@ -81,6 +94,21 @@ def plan_set_status(*, plan: StipendPlan, actor: User, status: str) -> StipendPl
         plan.end_date = max(plan.start_date, timezone.localdate())
     with audit_context(actor=actor, action="plan.status"):
         plan.save(update_fields=["status", "end_date", "updated_at"])
+    return plan
+
+
+@guarded("payments.change_stipendplan", "plan.payout")
+def plan_set_payout(
+    *, plan: StipendPlan, actor: User, payout_method: str, payout_account: str = ""
+) -> StipendPlan:
+    """Where a plan's stipend goes: cash, or a wallet or bank account (stored encrypted)."""
+    payout_account = _account(payout_method, payout_account)
+    plan = StipendPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == PlanStatus.ENDED:
+        raise PaymentError(_("An ended plan cannot change."))
+    plan.payout_method, plan.payout_account = payout_method, payout_account or None
+    with audit_context(actor=actor, action="plan.payout"):
+        plan.save(update_fields=["payout_method", "payout_account", "data_key", "updated_at"])
     return plan
 
 

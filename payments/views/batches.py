@@ -1,5 +1,6 @@
-"""The monthly batches: the list, a batch with its lines, approving or rejecting a draft,
-recording payouts, carrying a line forward and closing a batch."""
+"""The monthly batches: the list, a batch with its lines (and, for the officer paying it out,
+their payees), approving or rejecting a draft with what changed since last month, and carrying
+a line forward. Recording and closing are in payouts.py."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import parse_id
 from accounts.permissions import permission_required_logged, refusal_message
+from accounts.services import record_reveal
 from payments import selectors, services
-from payments.forms import RecordForm, RejectForm
-from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
+from payments.forms import RejectForm
+from payments.models import BatchStatus, Payment, PaymentStatus
+from payments.rules import PAYOUT_PERMISSION, in_payout_window
 from payments.services import PaymentError
-from payments.views.common import _batch_or_404, _choice, _query_int
+from payments.views.common import _batch_or_404, _choice
 
 BATCH_PAGE_SIZE = 25
 LINE_PAGE_SIZE = 100
@@ -48,6 +50,24 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(lines, LINE_PAGE_SIZE).get_page(request.GET.get("page"))
     user = request.user
     may_record = user.has_perm("payments.record_payout")
+    pays_out = in_payout_window(user, batch)
+    show_payees = False
+    if pays_out and request.GET.get("payees") == "1":
+        # The names and wallets of this page's lines: a logged reveal, within the budget.
+        try:
+            record_reveal(
+                actor=user,
+                obj=batch,
+                field_name="payees",
+                request=request,
+                permission=PAYOUT_PERMISSION,
+                detail={"cases": sorted(line.case.code for line in page.object_list)},
+            )
+        except PermissionDenied as error:
+            messages.error(request, refusal_message(error))
+        else:
+            page.object_list = selectors.payee_lines(lines=list(page.object_list))
+            show_payees = True
     return render(
         request,
         "payments/batch_detail.html",
@@ -56,7 +76,12 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page": page,
             "status": status,
             "status_choices": PaymentStatus.choices,
-            "query": f"status={status}&" if status else "",
+            "query": (f"status={status}&" if status else "") + ("payees=1&" if show_payees else ""),
+            "pays_out": pays_out,
+            "show_payees": show_payees,
+            "may_take": may_record
+            and batch.status == BatchStatus.APPROVED
+            and batch.approved_by_id != user.pk,
             "ledger_balance": selectors.batch_ledger_balance(batch=batch),
             "is_committed": batch.status
             in (BatchStatus.APPROVED, BatchStatus.DISBURSING, BatchStatus.CLOSED),
@@ -113,66 +138,8 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
             "batch": batch,
             "reject_form": reject_form,
             "is_draft": batch.status == BatchStatus.DRAFT,
+            "changes": selectors.batch_changes(batch=batch),
             "is_preparer": batch.prepared_by_id == request.user.pk,
-        },
-    )
-
-
-@permission_required_logged("payments.record_payout", action="payment.record", log_reads=False)
-@never_cache
-def record_payouts(request: HttpRequest, pk: int) -> HttpResponse:
-    """The outcome of pending lines: one line, or many at once with the same outcome."""
-    batch = _batch_or_404(pk)
-    pending = selectors.pending_lines(batch=batch)
-    page = Paginator(pending, LINE_PAGE_SIZE).get_page(request.GET.get("page"))
-    if request.method == "POST":
-        posted = [value for value in request.POST.getlist("lines") if parse_id(value) is not None]
-        form = RecordForm(request.POST, line_choices=[(int(value), value) for value in posted])
-        if form.is_valid():
-            chosen = form.cleaned_data["lines"]
-            lines = list(Payment.objects.filter(batch=batch, pk__in=chosen))
-            if len(lines) != len(set(chosen)):
-                form.add_error(None, _("Some of the chosen lines are not in this batch."))
-            else:
-                data = form.cleaned_data
-                try:
-                    recorded = services.payments_record(
-                        payments=lines,
-                        actor=request.user,
-                        outcome=data["outcome"],
-                        method=data["method"],
-                        reference=data["reference"],
-                        acknowledged=data["acknowledged"],
-                    )
-                except (PaymentError, PermissionDenied) as error:
-                    form.add_error(None, refusal_message(error))
-                else:
-                    messages.success(
-                        request,
-                        _("%(count)d lines recorded as %(outcome)s.")
-                        % {
-                            "count": len(recorded),
-                            "outcome": PaymentStatus(data["outcome"]).label.lower(),
-                        },
-                    )
-                    if pending.exists():
-                        return redirect("payments:record", pk=batch.pk)
-                    return redirect("payments:batch_detail", pk=batch.pk)
-        selected = {int(value) for value in posted}
-    else:
-        line = _query_int(request, "line")
-        form = RecordForm(line_choices=[])
-        selected = {line} if line else set()
-    return render(
-        request,
-        "payments/record.html",
-        {
-            "batch": batch,
-            "form": form,
-            "page": page,
-            "query": "",
-            "selected": selected,
-            "is_open": batch.status in OPEN_BATCH,
         },
     )
 
@@ -194,16 +161,3 @@ def carry_forward(request: HttpRequest, pk: int) -> HttpResponse:
             % {"code": line.case.code},
         )
     return redirect("payments:batch_detail", pk=line.batch_id)
-
-
-@permission_required_logged("payments.record_payout", action="batch.close", log_reads=False)
-@require_POST
-def batch_close(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(DisbursementBatch, pk=pk)
-    try:
-        batch = services.batch_close(batch=batch, actor=request.user)
-    except (PaymentError, PermissionDenied) as error:
-        messages.error(request, refusal_message(error))
-    else:
-        messages.success(request, _("Batch %(batch)s is closed.") % {"batch": batch.label})
-    return redirect("payments:batch_detail", pk=batch.pk)

@@ -1,22 +1,25 @@
-"""The stipend plans of a case: the plans page (where a finance officer adds a plan) and its
-pause, resume and end buttons."""
+"""The stipend plans of a case: the plans page (where a finance officer adds a plan), its
+pause, resume and end buttons, where a plan is paid out to, and the verified cases that have
+no plan yet."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import permission_required_logged, refusal_message, refuse
 from cases.choices import Status as CaseStatus
 from cases.models import Case
 from payments import selectors, services
-from payments.forms import PlanForm
-from payments.models import PlanStatus, StipendPlan
+from payments.forms import PayoutForm, PlanForm
+from payments.models import PaymentMethod, PlanStatus, StipendPlan
 from payments.services import PaymentError
 from payments.templatetags.payments_money import format_money
 
@@ -52,6 +55,8 @@ def case_plans(request: HttpRequest, pk: int) -> HttpResponse:
                     start_date=data["start_date"],
                     end_date=data["end_date"],
                     funding_source=data["funding_source"],
+                    payout_method=data["payout_method"],
+                    payout_account=data["payout_account"],
                 )
             except (PaymentError, PermissionDenied) as error:
                 form.add_error(None, refusal_message(error))
@@ -84,6 +89,7 @@ def case_plans(request: HttpRequest, pk: int) -> HttpResponse:
             "may_propose": request.user.has_perm("payments.add_oneoffpayment"),
             "form": form,
             "case_is_verified": is_verified,
+            "payout_methods": PaymentMethod.choices,
         },
     )
 
@@ -108,3 +114,44 @@ def plan_status(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"code": plan.case.code, "status": plan.get_status_display().lower()},
             )
     return redirect("payments:case_plans", pk=plan.case_id)
+
+
+@permission_required_logged("payments.change_stipendplan", action="plan.payout", log_reads=False)
+@require_POST
+def plan_payout(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a plan's stipend goes: the method, and the wallet or account (never shown back)."""
+    plan = get_object_or_404(StipendPlan.objects.select_related("case"), pk=pk)
+    form = PayoutForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            services.plan_set_payout(
+                plan=plan,
+                actor=request.user,
+                payout_method=form.cleaned_data["payout_method"],
+                payout_account=form.cleaned_data["payout_account"],
+            )
+        except (PaymentError, PermissionDenied) as error:
+            messages.error(request, refusal_message(error))
+        else:
+            messages.success(
+                request,
+                _("Where the plan of %(code)s is paid is saved.") % {"code": plan.case.code},
+            )
+    return redirect("payments:case_plans", pk=plan.case_id)
+
+
+CASES_PAGE_SIZE = 50
+
+
+@permission_required("payments.add_stipendplan", raise_exception=True)
+@require_GET
+def cases_without_plan(request: HttpRequest) -> HttpResponse:
+    """Verified cases that have no stipend plan yet: case codes, each a link to add one."""
+    page = Paginator(selectors.cases_without_plan(), CASES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "payments/cases_without_plan.html", {"page": page, "query": ""})

@@ -332,6 +332,9 @@ def test_finance_month_is_run_approved_paid_out_and_closed(
     expect(alert(page, "1 lines recorded as paid.")).to_be_visible()
     expect(page.locator("#line-" + str(plan.payments.get().pk))).to_contain_text("Paid")
     page.get_by_role("button", name="Close the batch").click()
+    # Closing asks for confirmation, with the summary of the batch.
+    expect(page.locator("#close-summary")).to_contain_text("1,500.00 THB")
+    page.get_by_role("button", name="Close the batch").click()
     expect(alert(page, "is closed.")).to_be_visible()
     expect(page.get_by_role("button", name="Close the batch")).to_have_count(0)
     page.get_by_role("link", name="Batches").first.click()

@@ -42,6 +42,10 @@ ALLOWED: dict[str, set[str]] = {
     "payments:batch_approve": {APPROVER},
     "payments:record": {FINANCE},
     "payments:batch_close": {FINANCE},
+    "payments:settlement": {FINANCE},
+    "payments:take_for_payout": {FINANCE},
+    "payments:plan_payout": {FINANCE},
+    "payments:cases_without_plan": {FINANCE},
     "payments:carry_forward": {FINANCE},
     "payments:batch_pdf": FINANCE_READERS,
     "payments:batch_csv": FINANCE_READERS,
@@ -59,7 +63,8 @@ ALLOWED: dict[str, set[str]] = {
 # Views that only take a POST: a permitted GET is answered 405, a forbidden one 403.
 POST_ONLY = {
     "payments:plan_status",
-    "payments:batch_close",
+    "payments:plan_payout",
+    "payments:take_for_payout",
     "payments:carry_forward",
     "payments:one_off_approve",
     "payments:one_off_reject",
@@ -70,6 +75,7 @@ POST_ONLY = {
 PK_OF = {
     "payments:case_plans": "case",
     "payments:plan_status": "plan",
+    "payments:plan_payout": "plan",
     "payments:carry_forward": "line",
     "payments:one_off_detail": "one_off",
     "payments:one_off_approve": "one_off",
@@ -82,7 +88,14 @@ WRITERS: dict[str, set[str]] = {
     **{
         name: ALLOWED[name]
         for name in POST_ONLY
-        | {"payments:run", "payments:batch_approve", "payments:record", "payments:one_off_new"}
+        | {
+            "payments:run",
+            "payments:batch_approve",
+            "payments:record",
+            "payments:one_off_new",
+            "payments:batch_close",
+            "payments:settlement",
+        }
     },
     "payments:case_plans": {FINANCE},  # read by more roles; a plan is added by the officer
 }
