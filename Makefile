@@ -132,6 +132,7 @@ check-deploy: $(INSTALLED)
 # options, e.g. make bench BENCH_ARGS="--plans 5000 --repeat 3 --explain".
 bench: services
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+	$(PY) benchmarks/journeys.py
 	$(PY) benchmarks/pages.py
 	$(PY) benchmarks/load.py
 

@@ -77,6 +77,7 @@ DEMO_STAFF = {
     "housing": (Role.HOUSING_COORDINATOR, "Sai", "Lwin Oo"),
     "finance": (Role.FINANCE_OFFICER, "Thiri", "Maung"),
     "approver": (Role.FINANCE_APPROVER, "Zaw", "Lin Aung"),
+    "journeys": (Role.JOURNEY_COORDINATOR, "Htet", "Aung Lin"),
     "auditor": (Role.AUDITOR, "Mya", "Sandi"),
     "admin": (Role.ADMINISTRATOR, "Aung", "Khant Min"),
     # Requests about staff need a second administrator to approve them.

@@ -14,6 +14,7 @@ class Role:
     HOUSING_COORDINATOR = "Housing coordinator"
     FINANCE_OFFICER = "Finance officer"
     FINANCE_APPROVER = "Finance approver"
+    JOURNEY_COORDINATOR = "Journey coordinator"
     AUDITOR = "Auditor"
     ADMINISTRATOR = "Administrator"
 
@@ -24,6 +25,7 @@ class Role:
         HOUSING_COORDINATOR,
         FINANCE_OFFICER,
         FINANCE_APPROVER,
+        JOURNEY_COORDINATOR,
         AUDITOR,
         ADMINISTRATOR,
     )
@@ -38,6 +40,7 @@ ROLE_LABELS = {
     Role.HOUSING_COORDINATOR: _("Housing coordinator"),
     Role.FINANCE_OFFICER: _("Finance officer"),
     Role.FINANCE_APPROVER: _("Finance approver"),
+    Role.JOURNEY_COORDINATOR: _("Journey coordinator"),
     Role.AUDITOR: _("Auditor"),
     Role.ADMINISTRATOR: _("Administrator"),
 }
@@ -55,6 +58,7 @@ ROLE_DESCRIPTIONS = {
     Role.HOUSING_COORDINATOR: _("Manages houses, rooms and beds; allocates and moves people."),
     Role.FINANCE_OFFICER: _("Manages stipend plans, prepares batches, records payouts."),
     Role.FINANCE_APPROVER: _("Approves or rejects batches and one-off payments."),
+    Role.JOURNEY_COORDINATOR: _("Plans journeys, watches check-ins, handles escalations."),
     Role.AUDITOR: _("Reads everything, changes nothing, sees the audit trail."),
     Role.ADMINISTRATOR: _("Manages staff, roles and settings; still bound by four-eyes rules."),
 }

@@ -46,6 +46,8 @@ class AccessLog(CachedChoiceLabels, models.Model):
         STAFF_REFUSED = "staff_refused", _("Refused a change to staff")
         PASSWORD_SET = "password_set", _("Set own password with a one-time link")
         ADMINISTRATOR_ADDED = "admin_added", _("Administrator added on the command line")
+        # A code word heard from a person on a journey, checked (journeys/services/code_words.py).
+        CODE_WORD_CHECKED = "code_word", _("Checked a journey's code word")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     actor = models.ForeignKey(

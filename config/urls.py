@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("housing/", include("housing.urls")),
     path("payments/", include("payments.urls")),
+    path("journeys/", include("journeys.urls")),
     path("notifications/", include("notifications.urls")),
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("admin/", admin.site.urls),

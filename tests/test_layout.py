@@ -13,7 +13,12 @@ ROOT = Path(settings.BASE_DIR)
 # The platform, lowest first: each may import those before it, and no domain app.
 PLATFORM = ["protection", "audit", "accounts", "operations", "notifications"]
 # What each domain app may import besides the platform.
-DOMAIN = {"cases": set(), "housing": {"cases"}, "payments": {"cases"}}
+DOMAIN = {
+    "cases": set(),
+    "housing": {"cases"},
+    "payments": {"cases"},
+    "journeys": {"cases"},
+}
 APPS = [*PLATFORM, *DOMAIN, "config"]
 
 
@@ -107,6 +112,9 @@ def test_the_checks_can_fail(tmp_path):
     assert not _may_import("housing", "payments")
     assert _may_import("payments", "cases")
     assert _may_import("operations", "protection")
+    assert _may_import("journeys", "cases")
+    assert not _may_import("cases", "journeys")
+    assert not _may_import("journeys", "housing")
 
 
 # The modules STYLE.md names, which grow into packages with a module per noun.

@@ -18,6 +18,7 @@ from cases.services.common import (
     _lock,
     require_team,
 )
+from cases.signals import case_arrived
 
 
 @transaction.atomic
@@ -35,6 +36,8 @@ def case_set_stage(*, case: Case, actor: User, stage: str, reason: str = "") -> 
         JourneyEvent.objects.create(
             case=case, kind=JourneyEventKind.STAGE, stage=stage, by=actor, reason=reason
         )
+    if stage == JourneyStage.ARRIVED:
+        case_arrived.send(sender=Case, case=case, actor=actor)
     return case
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cases",
     "housing",
     "payments",
+    "journeys",
 ]
 
 MIDDLEWARE = [
@@ -348,6 +349,24 @@ HAVEN_ALERT_SCHEMES = env.list(
 HAVEN_ALERT_HOSTS = [host.lower() for host in env.list("HAVEN_ALERT_HOSTS", default=[])]
 # An alert that fails this many attempts (with growing pauses) is given up and reported.
 HAVEN_ALERT_MAX_ATTEMPTS = env.int("HAVEN_ALERT_MAX_ATTEMPTS", default=6)
+
+# --- Journeys (journeys/, docs/journeys.md) --------------------------------------------------
+
+# Minutes after a missed check-in's grace period before the backup handler and the journey
+# coordinators are alerted (the lead handler is alerted at once).
+HAVEN_JOURNEY_BACKUP_AFTER_MINUTES = env.int("HAVEN_JOURNEY_BACKUP_AFTER_MINUTES", default=30)
+# Minutes after the grace period before the contingency incident opens.
+HAVEN_JOURNEY_CONTINGENCY_AFTER_MINUTES = env.int(
+    "HAVEN_JOURNEY_CONTINGENCY_AFTER_MINUTES", default=90
+)
+# Code words checked per journey and hour; past it checks are refused (and logged).
+HAVEN_JOURNEY_CODE_WORD_CHECKS_PER_HOUR = env.int(
+    "HAVEN_JOURNEY_CODE_WORD_CHECKS_PER_HOUR", default=10
+)
+# Code words matching nothing for one journey within an hour before the coordinators hear.
+HAVEN_JOURNEY_NO_MATCH_ALERT_AFTER = env.int("HAVEN_JOURNEY_NO_MATCH_ALERT_AFTER", default=3)
+# The longest grace period a plan may give a check-in window.
+HAVEN_JOURNEY_MAX_GRACE_MINUTES = env.int("HAVEN_JOURNEY_MAX_GRACE_MINUTES", default=720)
 
 # --- Emergency controls (accounts/emergency.py) -------------------------------------------
 

@@ -1,0 +1,14 @@
+"""Signals cases sends, for the apps that stand on it (cases imports none of them)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that records the stage "arrived at a safe location", with
+# `case` and `actor`: what a receiver changes commits or rolls back with the stage.
+case_arrived = Signal()
+
+# Sent inside the transaction that crypto-erases a case (its data key destroyed), with `case` and
+# `actor`: apps that keep data about the person under keys of their own destroy them here, so
+# that the erasure takes all of it or nothing.
+case_erased = Signal()

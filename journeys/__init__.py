@@ -1,0 +1,1 @@
+"""Journeys: safety plans before arrival, check-ins, and escalation of missed check-ins."""

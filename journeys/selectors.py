@@ -1,0 +1,87 @@
+"""Reads of journeys, with what each person may see applied once: coordinators see every
+journey, handlers the ones they handle."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case
+from journeys.models import CheckInWindow, Escalation, Journey, JourneyStatus, Step
+
+
+def visible_journeys(user: User) -> QuerySet[Journey]:
+    journeys = Journey.objects.all()
+    if user.has_perm("journeys.watch_journeys"):
+        return journeys
+    if not user.has_perm("journeys.handle_journey"):
+        return journeys.none()
+    return journeys.filter(Q(lead_handler=user) | Q(backup_handler=user))
+
+
+def journey_list(user: User, *, status: str = JourneyStatus.ACTIVE) -> QuerySet[Journey]:
+    """Journeys with their case code, handlers, next window and open escalations, oldest
+    overdue first."""
+    now = timezone.now()
+    waiting = Q(
+        windows__checked_in_at__isnull=True,
+        windows__stopped_at__isnull=True,
+    )
+    return (
+        visible_journeys(user)
+        .filter(status=status)
+        .select_related("case", "lead_handler", "backup_handler")
+        .annotate(
+            next_due=Min("windows__due_at", filter=waiting),
+            overdue=Count("windows", filter=waiting & Q(windows__grace_ends_at__lt=now)),
+            open_escalations=Count(
+                "escalations", filter=Q(escalations__closed_at__isnull=True), distinct=True
+            ),
+        )
+        .order_by("next_due", "pk")
+    )
+
+
+def journey_detail(user: User, pk: int) -> Journey:
+    return (
+        visible_journeys(user)
+        .select_related("case", "lead_handler", "backup_handler", "planned_by", "data_key")
+        .get(pk=pk)
+    )
+
+
+def journey_windows(journey: Journey, *, limit: int = 12) -> list[CheckInWindow]:
+    """The windows around now: the missed ones still waiting, then the next ones."""
+    now = timezone.now()
+    missed = list(
+        journey.windows.filter(
+            checked_in_at__isnull=True, stopped_at__isnull=True, grace_ends_at__lt=now
+        ).order_by("due_at")[:limit]
+    )
+    upcoming = list(journey.windows.filter(grace_ends_at__gte=now).order_by("due_at")[:limit])
+    return missed + upcoming
+
+
+def journey_escalations(journey: Journey) -> QuerySet[Escalation]:
+    return journey.escalations.select_related("window").order_by("-at", "step")
+
+
+def incident_of(journey: Journey, escalation_pk: int) -> Escalation:
+    return (
+        journey.escalations.select_related("window")
+        .prefetch_related("acknowledgements__by", "acknowledgements__contingency_step")
+        .get(pk=escalation_pk, step=Step.CONTINGENCY)
+    )
+
+
+def possible_handlers(case: Case) -> QuerySet[User]:
+    """The case's team members who may handle a journey."""
+    on_team = Q(pk__in=[case.intake_officer_id, case.verifier_id, case.case_manager_id]) | Q(
+        case_teams__case=case
+    )
+    may_handle = Q(
+        groups__permissions__codename="handle_journey",
+        groups__permissions__content_type__app_label="journeys",
+    ) | Q(is_superuser=True)
+    return User.objects.filter(on_team, may_handle, is_active=True).distinct().order_by("username")

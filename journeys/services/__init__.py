@@ -1,0 +1,48 @@
+"""Every change to a journey, a module per noun; the public names are re-exported here, so that
+callers write `from journeys import services`. Modules of this package import each other
+directly, never through this one."""
+
+from journeys.services.check_ins import check_in_record
+from journeys.services.code_words import code_word_check, normalise_word
+from journeys.services.common import (
+    JourneyError,
+    RateLimited,
+    is_handler,
+    may_handle,
+    require_handler,
+)
+from journeys.services.escalation import escalation_sweep, incident_acknowledge, step_delays
+from journeys.services.plans import (
+    MIN_WORD_LENGTH,
+    ContingencyPlan,
+    LegPlan,
+    check_code_words,
+    journey_arrive_with_case,
+    journey_cancel,
+    journey_mark_arrived,
+    journey_plan,
+    window_times,
+)
+
+__all__ = [
+    "MIN_WORD_LENGTH",
+    "ContingencyPlan",
+    "JourneyError",
+    "LegPlan",
+    "RateLimited",
+    "check_code_words",
+    "check_in_record",
+    "code_word_check",
+    "escalation_sweep",
+    "incident_acknowledge",
+    "is_handler",
+    "journey_arrive_with_case",
+    "journey_cancel",
+    "journey_mark_arrived",
+    "journey_plan",
+    "may_handle",
+    "normalise_word",
+    "require_handler",
+    "step_delays",
+    "window_times",
+]

@@ -1,0 +1,53 @@
+"""What the journey services share: the error a person can read, who may handle a journey, the
+lock every change to a journey takes first, and the alerts' recipients and links."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from journeys.models import Journey
+
+
+class JourneyError(Exception):
+    """A change refused for a reason a person can read and act on."""
+
+
+class RateLimited(JourneyError):
+    """Too many code-word checks for one journey in the last hour."""
+
+
+def is_handler(user: User, journey: Journey) -> bool:
+    return user.pk in (journey.lead_handler_id, journey.backup_handler_id)
+
+
+def may_handle(user: User | None, journey: Journey) -> bool:
+    """A coordinator watches every journey; a handler only their own."""
+    if user is None or not user.is_active:
+        return False
+    if user.has_perm("journeys.watch_journeys"):
+        return True
+    return user.has_perm("journeys.handle_journey") and is_handler(user, journey)
+
+
+def require_handler(user: User | None, journey: Journey) -> None:
+    if not may_handle(user, journey):
+        raise PermissionDenied(_("Only the journey's handlers and the coordinators may do this."))
+
+
+def lock(journey: Journey) -> Journey:
+    return (
+        Journey.objects.select_for_update(of=("self",))
+        .select_related("case", "data_key")
+        .get(pk=journey.pk)
+    )
+
+
+def journey_link(journey_id: int) -> str:
+    return reverse("journeys:detail", kwargs={"pk": journey_id})
+
+
+def incident_link(journey_id: int, escalation_id: int) -> str:
+    return reverse("journeys:incident", kwargs={"pk": journey_id, "escalation_pk": escalation_id})

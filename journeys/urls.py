@@ -1,0 +1,18 @@
+"""Journey pages. URLs name journeys and cases only by their numbers in the database."""
+
+from django.urls import path
+
+from journeys.views import check_ins, plans
+
+app_name = "journeys"
+
+urlpatterns = [
+    path("", plans.journey_list, name="list"),
+    path("plan/<int:pk>/", plans.journey_plan, name="plan"),
+    path("<int:pk>/", plans.journey_detail, name="detail"),
+    path("<int:pk>/arrived/", plans.journey_arrive, name="arrive"),
+    path("<int:pk>/cancel/", plans.journey_cancel, name="cancel"),
+    path("<int:pk>/check-in/", check_ins.check_in, name="check_in"),
+    path("<int:pk>/code-word/", check_ins.code_word, name="code_word"),
+    path("<int:pk>/incidents/<int:escalation_pk>/", check_ins.incident, name="incident"),
+]

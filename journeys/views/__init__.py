@@ -1,0 +1,1 @@
+"""Journey pages, a module per noun."""
