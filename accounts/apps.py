@@ -19,7 +19,7 @@ class AccountsConfig(AppConfig):
             order=900,
         )
         navigation.register(
-            label=_("Requests about staff"),
+            label=_("Staff requests"),
             url_name="accounts:staff_requests",
             permission="accounts.manage_staff",
             order=905,
