@@ -85,7 +85,7 @@ test: services
 # medium or high confidence) in the code that runs in production; a finding that is not a flaw
 # carries `# nosec BXXX  # why` on its line. pip-audit looks the installed packages up in PyPI's
 # advisories; where PyPI cannot be reached it says so and goes on, unless PIP_AUDIT_REQUIRED=1.
-BANDIT_PATHS := protection audit accounts operations notifications cases housing payments config deploy manage.py
+BANDIT_PATHS := protection audit accounts operations notifications cases housing payments journeys config deploy manage.py
 PIP_AUDIT_TIMEOUT ?= 120
 PIP_AUDIT_REQUIRED ?=
 
