@@ -15,8 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import refusal_message
-from audit.models import AccessLog
-from audit.services import log_access
+from accounts.services import record_reveal
 from cases.models import Case
 from journeys import selectors, services
 from journeys.forms import CodeWordForm, JourneyPlanForm
@@ -90,15 +89,19 @@ def journey_plan(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     journey = journey_or_404(request, pk)
-    # The plan is shown in clear to its handlers and the coordinators: each showing is logged.
-    log_access(
-        action=AccessLog.Action.REVEAL,
-        actor=request.user,
-        request=request,
-        target=journey,
-        target_label=journey.case.code,
-        field="journey plan",
-    )
+    # The plan is shown in clear to its handlers and the coordinators: each showing is a reveal,
+    # logged and counted in the day's reveal budget like any other.
+    try:
+        record_reveal(
+            actor=request.user,
+            obj=journey,
+            field_name="journey plan",
+            request=request,
+            permission="journeys.view_journey",
+        )
+    except PermissionDenied as refusal:
+        messages.error(request, refusal_message(refusal))
+        return redirect("journeys:list")
     return render(
         request,
         "journeys/detail.html",

@@ -201,3 +201,21 @@ def test_times_of_day_in_the_form(login, coordinator, case, lead, backup):
     assert "HH:MM" in response.content.decode()
     client.post(url, plan_post(lead, backup, every_hours="", times_of_day="06:00, 18:00"))
     assert Journey.objects.get().windows.count() >= 2
+
+
+def test_a_journey_page_is_a_reveal_within_the_day_s_budget(login, journey, coordinator, settings):
+    """The plan's page shows it in clear: logged, and refused past the day's reveal budget."""
+    from django.urls import reverse
+
+    from audit.models import AccessLog
+
+    settings.HAVEN_REVEAL_BUDGET_PER_DAY = 0
+    client = login(coordinator)
+    response = client.get(reverse("journeys:detail", args=[journey.pk]), follow=True)
+    assert "your budget for the day" in response.content.decode()
+    refused = AccessLog.objects.get(actor=coordinator, action=AccessLog.Action.DENIED)
+    assert refused.detail == {"action": "reveal", "budget": 0}
+    settings.HAVEN_REVEAL_BUDGET_PER_DAY = 1
+    client.get(reverse("journeys:detail", args=[journey.pk]))
+    shown = AccessLog.objects.get(actor=coordinator, action=AccessLog.Action.REVEAL)
+    assert (shown.field, shown.target_label) == ("journey plan", str(journey))
