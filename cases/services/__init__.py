@@ -69,6 +69,7 @@ from cases.services.items import (
     item_remove,
 )
 from cases.services.journey import (
+    case_arrived_by_placement,
     case_set_emergency,
     case_set_stage,
     case_update_safety_plan,
@@ -125,6 +126,7 @@ __all__ = [
     "awaiting_approval",
     "break_glass_open",
     "break_glass_review",
+    "case_arrived_by_placement",
     "case_assign_case_manager",
     "case_assign_verifier",
     "case_decide",

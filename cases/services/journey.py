@@ -41,6 +41,33 @@ def case_set_stage(*, case: Case, actor: User, stage: str, reason: str = "") -> 
     return case
 
 
+# The stages a bed in a safe house ends: the person has arrived at a safe location.
+BEFORE_ARRIVAL = (JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT)
+
+
+def case_arrived_by_placement(*, case: Case, actor: User) -> bool:
+    """A bed given in a safe house is the person's arrival at a safe location: a case still
+    contacted or in transit moves to "arrived" (recorded as the placer's) and cases' arrival
+    signal goes out (journeys stops its clock). For the placing service, inside its transaction
+    and after its own permission check; a case already further on is left as it is."""
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case.journey_stage not in BEFORE_ARRIVAL:
+        return False
+    case.journey_stage = JourneyStage.ARRIVED
+    case.version += 1
+    with audit_context(actor=actor, action="case.stage"):
+        case.save(update_fields=["journey_stage", "version", "updated_at"])
+        JourneyEvent.objects.create(
+            case=case,
+            kind=JourneyEventKind.STAGE,
+            stage=JourneyStage.ARRIVED,
+            by=actor,
+            reason="A bed was given in a safe house.",
+        )
+    case_arrived.send(sender=Case, case=case, actor=actor)
+    return True
+
+
 @transaction.atomic
 def case_set_emergency(*, case: Case, actor: User, emergency: bool, reason: str) -> Case:
     require_permission(actor, "cases.manage_safety")

@@ -22,6 +22,7 @@ from accounts.roles import Role, require_permission
 from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
+from cases.services.journey import case_arrived_by_placement
 from housing.models import Allocation, Bed, House, HouseStatus
 from housing.selectors import moment_of
 from housing.services.common import BedNoLongerFreeError, HousingError
@@ -158,6 +159,16 @@ def household_allocate(
                     occupant,
                 )
             )
+    if stay.lower <= timezone.now():
+        # A bed from today on is the person's arrival at a safe location (cases records it);
+        # a family member's bed is not the defector's arrival.
+        people = {
+            occupant.case.pk: occupant.case
+            for occupant, _bed in placements
+            if occupant.family_member is None
+        }
+        for case in people.values():
+            case_arrived_by_placement(case=case, actor=actor)
     return created
 
 

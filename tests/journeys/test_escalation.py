@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.roles import Role
 from cases import services as case_services
 from journeys import services, tasks
-from journeys.models import Escalation, Step
+from journeys.models import CheckInWindow, Escalation, Step
 from journeys.services import JourneyError
 from notifications import kinds
 from notifications.models import Notification
@@ -224,3 +224,27 @@ def test_no_protected_value_in_any_alert_or_log_line(
         assert str(secret) not in joined
     assert Notification.objects.filter(kind="journeys.duress").exists()
     assert Notification.objects.filter(kind="journeys.incident").exists()
+
+
+def test_a_bed_in_a_safe_house_is_the_arrival_and_stops_the_clock(journey, case, make_staff):
+    """Arrival through housing: giving the person a bed records the stage "arrived" through
+    cases' service, whose signal stops the journey's clock."""
+    from django.utils import timezone
+
+    from housing import services as housing_services
+    from housing.services import Occupant
+    from tests.factories import BedFactory
+
+    case.status, case.journey_stage = "verified", "in_transit"
+    case.decided_by, case.decided_at = make_staff(Role.CASE_MANAGER), timezone.now()
+    case.decision_reason = "Checks passed"
+    case.save()
+    coordinator = make_staff(Role.HOUSING_COORDINATOR)
+    housing_services.allocation_create(
+        actor=coordinator, occupant=Occupant(case), bed=BedFactory(), start=timezone.localdate()
+    )
+    case.refresh_from_db()
+    journey.refresh_from_db()
+    assert case.journey_stage == "arrived"
+    assert journey.status == "arrived"
+    assert not CheckInWindow.objects.filter(journey=journey, stopped_at__isnull=True).exists()
