@@ -19,6 +19,9 @@ class JourneysConfig(AppConfig):
         schedules.allow_schedule("journeys.escalate")
         # Beat runs the sweep every minute: ten minutes without it and the administrators hear.
         health.watch("journeys.escalate", minutes=10)
+        # Minimisation runs nightly: a day and two hours without it and the administrators hear.
+        schedules.allow_schedule("journeys.minimise")
+        health.watch("journeys.minimise", minutes=26 * 60)
         case_arrived.connect(receivers.stop_clock_on_arrival, dispatch_uid="journeys.arrival")
         case_erased.connect(receivers.destroy_with_the_case, dispatch_uid="journeys.erasure")
 

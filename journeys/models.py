@@ -105,6 +105,8 @@ class Journey(ProtectedModel):
     every_hours = models.PositiveSmallIntegerField(_("every N hours"), null=True, blank=True)
     created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # Set when the journey's data key was destroyed and its code-word hashes blanked.
+    minimised_at = models.DateTimeField(_("minimised at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("journey")
@@ -123,8 +125,9 @@ class Journey(ProtectedModel):
             models.CheckConstraint(
                 condition=Q(grace_minutes__gt=0), name="journey_grace_is_positive"
             ),
+            # A minimised journey's hashes are both blank.
             models.CheckConstraint(
-                condition=~Q(all_clear_hash=F("duress_hash")),
+                condition=~Q(all_clear_hash=F("duress_hash")) | Q(minimised_at__isnull=False),
                 name="journey_code_words_differ",
             ),
             # One journey in progress per case: one clock to watch.
@@ -161,6 +164,10 @@ class Journey(ProtectedModel):
     @property
     def is_active(self) -> bool:
         return self.status == JourneyStatus.ACTIVE
+
+    @property
+    def is_minimised(self) -> bool:
+        return self.minimised_at is not None
 
 
 def _channel_label(value) -> str:

@@ -3,7 +3,7 @@ journey, handlers the ones they handle."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -85,3 +85,43 @@ def possible_handlers(case: Case) -> QuerySet[User]:
         groups__permissions__content_type__app_label="journeys",
     ) | Q(is_superuser=True)
     return User.objects.filter(on_team, may_handle, is_active=True).distinct().order_by("username")
+
+
+def journey_board(
+    user: User, *, coordinator_id: int | None = None, handler_id: int | None = None
+) -> QuerySet[Journey]:
+    """Every journey in progress the user may see, with its next check-in due (the oldest one
+    still waiting, so an overdue one shows how long it is overdue), the highest open escalation
+    step: escalated first, then overdue, then by the next check-in. One query, whatever the
+    number of journeys."""
+    waiting = Q(windows__checked_in_at__isnull=True, windows__stopped_at__isnull=True)
+    journeys = visible_journeys(user).filter(status=JourneyStatus.ACTIVE)
+    if coordinator_id is not None:
+        journeys = journeys.filter(planned_by_id=coordinator_id)
+    if handler_id is not None:
+        journeys = journeys.filter(Q(lead_handler_id=handler_id) | Q(backup_handler_id=handler_id))
+    return (
+        journeys.select_related("case", "lead_handler", "backup_handler", "planned_by")
+        .annotate(
+            next_due=Min("windows__due_at", filter=waiting),
+            next_grace_ends=Min("windows__grace_ends_at", filter=waiting),
+            escalation_step=Max("escalations__step", filter=Q(escalations__closed_at__isnull=True)),
+        )
+        .order_by(
+            F("escalation_step").desc(nulls_last=True),
+            F("next_due").asc(nulls_last=True),
+            "pk",
+        )
+    )
+
+
+def board_people(user: User) -> tuple[QuerySet[User], QuerySet[User]]:
+    """The coordinators who planned, and the handlers of, the journeys in progress the user
+    may see: the board's filters."""
+    journeys = visible_journeys(user).filter(status=JourneyStatus.ACTIVE)
+    coordinators = User.objects.filter(pk__in=journeys.values("planned_by_id"))
+    handlers = User.objects.filter(
+        Q(pk__in=journeys.values("lead_handler_id"))
+        | Q(pk__in=journeys.values("backup_handler_id"))
+    )
+    return coordinators.order_by("username"), handlers.order_by("username")

@@ -11,3 +11,9 @@ from journeys import services
 def escalate() -> int:
     """The sweep of missed check-ins (beat, every minute): running it twice does no harm."""
     return len(services.escalation_sweep())
+
+
+@shared_task(name="journeys.minimise")
+def minimise() -> int:
+    """The nightly minimisation of journeys ended past the retention period: idempotent."""
+    return len(services.minimisation_sweep())

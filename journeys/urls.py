@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from journeys.views import check_ins, plans
+from journeys.views import board, check_ins, plans
 
 app_name = "journeys"
 
 urlpatterns = [
     path("", plans.journey_list, name="list"),
+    path("board/", board.journey_board, name="board"),
     path("plan/<int:pk>/", plans.journey_plan, name="plan"),
     path("<int:pk>/", plans.journey_detail, name="detail"),
     path("<int:pk>/arrived/", plans.journey_arrive, name="arrive"),

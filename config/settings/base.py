@@ -367,6 +367,9 @@ HAVEN_JOURNEY_CODE_WORD_CHECKS_PER_HOUR = env.int(
 HAVEN_JOURNEY_NO_MATCH_ALERT_AFTER = env.int("HAVEN_JOURNEY_NO_MATCH_ALERT_AFTER", default=3)
 # The longest grace period a plan may give a check-in window.
 HAVEN_JOURNEY_MAX_GRACE_MINUTES = env.int("HAVEN_JOURNEY_MAX_GRACE_MINUTES", default=720)
+# Days after a journey ends (arrival or cancellation) before its data key is destroyed: the
+# route, channels, code-word hashes and notes go; the clock's times and the counts stay.
+HAVEN_JOURNEY_RETENTION_DAYS = env.int("HAVEN_JOURNEY_RETENTION_DAYS", default=30)
 
 # --- Emergency controls (accounts/emergency.py) -------------------------------------------
 

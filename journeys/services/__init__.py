@@ -12,6 +12,7 @@ from journeys.services.common import (
     require_handler,
 )
 from journeys.services.escalation import escalation_sweep, incident_acknowledge, step_delays
+from journeys.services.minimisation import journey_minimise, minimisation_sweep
 from journeys.services.plans import (
     MIN_WORD_LENGTH,
     ContingencyPlan,
@@ -39,8 +40,10 @@ __all__ = [
     "journey_arrive_with_case",
     "journey_cancel",
     "journey_mark_arrived",
+    "journey_minimise",
     "journey_plan",
     "may_handle",
+    "minimisation_sweep",
     "normalise_word",
     "require_handler",
     "step_delays",
