@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.demo import register_demo_loader
 from accounts.models import User
 from audit.services import audit_context
+from cases.choices import JourneyStage
 from cases.choices import Status as CaseStatus
 from cases.models import Case
 from housing import services
@@ -68,6 +69,8 @@ def load_demo_housing(stdout: TextIO) -> None:
     for position, case in enumerate(reversed(verified)):
         if position % 9 == 0:
             continue  # left on the waiting list
+        if case.journey_stage in (JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT):
+            continue  # still on the way: a bed now would record their arrival
         people = [Occupant(case)] + [
             Occupant(case, member) for member in case.family_members.filter(needs_housing=True)
         ]

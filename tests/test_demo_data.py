@@ -71,3 +71,22 @@ def test_demo_organisation_has_the_shape_of_the_real_work(settings):
         House.objects.count(),
         ErasureRequest.objects.count(),
     ) == counts
+
+
+def test_demo_shows_need_to_know_and_journeys(settings):
+    """The demo of issues 14 and 17: case teams, a break-the-glass awaiting review, a reveal
+    refused over the budget, and journeys in progress, overdue and escalated."""
+    from audit.models import AccessLog
+    from cases.models import BreakGlass, CaseTeamMember
+    from journeys.models import Escalation, Journey, Step
+
+    settings.HAVEN_DEMO = True
+    call_command("load_demo", stdout=io.StringIO())
+    assert Case.objects.filter(case_manager__username="casemanager").exists()
+    assert CaseTeamMember.objects.filter(user__username="verifier2").exists()
+    assert BreakGlass.objects.filter(reviewed_at__isnull=True).exists()
+    assert AccessLog.objects.filter(
+        action=AccessLog.Action.DENIED, actor__username="verifier2", detail__action="reveal"
+    ).exists()
+    assert Journey.objects.filter(status="active").count() == 4
+    assert Escalation.objects.filter(step=Step.CONTINGENCY).exists()
