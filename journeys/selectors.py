@@ -76,15 +76,18 @@ def incident_of(journey: Journey, escalation_pk: int) -> Escalation:
 
 
 def possible_handlers(case: Case) -> QuerySet[User]:
-    """The case's team members who may handle a journey."""
+    """The case's team members who may handle a journey (as journeys' service checks them)."""
     on_team = Q(pk__in=[case.intake_officer_id, case.verifier_id, case.case_manager_id]) | Q(
         case_teams__case=case
     )
-    may_handle = Q(
-        groups__permissions__codename="handle_journey",
-        groups__permissions__content_type__app_label="journeys",
-    ) | Q(is_superuser=True)
-    return User.objects.filter(on_team, may_handle, is_active=True).distinct().order_by("username")
+    return (
+        User.objects.with_perm(
+            "journeys.handle_journey", backend="django.contrib.auth.backends.ModelBackend"
+        )
+        .filter(on_team, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
 
 
 def journey_board(

@@ -394,9 +394,10 @@ class CaseTeamMemberAdmin(ReadOnlyAdmin):
 
 @admin.register(BreakGlass)
 class BreakGlassAdmin(ReadOnlyAdmin):
-    # The written "why" is not shown here: it is read where the use is reviewed.
+    # The written "why" and the review note are not shown here: they are read where the use is
+    # reviewed.
     list_display = ["case", "user", "reason", "opened_at", "expires_at", "outcome", "reviewed_by"]
     list_filter = ["reason", "outcome"]
     list_select_related = ["case", "user", "reviewed_by"]
     search_fields = ["case__code"]
-    fields = [*list_display, "reviewed_at", "review_note"]
+    fields = [*list_display, "reviewed_at"]

@@ -99,7 +99,8 @@ class BreakGlass(CaseChild):
     outcome = models.CharField(
         max_length=14, choices=BreakGlassOutcome.choices, blank=True, verbose_name=_("outcome")
     )
-    review_note = models.CharField(max_length=500, blank=True, verbose_name=_("review note"))
+    # Encrypted like the why: a note on an unjustified use is likely to quote it.
+    review_note = EncryptedField(_("review note"), blank=True, null=True, max_plaintext_length=500)
 
     class Meta:
         verbose_name = _("break-the-glass")

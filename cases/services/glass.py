@@ -138,7 +138,7 @@ def break_glass_review(
         raise CaseError(_("Say why it was not justified: the administrators read it."))
     now = timezone.now()
     use.reviewed_by, use.reviewed_at, use.outcome = actor, now, outcome
-    use.review_note = note[:500]
+    use.review_note = note[:500] or None
     fields = ["reviewed_by", "reviewed_at", "outcome", "review_note"]
     if outcome == BreakGlassOutcome.NOT_JUSTIFIED and use.expires_at > now:
         use.expires_at = max(now, use.opened_at + datetime.timedelta(microseconds=1))

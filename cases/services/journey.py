@@ -29,6 +29,11 @@ def case_set_stage(*, case: Case, actor: User, stage: str, reason: str = "") -> 
         raise CaseError(_("Choose a journey stage."))
     if stage == case.journey_stage:
         raise CaseError(_("The case is already at that stage."))
+    return _record_stage(case, actor=actor, stage=stage, reason=reason)
+
+
+def _record_stage(case: Case, *, actor: User, stage: str, reason: str) -> Case:
+    """On a locked case: the new stage, its journey event, and cases' arrival signal."""
     case.journey_stage = stage
     case.version += 1
     with audit_context(actor=actor, action="case.stage"):
@@ -50,21 +55,13 @@ def case_arrived_by_placement(*, case: Case, actor: User) -> bool:
     contacted or in transit moves to "arrived" (recorded as the placer's) and cases' arrival
     signal goes out (journeys stops its clock). For the placing service, inside its transaction
     and after its own permission check; a case already further on is left as it is."""
+    # Locked without _lock's refusal of an erased case: housing's own checks answer for that.
     case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if case.journey_stage not in BEFORE_ARRIVAL:
         return False
-    case.journey_stage = JourneyStage.ARRIVED
-    case.version += 1
-    with audit_context(actor=actor, action="case.stage"):
-        case.save(update_fields=["journey_stage", "version", "updated_at"])
-        JourneyEvent.objects.create(
-            case=case,
-            kind=JourneyEventKind.STAGE,
-            stage=JourneyStage.ARRIVED,
-            by=actor,
-            reason="A bed was given in a safe house.",
-        )
-    case_arrived.send(sender=Case, case=case, actor=actor)
+    _record_stage(
+        case, actor=actor, stage=JourneyStage.ARRIVED, reason="A bed was given in a safe house."
+    )
     return True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,28 +47,38 @@ def protected_lookup(*, actor: User, kind: str, request: HttpRequest | None = No
         )
     now = timezone.now()
     limit = settings.HAVEN_LOOKUP_LIMIT_PER_HOUR
-    made = AccessLog.objects.filter(
-        actor_id=actor.pk, action=AccessLog.Action.LOOKUP, at__gte=now - datetime.timedelta(hours=1)
-    ).count()
-    if made >= limit:
-        log_access(
-            action=AccessLog.Action.DENIED,
-            actor=actor,
-            request=request,
-            detail={"action": f"lookup: {kind}", "limit": limit},
-        )
-        notify(
-            kind=LOOKUP_LIMIT_KIND,
-            recipients=[Role.ADMINISTRATOR],
-            event_key=f"lookup-limit:{actor.pk}:{now:%Y-%m-%dT%H}",
-            parameters={"count": limit},
-            link="/accounts/audit/access/",
-        )
-        raise LookupRefused(
-            _(
-                "You have made %(limit)d searches by service or ID number in the last hour, the "
-                "most allowed. Search by case code, or wait; the administrators have been told."
+    with transaction.atomic():
+        # One person's look-ups take turns (a row lock), so parallel requests cannot all slip
+        # under the limit between the count and the entry.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        made = AccessLog.objects.filter(
+            actor_id=actor.pk,
+            action=AccessLog.Action.LOOKUP,
+            at__gte=now - datetime.timedelta(hours=1),
+        ).count()
+        if made < limit:
+            log_access(
+                action=AccessLog.Action.LOOKUP, actor=actor, request=request, detail={"kind": kind}
             )
-            % {"limit": limit}
+            return
+    # Over the limit: refused, logged (outside the turn's transaction) and alerted.
+    log_access(
+        action=AccessLog.Action.DENIED,
+        actor=actor,
+        request=request,
+        detail={"action": f"lookup: {kind}", "limit": limit},
+    )
+    notify(
+        kind=LOOKUP_LIMIT_KIND,
+        recipients=[Role.ADMINISTRATOR],
+        event_key=f"lookup-limit:{actor.pk}:{now:%Y-%m-%dT%H}",
+        parameters={"count": limit},
+        link="/accounts/audit/access/",
+    )
+    raise LookupRefused(
+        _(
+            "You have made %(limit)d searches by service or ID number in the last hour, the "
+            "most allowed. Search by case code, or wait; the administrators have been told."
         )
-    log_access(action=AccessLog.Action.LOOKUP, actor=actor, request=request, detail={"kind": kind})
+        % {"limit": limit}
+    )

@@ -114,6 +114,8 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# Second-factor keys and backup codes are never shown in the admin, not even to a superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTHENTICATION_BACKENDS = [
     # AxesStandaloneBackend must be first: it refuses locked-out users before a password check.
     "axes.backends.AxesStandaloneBackend",

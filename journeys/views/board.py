@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.forms import parse_id
 from journeys import selectors
 from journeys.models import Step
 
@@ -19,7 +20,7 @@ BOARD_LIMIT = 500
 
 def _person(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return parse_id(value) if len(value) < 10 else None
 
 
 @require_GET

@@ -299,6 +299,14 @@ def test_an_unjustified_break_the_glass_ends_at_once(case, outsider, make_staff)
     )
     assert not outsider.has_perm(SEE_IDENTITY, case)
     assert Notification.objects.filter(kind="cases.break_glass_unjustified").exists()
+    # The note, like the why, is stored encrypted under the case's key (it may quote the why).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT review_note, why FROM cases_breakglass WHERE id = %s", [use.pk])
+        stored = cursor.fetchone()
+    assert all(value.startswith("hv1:") for value in stored)
+    assert "No reason to look" not in " ".join(stored)
 
 
 def test_a_team_member_need_not_and_cannot_break_the_glass(case, member):

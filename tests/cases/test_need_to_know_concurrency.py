@@ -66,3 +66,18 @@ def test_two_reviews_of_one_break_the_glass_record_one(make_staff):
     use = BreakGlass.objects.get()
     assert use.reviewed_by == results[0].reviewed_by
     assert AccessLog.objects.filter(action=AccessLog.Action.GLASS_REVIEWED).count() == 1
+
+
+def test_look_ups_at_the_same_moment_cannot_pass_the_hourly_limit(make_staff, settings):
+    from cases.services.lookups import LookupRefused, protected_lookup
+
+    settings.HAVEN_LOOKUP_LIMIT_PER_HOUR = 2
+    manager = make_staff(Role.CASE_MANAGER)
+
+    results, errors = race(
+        [lambda: protected_lookup(actor=manager, kind="case search") for _ in range(5)]
+    )
+
+    assert len(results) == 2 and len(errors) == 3
+    assert all(isinstance(error, LookupRefused) for error in errors)
+    assert AccessLog.objects.filter(actor=manager, action=AccessLog.Action.LOOKUP).count() == 2

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.roles import Role
 from cases.services import erasure
-from journeys.models import CheckIn, Journey, Leg
+from journeys.models import CheckIn, CheckInWindow, Journey, Leg
 from protection.keys import Erased
 from tests.journeys.conftest import CHANNEL_DETAILS
 
@@ -29,3 +29,8 @@ def test_erasing_a_case_erases_its_journeys(journey, case, make_staff):
         assert leg.from_place  # the coarse places stay, as the case's region does
     assert not CheckIn.objects.filter(journey=journey).exclude(data_key=journey.data_key_id)
     assert CHANNEL_DETAILS not in str(journey.channel_details)
+    # Nobody is watched through an erased case: the journey is over and its clock stopped.
+    assert journey.status == "cancelled"
+    assert not CheckInWindow.objects.filter(
+        journey=journey, checked_in_at__isnull=True, stopped_at__isnull=True
+    ).exists()
