@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import SetupLink, StaffRequest, User
@@ -26,6 +27,10 @@ from audit.services import audit_context, log_access
 
 class SetupLinkError(Exception):
     """The link cannot set a password (unknown, used, expired); the message says what to do."""
+
+
+# The query parameter that carries a link's token.
+TOKEN_PARAMETER = "t"  # noqa: S105 (a parameter name, not a secret)
 
 
 def _hash(token: str) -> str:
@@ -49,8 +54,14 @@ def setup_link_issue(*, user: User, staff_request: StaffRequest | None = None) -
     return token
 
 
+def setup_link_path(token: str) -> str:
+    """The link's path. The token is in the query string, which the web servers' access logs
+    leave out (deploy/): a path would write a live token into them."""
+    return f"{reverse('accounts:setup_password')}?{urlencode({TOKEN_PARAMETER: token})}"
+
+
 def setup_link_url(token: str) -> str:
-    return settings.HAVEN_BASE_URL + reverse("accounts:setup_password", args=[token])
+    return settings.HAVEN_BASE_URL + setup_link_path(token)
 
 
 def _usable(link: SetupLink | None) -> SetupLink:

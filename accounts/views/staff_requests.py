@@ -18,7 +18,13 @@ from accounts import staff_requests
 from accounts.forms import ApproveForm, RefuseForm, SetupPasswordForm, StaffRequestForm, parse_id
 from accounts.models import StaffRequest
 from accounts.permissions import permission_required_logged, refusal_message
-from accounts.setup_links import SetupLinkError, setup_link_check, setup_link_url, setup_link_use
+from accounts.setup_links import (
+    TOKEN_PARAMETER,
+    SetupLinkError,
+    setup_link_check,
+    setup_link_url,
+    setup_link_use,
+)
 from accounts.views.emergency import confirmed_action
 from accounts.views.login import qr_svg_of
 
@@ -153,7 +159,8 @@ def _show_setup_link(request: HttpRequest, approval: staff_requests.Approval) ->
 
 @login_not_required
 @never_cache
-def setup_password(request: HttpRequest, token: str) -> HttpResponse:
+def setup_password(request: HttpRequest) -> HttpResponse:
+    token = request.GET.get(TOKEN_PARAMETER, "")
     try:
         link = setup_link_check(token)
     except SetupLinkError as error:
