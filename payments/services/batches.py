@@ -12,6 +12,7 @@ from accounts.models import User
 from audit.services import audit_context
 from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
 from payments.services.common import PaymentError, guarded
+from payments.services.payouts import require_payout_officer
 
 
 def _lock_batch(batch: DisbursementBatch) -> DisbursementBatch:
@@ -82,6 +83,8 @@ def batch_close(
     batch = _lock_batch(batch)
     if batch.status not in (BatchStatus.APPROVED, BatchStatus.DISBURSING):
         raise PaymentError(_("Only an approved batch being paid out can be closed."))
+    if batch.status == BatchStatus.DISBURSING:
+        require_payout_officer(batch, actor)
     pending = Payment.objects.filter(batch=batch, status=PaymentStatus.PENDING).count()
     if pending:
         raise PaymentError(

@@ -90,13 +90,22 @@ def _record(
     return payment
 
 
-def _start_payout(batch: DisbursementBatch, actor: User) -> None:
-    """An approved batch (locked by the caller) moves to disbursing, taken by `actor`: the
-    finance officer who may see its payees until it closes (payments/rules.py)."""
-    if batch.status != BatchStatus.APPROVED:
-        return
+def require_payout_officer(batch: DisbursementBatch, actor: User) -> None:
+    """Only the officer who took a batch for payout records, reconciles and closes it while it
+    is being paid out; its approver never pays it out."""
     if batch.approved_by_id == actor.pk:
         raise PaymentError(_("The approver of a batch cannot also pay it out."))
+    if batch.status == BatchStatus.DISBURSING and batch.payout_officer_id != actor.pk:
+        raise PaymentError(_("Another finance officer is already paying out this batch."))
+
+
+def _start_payout(batch: DisbursementBatch, actor: User) -> None:
+    """An approved batch (locked by the caller) moves to disbursing, taken by `actor`: the
+    finance officer who may see its payees until it closes (payments/rules.py). Anyone else is
+    refused on a batch already being paid out."""
+    require_payout_officer(batch, actor)
+    if batch.status != BatchStatus.APPROVED:
+        return
     batch.status, batch.payout_officer, batch.payout_started_at = (
         BatchStatus.DISBURSING,
         actor,
@@ -110,11 +119,7 @@ def _start_payout(batch: DisbursementBatch, actor: User) -> None:
 def batch_take_for_payout(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
     """Take an approved batch for payout (never one's own approval)."""
     batch = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status == BatchStatus.DISBURSING:
-        if batch.payout_officer_id == actor.pk:
-            return batch
-        raise PaymentError(_("Another finance officer is already paying out this batch."))
-    if batch.status != BatchStatus.APPROVED:
+    if batch.status not in (BatchStatus.APPROVED, BatchStatus.DISBURSING):
         raise PaymentError(_("Only an approved batch can be taken for payout."))
     _start_payout(batch, actor)
     return batch

@@ -681,3 +681,18 @@ def test_the_payees_page_keeps_its_queries_flat(login, officer, approver, paying
         page = payees_page(client, mmk)
     assert page.context["show_payees"]
     assert len(many) == len(few)
+
+
+def test_only_the_officer_paying_a_batch_out_records_and_closes_it(paying, other_officer):
+    """Another finance officer cannot record lines of, reconcile or close a batch someone else
+    took for payout: the one who sees its payees is the one who pays them."""
+    line = Payment.objects.filter(batch=paying).first()
+    with pytest.raises(services.PaymentError, match="Another finance officer"):
+        services.payments_record(
+            payments=[line], actor=other_officer, outcome="paid", method="cash"
+        )
+    with pytest.raises(services.PaymentError, match="Another finance officer"):
+        services.batch_close(batch=paying, actor=other_officer)
+    line.refresh_from_db()
+    paying.refresh_from_db()
+    assert line.status == "pending" and paying.status == "disbursing"
