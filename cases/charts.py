@@ -5,8 +5,9 @@ the page is the full fallback."""
 
 from __future__ import annotations
 
+import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.utils.formats import date_format
 from django.utils.html import escape
@@ -97,14 +98,7 @@ def chart_description(rows: Sequence[MonthRow]) -> str:
 
 
 def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-chart") -> SafeString:
-    """Contacts (bars) and verified defections (line) per month, as inline SVG markup.
-
-    Every piece of text is escaped here; the result is marked safe for the template.
-    """
-    element_id = "".join(
-        character for character in element_id if character.isalnum() or character in "-_"
-    )
-    title_id, desc_id = f"{element_id}-title", f"{element_id}-desc"
+    """Contacts (bars) and verified defections (line) per month, as inline SVG markup."""
     if rows:
         title = _("Contacts and verified defections per month, %(start)s to %(end)s") % {
             "start": _month_label(rows[0].month),
@@ -112,11 +106,55 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
         }
     else:
         title = _("Contacts and verified defections per month")
+    return bar_line_chart_svg(
+        [(row.month, row.contacts, row.verified) for row in rows],
+        title=title,
+        description=chart_description(rows),
+        bar_legend=_("Contacts (bars)"),
+        line_legend=_("Verified defections (line with circles)"),
+        bar_tooltip=lambda month, contacts, verified: (
+            _("%(month)s: contacts %(contacts)d, verified %(verified)d")
+            % {"month": month, "contacts": contacts, "verified": verified}
+        ),
+        line_tooltip=lambda month, verified: (
+            _("%(month)s: verified %(verified)d") % {"month": month, "verified": verified}
+        ),
+        element_id=element_id,
+    )
 
+
+def _default_bar_tooltip(month: str, bar: int, line: int) -> str:
+    return f"{month}: {bar} / {line}"
+
+
+def _default_line_tooltip(month: str, line: int) -> str:
+    return f"{month}: {line}"
+
+
+def bar_line_chart_svg(
+    points: Sequence[tuple[datetime.date, int, int]],
+    *,
+    title: str,
+    description: str,
+    bar_legend: str,
+    line_legend: str,
+    element_id: str,
+    bar_tooltip: Callable[[str, int, int], str] = _default_bar_tooltip,
+    line_tooltip: Callable[[str, int], str] = _default_line_tooltip,
+) -> SafeString:
+    """Two monthly series, (month, bar value, line value) each, as inline SVG markup: bars and a
+    line with hollow circles, told apart by shape and by a legend in words.
+
+    Every piece of text is escaped here; the result is marked safe for the template.
+    """
+    element_id = "".join(
+        character for character in element_id if character.isalnum() or character in "-_"
+    )
+    title_id, desc_id = f"{element_id}-title", f"{element_id}-desc"
     plot_left, plot_right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
     plot_top, plot_bottom = MARGIN_TOP, HEIGHT - MARGIN_BOTTOM
     plot_height = plot_bottom - plot_top
-    ticks = axis_ticks(max([row.contacts for row in rows] + [row.verified for row in rows] + [0]))
+    ticks = axis_ticks(max([max(bar, line) for _month, bar, line in points] + [0]))
     top_value = ticks[-1]
 
     def y_of(value: int) -> float:
@@ -128,7 +166,7 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
         f'aria-labelledby="{title_id} {desc_id}" font-family="{escape(FONT)}" '
         f'font-size="12" fill="{TEXT_FILL}">',
         f'<title id="{title_id}">{escape(title)}</title>',
-        f'<desc id="{desc_id}">{escape(chart_description(rows))}</desc>',
+        f'<desc id="{desc_id}">{escape(description)}</desc>',
     ]
 
     # Gridlines and the value axis.
@@ -153,7 +191,7 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
         f'<rect x="{plot_left}" y="{legend_y - 8}" width="16" height="12" fill="{BAR_FILL}" '
         f'stroke="{BAR_STROKE}" stroke-width="1"/>'
     )
-    bars_label = _("Contacts (bars)")
+    bars_label = bar_legend
     parts.append(
         f'<text x="{plot_left + 22}" y="{legend_y}" dominant-baseline="middle">'
         f"{escape(bars_label)}</text>"
@@ -168,34 +206,28 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
         f'<circle cx="{line_x + 12}" cy="{legend_y - 2}" r="4" fill="#ffffff" '
         f'stroke="{LINE_STROKE}" stroke-width="2"/>'
     )
-    line_legend = _("Verified defections (line with circles)")
     parts.append(
         f'<text x="{line_x + 32}" y="{legend_y}" dominant-baseline="middle">'
         f"{escape(line_legend)}</text>"
     )
 
-    if not rows:
+    if not points:
         parts.append("</svg>")
         return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703  # every text above is escaped
 
-    slot = (plot_right - plot_left) / len(rows)
+    slot = (plot_right - plot_left) / len(points)
     bar_width = max(slot * 0.7, 1)
-    label_every = max(1, math.ceil(len(rows) / 12))
-    label_bars = len(rows) <= MAX_LABELLED_BARS
-    marker_radius = 3.5 if len(rows) <= 60 else 2
+    label_every = max(1, math.ceil(len(points) / 12))
+    label_bars = len(points) <= MAX_LABELLED_BARS
+    marker_radius = 3.5 if len(points) <= 60 else 2
 
-    points: list[tuple[float, float]] = []
+    coordinates: list[tuple[float, float]] = []
     labelled_year = None
-    for position, row in enumerate(rows):
+    for position, (month, bar, line) in enumerate(points):
         centre = plot_left + slot * (position + 0.5)
-        month_label = _month_label(row.month)
-        tooltip = _("%(month)s: contacts %(contacts)d, verified %(verified)d") % {
-            "month": month_label,
-            "contacts": row.contacts,
-            "verified": row.verified,
-        }
-        if row.contacts:
-            top = y_of(row.contacts)
+        tooltip = bar_tooltip(_month_label(month), bar, line)
+        if bar:
+            top = y_of(bar)
             parts.append(
                 f'<rect x="{_number(centre - bar_width / 2)}" y="{_number(top)}" '
                 f'width="{_number(bar_width)}" height="{_number(plot_bottom - top)}" '
@@ -205,31 +237,28 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
             if label_bars:
                 parts.append(
                     f'<text x="{_number(centre)}" y="{_number(top - 4)}" text-anchor="middle" '
-                    f'font-size="10">{row.contacts}</text>'
+                    f'font-size="10">{bar}</text>'
                 )
-        points.append((centre, y_of(row.verified)))
+        coordinates.append((centre, y_of(line)))
         if position % label_every == 0:
             parts.append(
                 f'<text x="{_number(centre)}" y="{plot_bottom + 16}" text-anchor="middle">'
-                f"{escape(date_format(row.month, 'M'))}</text>"
+                f"{escape(date_format(month, 'M'))}</text>"
             )
-            if row.month.year != labelled_year:
-                labelled_year = row.month.year
+            if month.year != labelled_year:
+                labelled_year = month.year
                 parts.append(
                     f'<text x="{_number(centre)}" y="{plot_bottom + 32}" text-anchor="middle">'
-                    f"{row.month.year}</text>"
+                    f"{month.year}</text>"
                 )
 
     parts.append(
         '<polyline points="'
-        + " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
+        + " ".join(f"{_number(x)},{_number(y)}" for x, y in coordinates)
         + f'" fill="none" stroke="{LINE_STROKE}" stroke-width="2"/>'
     )
-    for (x, y), row in zip(points, rows, strict=True):
-        tooltip = _("%(month)s: verified %(verified)d") % {
-            "month": _month_label(row.month),
-            "verified": row.verified,
-        }
+    for (x, y), (month, _bar, line) in zip(coordinates, points, strict=True):
+        tooltip = line_tooltip(_month_label(month), line)
         parts.append(
             f'<circle cx="{_number(x)}" cy="{_number(y)}" r="{marker_radius}" fill="#ffffff" '
             f'stroke="{LINE_STROKE}" stroke-width="2"><title>{escape(tooltip)}</title></circle>'

@@ -206,3 +206,4 @@ class JourneyEventKind(models.TextChoices):
     STAGE = "stage", _("Stage changed")
     EMERGENCY_ON = "emergency_on", _("Emergency flag raised")
     EMERGENCY_OFF = "emergency_off", _("Emergency flag cleared")
+    PLAN_DESTROYED = "plan_destroyed", _("Journey plan destroyed after its retention period")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from cases import selectors as case_selectors
 from cases.charts import chart_description, monthly_chart_svg
 from housing import selectors as housing_selectors
+from journeys import selectors as journey_selectors
 from notifications import selectors as notification_selectors
 from payments import selectors as payment_selectors
 
@@ -112,6 +113,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     this_month = today.replace(day=1)
     context: dict[str, Any] = {
         "today": today,
+        "now": timezone.now(),
         "this_month": this_month,
         "has_role": user.is_superuser or user.groups.exists(),
         "awaiting": None,
@@ -120,6 +122,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "occupancy": None,
         "batches": None,
         "chart": None,
+        "journeys_due": None,
+        "debriefs_due": None,
         "urgent_alerts": preview(notification_selectors.unread_urgent(user)),
     }
     if not context["has_role"]:
@@ -135,6 +139,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["chart"] = _chart(today)
     if user.has_perm("housing.view_allocation"):
         context["waiting"] = _waiting_figures()
+    if user.has_perm("journeys.plan_journey") or user.has_perm("journeys.handle_journey"):
+        context["journeys_due"] = preview(journey_selectors.due_soon(user))
+        context["debriefs_due"] = preview(journey_selectors.debriefs_to_record(user))
     if user.has_perm("payments.view_disbursementbatch"):
         batches = payment_selectors.batches_of_month(month=this_month)
         context["batches"] = batches

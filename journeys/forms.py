@@ -1,5 +1,6 @@
 """Forms of journeys: the plan (with its legs and contingency steps as numbered rows), the
-check-in (the code word first), a code-word check alone, and the acknowledgement of a step."""
+check-in (the code word first), a code-word check alone, the acknowledgement of a step and the
+debrief."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import StyledForm
 from accounts.models import User
-from journeys.models import Channel, ContingencyKind
-from journeys.services import ContingencyPlan, LegPlan
+from journeys.models import Channel, ContingencyKind, Problem
+from journeys.services import ContingencyPlan, DebriefAnswers, LegPlan
 
 LEG_ROWS = 4
 CONTINGENCY_ROWS = 4
@@ -229,3 +230,102 @@ class CodeWordForm(StyledForm):
 
 class AcknowledgeForm(StyledForm):
     step = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+
+class DebriefForm(StyledForm):
+    """The debrief: categories to tick (kept for statistics), the hours each leg took, and
+    notes (encrypted under the journey's key, destroyed with it)."""
+
+    problems = forms.MultipleChoiceField(
+        label=_("What went wrong"),
+        choices=Problem.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick nothing if nothing went wrong."),
+    )
+    contingency_used = forms.MultipleChoiceField(
+        label=_("Contingency steps used"),
+        choices=ContingencyKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    channels_worked = forms.MultipleChoiceField(
+        label=_("Channels that worked"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    channels_failed = forms.MultipleChoiceField(
+        label=_("Channels that failed"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "What the next journey should do differently. Destroyed with the route after the "
+            "retention period; the ticks above stay for the statistics."
+        ),
+    )
+
+    def __init__(self, *args: Any, legs=(), **kwargs: Any) -> None:
+        self.legs = list(legs)
+        super().__init__(*args, **kwargs)
+        for leg in self.legs:
+            self.fields[f"leg_{leg.position}"] = forms.DecimalField(
+                label=_("Hours from %(start)s to %(end)s")
+                % {"start": leg.from_place, "end": leg.to_place},
+                required=False,
+                min_value=0,
+                max_value=2000,
+                max_digits=5,
+                decimal_places=1,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+            self.fields[f"leg_{leg.position}"].widget.attrs.setdefault("class", "form-control")
+
+    def choice_fields(self) -> list:
+        return [
+            self[name]
+            for name in ("problems", "contingency_used", "channels_worked", "channels_failed")
+        ]
+
+    def leg_fields(self) -> list:
+        return [self[f"leg_{leg.position}"] for leg in self.legs]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        worked = set(cleaned.get("channels_worked") or [])
+        if worked & set(cleaned.get("channels_failed") or []):
+            self.add_error(
+                "channels_failed", _("A channel cannot both have worked and have failed.")
+            )
+        return cleaned
+
+    def answers(self) -> DebriefAnswers:
+        data = self.cleaned_data
+        return DebriefAnswers(
+            problems=list(data["problems"]),
+            contingency_used=list(data["contingency_used"]),
+            channels_worked=list(data["channels_worked"]),
+            channels_failed=list(data["channels_failed"]),
+            leg_hours={leg.position: data.get(f"leg_{leg.position}") for leg in self.legs},
+            notes=data["notes"],
+        )
+
+    @classmethod
+    def initial_for(cls, debrief, legs) -> dict:
+        initial = {f"leg_{leg.position}": leg.hours_taken for leg in legs}
+        if debrief is not None:
+            initial.update(
+                problems=debrief.problems,
+                contingency_used=debrief.contingency_used,
+                channels_worked=debrief.channels_worked,
+                channels_failed=debrief.channels_failed,
+                notes=debrief.notes or "",
+            )
+        return initial

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,22 @@ class ContingencyKind(models.TextChoices):
     ALERT_PARTNER = "alert_partner", _("Alert a partner")
     SAFE_HOUSE = "safe_house", _("Safe house the person knows about")
     OTHER = "other", _("Other step")
+
+
+class Problem(models.TextChoices):
+    """What went wrong on a journey, as the debrief records it: categories in clear, kept for
+    statistics after the journey's key is destroyed (the words about it are encrypted)."""
+
+    MISSED_CHECK_IN = "missed_check_in", _("A check-in was missed")
+    LOST_CONTACT = "lost_contact", _("Contact was lost for a while")
+    CHECKPOINT = "checkpoint", _("Stopped or searched at a checkpoint")
+    ROUTE_CHANGED = "route_changed", _("The route had to change")
+    TRANSPORT = "transport", _("Transport failed or was late")
+    PHONE = "phone", _("Phone lost, taken or without power")
+    FAMILY = "family", _("Family members separated or delayed")
+    HEALTH = "health", _("Illness or injury")
+    MONEY = "money", _("Money ran out or was demanded")
+    OTHER = "other", _("Something else")
 
 
 @track_history(exclude=["all_clear_hash", "duress_hash"])
@@ -116,6 +133,8 @@ class Journey(ProtectedModel):
             ("plan_journey", _("Can plan journeys and set code words")),
             ("watch_journeys", _("Can watch every journey and handle escalations")),
             ("handle_journey", _("Can be a journey's handler and record check-ins")),
+            ("view_journey_reports", _("Can see journey statistics")),
+            ("export_journey_reports", _("Can export journey statistics")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -203,13 +222,21 @@ class Leg(JourneyChild):
     from_place = models.CharField(_("from (coarse place)"), max_length=100)
     to_place = models.CharField(_("to (coarse place)"), max_length=100)
     details = EncryptedField(_("details"), blank=True, null=True, max_plaintext_length=2000)
+    # How long the leg took, from the debrief: a timing kept for statistics.
+    hours_taken = models.DecimalField(
+        _("hours taken"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("leg")
         verbose_name_plural = _("legs")
         ordering = ["journey", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["journey", "position"], name="one_leg_per_position")
+            models.UniqueConstraint(fields=["journey", "position"], name="one_leg_per_position"),
+            models.CheckConstraint(
+                condition=Q(hours_taken__isnull=True) | Q(hours_taken__gte=0),
+                name="leg_hours_taken_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -382,3 +409,75 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.escalation_id} / {self.contingency_step_id}"
+
+
+@track_history()
+class Debrief(JourneyChild):
+    """What the handlers learnt from a journey that arrived. The categories, channels and kinds
+    of contingency step are in clear for the reports; the notes are encrypted under the
+    journey's key and go with it at minimisation."""
+
+    journey = models.OneToOneField(
+        Journey, on_delete=models.CASCADE, related_name="debrief", verbose_name=_("journey")
+    )
+    problems = ArrayField(
+        models.CharField(max_length=20, choices=Problem.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("what went wrong"),
+    )
+    contingency_used = ArrayField(
+        models.CharField(max_length=20, choices=ContingencyKind.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("contingency steps used"),
+    )
+    channels_worked = ArrayField(
+        models.CharField(max_length=10, choices=Channel.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("channels that worked"),
+    )
+    channels_failed = ArrayField(
+        models.CharField(max_length=10, choices=Channel.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("channels that failed"),
+    )
+    notes = EncryptedField(_("notes"), blank=True, null=True, max_plaintext_length=4000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("debrief")
+        verbose_name_plural = _("debriefs")
+
+    def __str__(self) -> str:
+        return f"{self.journey_id}"
+
+    @staticmethod
+    def _labels(values: list[str], choices) -> list[str]:
+        labels = dict(choices.choices)
+        return [str(labels.get(value, value)) for value in values]
+
+    @property
+    def problem_labels(self) -> list[str]:
+        return self._labels(self.problems, Problem)
+
+    @property
+    def contingency_labels(self) -> list[str]:
+        return self._labels(self.contingency_used, ContingencyKind)
+
+    @property
+    def worked_labels(self) -> list[str]:
+        return self._labels(self.channels_worked, Channel)
+
+    @property
+    def failed_labels(self) -> list[str]:
+        return self._labels(self.channels_failed, Channel)

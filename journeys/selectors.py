@@ -3,12 +3,51 @@ journey, handlers the ones they handle."""
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from cases import selectors as case_selectors
+from cases.choices import Channel as CaseChannel
+from cases.choices import Region
 from cases.models import Case
-from journeys.models import CheckInWindow, Escalation, Journey, JourneyStatus, Step
+from journeys.models import (
+    Channel,
+    CheckIn,
+    CheckInWindow,
+    ClosedReason,
+    ContingencyKind,
+    Debrief,
+    Escalation,
+    Journey,
+    JourneyStatus,
+    Problem,
+    Step,
+)
+
+# "Due soon" on the dashboards: a check-in due within this many hours (or already overdue).
+DUE_SOON_HOURS = 12
 
 
 def visible_journeys(user: User) -> QuerySet[Journey]:
@@ -128,3 +167,313 @@ def board_people(user: User) -> tuple[QuerySet[User], QuerySet[User]]:
         | Q(pk__in=journeys.values("backup_handler_id"))
     )
     return coordinators.order_by("username"), handlers.order_by("username")
+
+
+def _mine(user: User) -> Q:
+    return Q(planned_by=user) | Q(lead_handler=user) | Q(backup_handler=user)
+
+
+def due_soon(user: User, *, hours: int = DUE_SOON_HOURS) -> QuerySet[Journey]:
+    """The user's own journeys in progress (planned or handled by them) whose next check-in is
+    overdue or due within `hours`, the soonest first: the coordinators' and handlers'
+    dashboards."""
+    waiting = Q(windows__checked_in_at__isnull=True, windows__stopped_at__isnull=True)
+    horizon = timezone.now() + datetime.timedelta(hours=hours)
+    return (
+        visible_journeys(user)
+        .filter(_mine(user), status=JourneyStatus.ACTIVE)
+        .select_related("case")
+        .annotate(
+            next_due=Min("windows__due_at", filter=waiting),
+            next_grace_ends=Min("windows__grace_ends_at", filter=waiting),
+        )
+        .filter(next_due__lte=horizon)
+        .order_by("next_due", "pk")
+    )
+
+
+def debriefs_to_record(user: User) -> QuerySet[Journey]:
+    """The user's own journeys that arrived without a debrief, while one can still be written
+    (before minimisation)."""
+    return (
+        visible_journeys(user)
+        .filter(_mine(user), status=JourneyStatus.ARRIVED, minimised_at__isnull=True)
+        .exclude(Exists(Debrief.objects.filter(journey=OuterRef("pk"))))
+        .select_related("case")
+        .order_by("ended_at", "pk")
+    )
+
+
+# Reports. Every figure is counted in SQL over codes and times that stay after minimisation and
+# erasure (case region and channel of first contact, journey times, escalation steps, check-in
+# channels, the debrief's categories): never a name, a place or a note.
+
+
+class Median(Aggregate):
+    function = "percentile_cont"
+    name = "Median"
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _days_to_arrival() -> Func:
+    """Whole days from the case's first contact to the journey's arrival (local dates)."""
+    return Func(
+        TruncDate("ended_at"),
+        F("case__contact_date"),
+        template="(%(expressions)s)",
+        arg_joiner=" - ",
+        output_field=IntegerField(),
+    )
+
+
+@dataclass
+class JourneyMonthRow:
+    month: datetime.date
+    contacts: int = 0
+    started: int = 0
+    arrived: int = 0
+    missed: int = 0
+    lost_contact: int = 0
+
+
+@dataclass
+class ArrivalTimes:
+    count: int
+    median_days: float | None
+    average_days: float | None
+    shortest_days: int | None
+    longest_days: int | None
+
+
+@dataclass
+class BreakdownRow:
+    code: str
+    label: str
+    journeys: int
+    arrived: int
+    missed: int
+    lost_contact: int
+    median_days: float | None
+
+
+@dataclass
+class OutcomeRow:
+    step: int
+    step_label: str
+    outcome: str
+    outcome_label: str
+    windows: int
+
+
+@dataclass
+class CountRow:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass
+class JourneyReport:
+    months: list[JourneyMonthRow]
+    arrival: ArrivalTimes
+    by_region: list[BreakdownRow]
+    by_channel: list[BreakdownRow]
+    outcomes: list[OutcomeRow]
+    check_in_channels: list[CountRow]
+    channels_worked: list[CountRow]
+    channels_failed: list[CountRow]
+    problems: list[CountRow]
+    contingency_used: list[CountRow]
+    debriefs: int
+
+
+def _month_key(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def _per_month(queryset: QuerySet, field_name: str) -> dict[datetime.date, int]:
+    rows = (
+        queryset.annotate(month=TruncMonth(field_name))
+        .values("month")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {_month_key(row["month"]): row["count"] for row in rows}
+
+
+def _in_range(field_name: str, date_from: datetime.date, date_to: datetime.date) -> Q:
+    return Q(**{f"{field_name}__date__range": (date_from, date_to)})
+
+
+def _escalations_of_step(step: int) -> Subquery:
+    return Subquery(
+        Escalation.objects.filter(journey=OuterRef("pk"), step=step)
+        .order_by()
+        .values("journey")
+        .annotate(count=Count("pk"))
+        .values("count"),
+        output_field=IntegerField(),
+    )
+
+
+def _breakdown(
+    cohort: QuerySet[Journey], field_name: str, labels: dict[str, str]
+) -> list[BreakdownRow]:
+    rows = (
+        cohort.annotate(
+            missed_count=Coalesce(_escalations_of_step(Step.LEAD), 0),
+            lost_count=Coalesce(_escalations_of_step(Step.CONTINGENCY), 0),
+            days=_days_to_arrival(),
+        )
+        .values(field_name)
+        .annotate(
+            journeys=Count("pk"),
+            arrived=Count("pk", filter=Q(status=JourneyStatus.ARRIVED)),
+            missed=Sum("missed_count"),
+            lost_contact=Sum("lost_count"),
+            median_days=Median("days", filter=Q(status=JourneyStatus.ARRIVED)),
+        )
+        .order_by(field_name)
+    )
+    return [
+        BreakdownRow(
+            code=row[field_name],
+            label=labels.get(row[field_name], row[field_name]),
+            journeys=row["journeys"],
+            arrived=row["arrived"],
+            missed=row["missed"] or 0,
+            lost_contact=row["lost_contact"] or 0,
+            median_days=row["median_days"],
+        )
+        for row in rows
+    ]
+
+
+def journey_report(*, date_from: datetime.date, date_to: datetime.date) -> JourneyReport:
+    """The journey statistics of the months from `date_from` to `date_to` (inclusive dates).
+    Monthly figures count events in their month; the breakdowns follow the journeys planned in
+    the range; arrival times the journeys that arrived in it. A fixed number of queries."""
+    months: dict[datetime.date, JourneyMonthRow] = {
+        row.month: JourneyMonthRow(month=row.month, contacts=row.contacts)
+        for row in case_selectors.monthly_counts(date_from=date_from, date_to=date_to)
+    }
+    journeys = Journey.objects.all()
+    figures = {
+        "started": _per_month(
+            journeys.filter(_in_range("created_at", date_from, date_to)), "created_at"
+        ),
+        "arrived": _per_month(
+            journeys.filter(
+                _in_range("ended_at", date_from, date_to), status=JourneyStatus.ARRIVED
+            ),
+            "ended_at",
+        ),
+        "missed": _per_month(
+            Escalation.objects.filter(_in_range("at", date_from, date_to), step=Step.LEAD), "at"
+        ),
+        "lost_contact": _per_month(
+            Escalation.objects.filter(_in_range("at", date_from, date_to), step=Step.CONTINGENCY),
+            "at",
+        ),
+    }
+    for name, counts in figures.items():
+        for month, count in counts.items():
+            if month in months:
+                setattr(months[month], name, count)
+
+    arrived = journeys.filter(
+        _in_range("ended_at", date_from, date_to), status=JourneyStatus.ARRIVED
+    ).annotate(days=_days_to_arrival())
+    times = arrived.aggregate(
+        count=Count("pk"),
+        median_days=Median("days"),
+        average_days=Avg("days"),
+        shortest_days=Min("days"),
+        longest_days=Max("days"),
+    )
+
+    cohort = journeys.filter(_in_range("created_at", date_from, date_to))
+    region_labels = {str(code): str(label) for code, label in Region.choices}
+    channel_labels = {str(code): str(label) for code, label in CaseChannel.choices}
+
+    missed_windows = Escalation.objects.filter(
+        _in_range("at", date_from, date_to), step=Step.LEAD
+    ).annotate(
+        highest=Subquery(
+            Escalation.objects.filter(window=OuterRef("window"))
+            .order_by("-step")
+            .values("step")[:1]
+        )
+    )
+    outcome_labels = {
+        "": str(_("Still open")),
+        **{str(code): str(label) for code, label in ClosedReason.choices},
+    }
+    step_labels = {int(code): str(label) for code, label in Step.choices}
+    outcomes = [
+        OutcomeRow(
+            step=row["highest"],
+            step_label=step_labels.get(row["highest"], str(row["highest"])),
+            outcome=row["closed_reason"],
+            outcome_label=outcome_labels.get(row["closed_reason"], row["closed_reason"]),
+            windows=row["windows"],
+        )
+        for row in missed_windows.values("highest", "closed_reason")
+        .annotate(windows=Count("pk"))
+        .order_by("highest", "closed_reason")
+    ]
+
+    check_in_channel_labels = dict(Channel.choices)
+    check_ins = [
+        CountRow(
+            code=row["channel"],
+            label=str(check_in_channel_labels.get(row["channel"], row["channel"])),
+            count=row["count"],
+        )
+        for row in CheckIn.objects.filter(_in_range("at", date_from, date_to))
+        .values("channel")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "channel")
+    ]
+
+    debriefs = Debrief.objects.filter(
+        _in_range("journey__ended_at", date_from, date_to),
+        journey__status=JourneyStatus.ARRIVED,
+    )
+    arrays = {
+        "problems": Problem,
+        "contingency_used": ContingencyKind,
+        "channels_worked": Channel,
+        "channels_failed": Channel,
+    }
+    aggregates = {"debriefs": Count("pk")}
+    for field_name, choices in arrays.items():
+        for code in choices.values:
+            aggregates[f"{field_name}__{code}"] = Count(
+                "pk", filter=Q(**{f"{field_name}__contains": [code]})
+            )
+    debrief_counts = debriefs.aggregate(**aggregates)
+
+    def counted(field_name: str) -> list[CountRow]:
+        return [
+            CountRow(code=code, label=str(label), count=debrief_counts[f"{field_name}__{code}"])
+            for code, label in arrays[field_name].choices
+            if debrief_counts[f"{field_name}__{code}"]
+        ]
+
+    return JourneyReport(
+        months=list(months.values()),
+        arrival=ArrivalTimes(**times),
+        by_region=_breakdown(cohort, "case__region", region_labels),
+        by_channel=_breakdown(cohort, "case__channel", channel_labels),
+        outcomes=outcomes,
+        check_in_channels=check_ins,
+        channels_worked=counted("channels_worked"),
+        channels_failed=counted("channels_failed"),
+        problems=counted("problems"),
+        contingency_used=counted("contingency_used"),
+        debriefs=debrief_counts["debriefs"],
+    )

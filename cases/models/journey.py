@@ -14,7 +14,8 @@ from protection.choice_labels import CachedChoiceLabels
 
 @track_history()
 class JourneyEvent(CachedChoiceLabels, models.Model):
-    """A stage change or an emergency flag raised or cleared, with when and by whom."""
+    """A stage change, an emergency flag raised or cleared, or a journey plan destroyed, with
+    when and by whom."""
 
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="journey_events", verbose_name=_("case")
@@ -22,8 +23,14 @@ class JourneyEvent(CachedChoiceLabels, models.Model):
     kind = models.CharField(_("event"), max_length=14, choices=JourneyEventKind.choices)
     stage = models.CharField(_("stage"), max_length=14, choices=JourneyStage.choices, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True)
+    # Blank only for what Haven did on its own schedule (a journey plan destroyed).
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("by"),
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
 

@@ -70,6 +70,7 @@ from cases.services.items import (
 )
 from cases.services.journey import (
     case_arrived_by_placement,
+    case_journey_plan_destroyed,
     case_set_emergency,
     case_set_stage,
     case_update_safety_plan,
@@ -131,6 +132,7 @@ __all__ = [
     "case_assign_verifier",
     "case_decide",
     "case_intake",
+    "case_journey_plan_destroyed",
     "case_note_add",
     "case_propose_decision",
     "case_reopen",

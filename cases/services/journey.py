@@ -65,6 +65,13 @@ def case_arrived_by_placement(*, case: Case, actor: User) -> bool:
     return True
 
 
+def case_journey_plan_destroyed(*, case_id: int) -> None:
+    """A journey plan of the case was destroyed at the end of its retention period: journeys'
+    nightly minimisation calls this inside its transaction, so that the case's journey tab says
+    when. Nobody did it by hand, so the event has no author."""
+    JourneyEvent.objects.create(case_id=case_id, kind=JourneyEventKind.PLAN_DESTROYED, by=None)
+
+
 @transaction.atomic
 def case_set_emergency(*, case: Case, actor: User, emergency: bool, reason: str) -> Case:
     require_permission(actor, "cases.manage_safety")

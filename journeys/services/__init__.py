@@ -11,6 +11,7 @@ from journeys.services.common import (
     may_handle,
     require_handler,
 )
+from journeys.services.debriefs import DebriefAnswers, debrief_record
 from journeys.services.escalation import escalation_sweep, incident_acknowledge, step_delays
 from journeys.services.minimisation import journey_minimise, minimisation_sweep
 from journeys.services.plans import (
@@ -28,12 +29,14 @@ from journeys.services.plans import (
 __all__ = [
     "MIN_WORD_LENGTH",
     "ContingencyPlan",
+    "DebriefAnswers",
     "JourneyError",
     "LegPlan",
     "RateLimited",
     "check_code_words",
     "check_in_record",
     "code_word_check",
+    "debrief_record",
     "escalation_sweep",
     "incident_acknowledge",
     "is_handler",

@@ -3,7 +3,8 @@ its own data key is destroyed, so the route, the channels, the contingency steps
 check-in notes become unreadable everywhere at once (history included: the event tables hold
 the same ciphertext), and its code-word hashes are blanked in the same transaction (they are not
 under the key, and the history never held them). The clock's times, the coarse places, the
-check-ins' results and the escalations stay for statistics."""
+check-ins' results, the escalations and the debrief's categories stay for statistics; the
+case's journey tab records when it happened."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_context
+from cases.services import case_journey_plan_destroyed
 from journeys.models import Journey, JourneyStatus
 from protection.erasure import destroy_data_key
 
@@ -53,6 +55,7 @@ def journey_minimise(*, journey_id: int, now: datetime.datetime | None = None) -
         Journey.objects.filter(pk=journey.pk).update(
             all_clear_hash="", duress_hash="", minimised_at=now
         )
+        case_journey_plan_destroyed(case_id=journey.case_id)
     return True
 
 

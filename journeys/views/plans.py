@@ -19,7 +19,7 @@ from accounts.services import record_reveal
 from cases.models import Case
 from journeys import selectors, services
 from journeys.forms import CodeWordForm, JourneyPlanForm
-from journeys.models import Journey, JourneyStatus
+from journeys.models import Debrief, Journey, JourneyStatus
 from journeys.services import JourneyError
 
 CASE_CODE = re.compile(r"HV-\d{4}-\d{5}")
@@ -113,6 +113,7 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "check_ins": list(journey.check_ins.select_related("recorded_by")[:20]),
             "escalations": list(selectors.journey_escalations(journey)[:30]),
             "may_handle": services.may_handle(request.user, journey),
+            "debrief": Debrief.objects.filter(journey=journey).first(),
             "code_word_form": CodeWordForm(),
             "now": timezone.now(),
         },
