@@ -5,6 +5,7 @@ in the tables or their history, while the times and counts stay the same."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -12,8 +13,18 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.choices import JourneyEventKind
+from cases.models import JourneyEvent
 from journeys import services, tasks
-from journeys.models import CheckIn, CodeWordResult, ContingencyStep, Escalation, Journey, Leg
+from journeys.models import (
+    CheckIn,
+    CodeWordResult,
+    ContingencyStep,
+    Debrief,
+    Escalation,
+    Journey,
+    Leg,
+)
 from journeys.services.code_words import _compare
 from operations import health, schedules
 from protection.keys import Erased
@@ -159,3 +170,45 @@ def test_the_task_is_allowed_watched_and_scheduled():
     assert "journeys.minimise" in schedules.schedulable_tasks()
     assert "journeys.minimise" in health.watched()
     assert PeriodicTask.objects.filter(task="journeys.minimise").exists()
+
+
+DEBRIEF_NOTE = "Next time avoid the checkpoint behind the market in Kalay"
+
+
+def test_the_debrief_notes_go_with_the_key_and_its_categories_stay(
+    ended, lead, time_machine_now, login
+):
+    services.debrief_record(
+        journey=ended,
+        actor=lead,
+        answers=services.DebriefAnswers(
+            problems=["checkpoint"],
+            contingency_used=["warn_person"],
+            channels_worked=["signal"],
+            leg_hours={1: Decimal("5.5")},
+            notes=DEBRIEF_NOTE,
+        ),
+    )
+    time_machine_now.shift((31 * DAY).total_seconds())
+    assert tasks.minimise() == 1
+    debrief = Debrief.objects.get(journey=ended)
+    assert isinstance(debrief.notes, Erased)
+    assert (debrief.problems, debrief.contingency_used, debrief.channels_worked) == (
+        ["checkpoint"],
+        ["warn_person"],
+        ["signal"],
+    )
+    assert Leg.objects.get(journey=ended, position=1).hours_taken == Decimal("5.5")
+    assert rows_containing(DEBRIEF_NOTE) == []
+    # The case's journey tab says when the plan was destroyed, by Haven on its schedule.
+    event = JourneyEvent.objects.get(case=ended.case, kind=JourneyEventKind.PLAN_DESTROYED)
+    assert event.by is None
+    assert event.at == timezone.now()
+    response = login(lead).get(reverse("cases:journey", args=[ended.case.pk]))
+    assert response.status_code == 200
+    assert "Journey plan destroyed after its retention period" in response.content.decode()
+    # And the debrief can no longer be changed.
+    with pytest.raises(services.JourneyError):
+        services.debrief_record(
+            journey=ended, actor=lead, answers=services.DebriefAnswers(problems=["other"])
+        )
