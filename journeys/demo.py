@@ -1,10 +1,12 @@
 """Fictional demo journeys: one in progress, one overdue (the lead handler alerted), one
-escalated to a contingency incident with a step acknowledged, and one with check-ins on time.
+escalated to a contingency incident with a step acknowledged, one with check-ins on time, one
+arrived with its debrief, one cancelled and one minimised.
 Planned through the services, then moved back in time so that the clock has run."""
 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import TextIO
 
 from django.utils import timezone
@@ -115,6 +117,69 @@ def load_demo_journeys(stdout: TextIO) -> None:
     stdout.write(
         f"  4 journeys: {in_progress.case.code} in progress, {overdue.case.code} overdue, "
         f"{escalated.case.code} escalated, {on_time.case.code} on time\n"
+    )
+    _load_ended_journeys(stdout, coordinator, lead, backup, exclude=[case.pk for case in cases])
+
+
+ENDED_ROUTES = [
+    [("Hpa-an", "Kawkareik"), ("Kawkareik", "Mae Sot")],
+    [("Taunggyi", "Loikaw"), ("Loikaw", "Mae Hong Son")],
+    [("Magway", "Pakokku"), ("Pakokku", "Kalay")],
+]
+
+
+def _load_ended_journeys(stdout: TextIO, coordinator, lead, backup, *, exclude) -> None:
+    """Three journeys that ended: one arrived last week with its debrief, one cancelled, and
+    one that arrived long ago and was minimised (its route destroyed, its figures kept)."""
+    cases = list(
+        Case.objects.filter(
+            status=Status.VERIFIED,
+            case_manager=lead,
+            intake_officer=backup,
+            data_key__destroyed_at__isnull=True,
+        )
+        .exclude(pk__in=exclude)
+        .order_by("-contact_date")[: len(ENDED_ROUTES)]
+    )
+    if len(cases) < len(ENDED_ROUTES):
+        stdout.write("  not enough verified cases for the ended demo journeys\n")
+        return
+    arrived, cancelled, minimised = (
+        _plan(case, route, coordinator, lead, backup)
+        for case, route in zip(cases, ENDED_ROUTES, strict=True)
+    )
+    for journey, days_ago in ((arrived, 7), (minimised, 75)):
+        _shift_back(journey, datetime.timedelta(days=days_ago))
+        for window in journey.windows.filter(due_at__lte=timezone.now()).order_by("due_at")[:3]:
+            services.check_in_record(
+                journey=journey,
+                actor=lead,
+                word=ALL_CLEAR,
+                channel="signal",
+                at=window.due_at + datetime.timedelta(minutes=10),
+                coarse_location=journey.legs.first().to_place,
+            )
+        services.journey_mark_arrived(journey=journey, actor=lead)
+        Journey.objects.filter(pk=journey.pk).update(
+            ended_at=timezone.now() - datetime.timedelta(days=days_ago - 1)
+        )
+        services.debrief_record(
+            journey=journey,
+            actor=lead,
+            answers=services.DebriefAnswers(
+                problems=["checkpoint"] if journey == arrived else ["phone", "transport"],
+                contingency_used=[] if journey == arrived else ["alert_partner"],
+                channels_worked=["signal"],
+                channels_failed=[] if journey == arrived else ["sms"],
+                leg_hours={1: Decimal("9.5"), 2: Decimal("14")},
+                notes="A soldier at the second checkpoint looked at the phone; keep it empty.",
+            ),
+        )
+    services.journey_cancel(journey=cancelled, actor=coordinator)
+    services.journey_minimise(journey_id=minimised.pk)
+    stdout.write(
+        f"  3 ended journeys: {arrived.case.code} arrived with a debrief, "
+        f"{cancelled.case.code} cancelled, {minimised.case.code} minimised\n"
     )
 
 

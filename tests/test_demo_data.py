@@ -75,7 +75,8 @@ def test_demo_organisation_has_the_shape_of_the_real_work(settings):
 
 def test_demo_shows_need_to_know_and_journeys(settings):
     """The demo of issues 14 and 17: case teams, a break-the-glass awaiting review, a reveal
-    refused over the budget, and journeys in progress, overdue and escalated."""
+    refused over the budget, and journeys in progress, overdue, escalated, arrived with a
+    debrief, cancelled and minimised (issue 18)."""
     from audit.models import AccessLog
     from cases.models import BreakGlass, CaseTeamMember
     from journeys.models import Escalation, Journey, Step
@@ -90,3 +91,11 @@ def test_demo_shows_need_to_know_and_journeys(settings):
     ).exists()
     assert Journey.objects.filter(status="active").count() == 4
     assert Escalation.objects.filter(step=Step.CONTINGENCY).exists()
+    # A journey in every state: arrived with its debrief, cancelled, and one minimised.
+    assert Journey.objects.filter(
+        status="arrived", minimised_at__isnull=True, debrief__isnull=False
+    ).exists()
+    assert Journey.objects.filter(status="cancelled").exists()
+    minimised = Journey.objects.get(minimised_at__isnull=False)
+    assert minimised.data_key.destroyed_at is not None
+    assert minimised.debrief.problems
