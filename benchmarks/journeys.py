@@ -168,6 +168,48 @@ def measure(*, rounds: int, now: datetime.datetime) -> tuple[float, float, int, 
     return first_ms, statistics.median(timings), len(created), len(first_queries), steady_queries
 
 
+def measure_pages(staff: dict, *, rounds: int) -> list[tuple[str, float, int]]:
+    """The board's first page (as the view reads it) and the reports of the last 24 months,
+    over every journey filled: median of `rounds` runs and the query count."""
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import User
+    from accounts.roles import Role
+    from journeys import selectors
+    from journeys.views.board import BOARD_LIMIT
+
+    coordinator = User.objects.get(pk=staff["coordinator"])
+    coordinator.groups.add(Group.objects.get(name=Role.JOURNEY_COORDINATOR))
+    coordinator = User.objects.get(pk=coordinator.pk)  # no cached permissions
+    today = timezone.localdate()
+    start = (today.replace(day=1) - datetime.timedelta(days=700)).replace(day=1)
+    readers = {
+        f"board, first {BOARD_LIMIT} journeys": lambda: list(
+            selectors.journey_board(coordinator)[:BOARD_LIMIT]
+        ),
+        "reports, last 24 months": lambda: selectors.journey_report(date_from=start, date_to=today),
+        "dashboard, due soon and debriefs": lambda: (
+            selectors.due_soon(coordinator).count(),
+            list(selectors.due_soon(coordinator)[:5]),
+            selectors.debriefs_to_record(coordinator).count(),
+        ),
+    }
+    results = []
+    for label, read in readers.items():
+        timings = []
+        for _round in range(rounds):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                read()
+            timings.append((time.perf_counter() - started) * 1000)
+        results.append((label, statistics.median(timings), len(queries)))
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--journeys", type=int, default=10_000, help="journeys (10,000)")
@@ -229,6 +271,9 @@ def _run(total: int, rounds: int) -> int:
             f"{first_queries:>5} queries)  {median_ms:>9.1f} ms  {queries:>7}{flag}"
         )
     same = rows[0][-1] == rows[-1][-1]
+    print()
+    for label, median_ms, queries in measure_pages(staff, rounds=rounds):
+        print(f"{label:<44} {median_ms:>9.1f} ms  {queries:>3} queries")
     print()
     print(
         f"Target: a sweep under {TARGET_MS} ms over {total:,} journeys, and a query count "
