@@ -297,7 +297,13 @@ class CheckInWindow(models.Model):
                 fields=["grace_ends_at"],
                 condition=Q(checked_in_at__isnull=True, stopped_at__isnull=True),
                 name="journeys_window_waiting",
-            )
+            ),
+            # The dashboards' "due soon": windows still waiting, by when they are due.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(checked_in_at__isnull=True, stopped_at__isnull=True),
+                name="journeys_window_waiting_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,9 +21,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -135,8 +134,14 @@ def journey_board(
     """Every journey in progress the user may see, with its next check-in due (the oldest one
     still waiting, so an overdue one shows how long it is overdue), the highest open escalation
     step: escalated first, then overdue, then by the next check-in. One query, whatever the
-    number of journeys."""
-    waiting = Q(windows__checked_in_at__isnull=True, windows__stopped_at__isnull=True)
+    number of journeys; each journey's figures are index look-ups of its own rows (a join of
+    every window with every escalation would multiply them)."""
+    first_waiting = CheckInWindow.objects.filter(
+        journey=OuterRef("pk"), checked_in_at__isnull=True, stopped_at__isnull=True
+    ).order_by("due_at")
+    open_step = Escalation.objects.filter(journey=OuterRef("pk"), closed_at__isnull=True).order_by(
+        "-step"
+    )
     journeys = visible_journeys(user).filter(status=JourneyStatus.ACTIVE)
     if coordinator_id is not None:
         journeys = journeys.filter(planned_by_id=coordinator_id)
@@ -145,9 +150,10 @@ def journey_board(
     return (
         journeys.select_related("case", "lead_handler", "backup_handler", "planned_by")
         .annotate(
-            next_due=Min("windows__due_at", filter=waiting),
-            next_grace_ends=Min("windows__grace_ends_at", filter=waiting),
-            escalation_step=Max("escalations__step", filter=Q(escalations__closed_at__isnull=True)),
+            # The grace period is the journey's, so the first window due is the first to end.
+            next_due=Subquery(first_waiting.values("due_at")[:1]),
+            next_grace_ends=Subquery(first_waiting.values("grace_ends_at")[:1]),
+            escalation_step=Subquery(open_step.values("step")[:1]),
         )
         .order_by(
             F("escalation_step").desc(nulls_last=True),
@@ -179,15 +185,19 @@ def due_soon(user: User, *, hours: int = DUE_SOON_HOURS) -> QuerySet[Journey]:
     dashboards."""
     waiting = Q(windows__checked_in_at__isnull=True, windows__stopped_at__isnull=True)
     horizon = timezone.now() + datetime.timedelta(hours=hours)
+    # Only the journeys with a window still waiting that is due before the horizon (the
+    # partial index on waiting windows' due times finds them), then their next window.
+    due = CheckInWindow.objects.filter(
+        checked_in_at__isnull=True, stopped_at__isnull=True, due_at__lte=horizon
+    ).values("journey_id")
     return (
         visible_journeys(user)
-        .filter(_mine(user), status=JourneyStatus.ACTIVE)
+        .filter(_mine(user), status=JourneyStatus.ACTIVE, pk__in=due)
         .select_related("case")
         .annotate(
             next_due=Min("windows__due_at", filter=waiting),
             next_grace_ends=Min("windows__grace_ends_at", filter=waiting),
         )
-        .filter(next_due__lte=horizon)
         .order_by("next_due", "pk")
     )
 
@@ -305,47 +315,47 @@ def _per_month(queryset: QuerySet, field_name: str) -> dict[datetime.date, int]:
 
 
 def _in_range(field_name: str, date_from: datetime.date, date_to: datetime.date) -> Q:
-    return Q(**{f"{field_name}__date__range": (date_from, date_to)})
-
-
-def _escalations_of_step(step: int) -> Subquery:
-    return Subquery(
-        Escalation.objects.filter(journey=OuterRef("pk"), step=step)
-        .order_by()
-        .values("journey")
-        .annotate(count=Count("pk"))
-        .values("count"),
-        output_field=IntegerField(),
+    """From the start of `date_from` to the end of `date_to`, local time, as bounds an index
+    can use (a `__date` lookup would convert every row first)."""
+    start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
+    end = timezone.make_aware(
+        datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min)
     )
+    return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
 
 
 def _breakdown(
     cohort: QuerySet[Journey], field_name: str, labels: dict[str, str]
 ) -> list[BreakdownRow]:
+    """Journeys, arrivals and median days per value of `field_name` (a field of the case), and
+    the missed check-ins and lost contact of the same journeys: three grouped queries."""
     rows = (
-        cohort.annotate(
-            missed_count=Coalesce(_escalations_of_step(Step.LEAD), 0),
-            lost_count=Coalesce(_escalations_of_step(Step.CONTINGENCY), 0),
-            days=_days_to_arrival(),
-        )
+        cohort.annotate(days=_days_to_arrival())
         .values(field_name)
         .annotate(
             journeys=Count("pk"),
             arrived=Count("pk", filter=Q(status=JourneyStatus.ARRIVED)),
-            missed=Sum("missed_count"),
-            lost_contact=Sum("lost_count"),
             median_days=Median("days", filter=Q(status=JourneyStatus.ARRIVED)),
         )
         .order_by(field_name)
     )
+    steps = {
+        (row[f"journey__{field_name}"], row["step"]): row["count"]
+        for row in Escalation.objects.filter(
+            journey__in=cohort, step__in=(Step.LEAD, Step.CONTINGENCY)
+        )
+        .values(f"journey__{field_name}", "step")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
     return [
         BreakdownRow(
             code=row[field_name],
             label=labels.get(row[field_name], row[field_name]),
             journeys=row["journeys"],
             arrived=row["arrived"],
-            missed=row["missed"] or 0,
-            lost_contact=row["lost_contact"] or 0,
+            missed=steps.get((row[field_name], Step.LEAD), 0),
+            lost_contact=steps.get((row[field_name], Step.CONTINGENCY), 0),
             median_days=row["median_days"],
         )
         for row in rows

@@ -155,4 +155,8 @@ class Migration(migrations.Migration):
             model_name='debriefevent',
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='958d25ed88b98c6444691cfb3d8d82cb6f6b18be', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_a8e93', table='journeys_debriefevent', when='BEFORE')),
         ),
+        migrations.AddIndex(
+            model_name='checkinwindow',
+            index=models.Index(condition=models.Q(('checked_in_at__isnull', True), ('stopped_at__isnull', True)), fields=['due_at'], name='journeys_window_waiting_due'),
+        ),
     ]
