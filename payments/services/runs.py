@@ -5,6 +5,7 @@ exactly once."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -21,6 +22,9 @@ from payments.models import BatchStatus, DisbursementBatch, StipendPlan
 from payments.money import MINOR_UNITS
 from payments.notifications import notify_batch_ready
 from payments.services.common import PaymentError, _refuse_and_log, month_end, month_of
+
+# How the history names the monthly run (audit/history.py describes it on the audit pages).
+RUN_ACTION = "payments.run"
 
 _DECIMALS_SQL = (
     "CASE plan.currency "
@@ -160,14 +164,23 @@ def _refresh_totals(period: datetime.date) -> None:
 
 
 def disbursement_run(
-    *, period: datetime.date, actor: User | None = None, chunk_size: int | None = None
+    *,
+    period: datetime.date,
+    actor: User | None = None,
+    chunk_size: int | None = None,
+    run_id: str = "",
+    schedule: str = "",
 ) -> list[DisbursementBatch]:
     """Create (or complete) the month's draft batches: one line per eligible plan.
 
-    `actor` is the finance officer who started it, or None for the scheduler. Called outside a
-    transaction (as the task does), each chunk of plans commits on its own, so memory stays
-    bounded and a crash loses nothing: the next run inserts only what is missing (the unique
-    (plan, month) index refuses the rest).
+    `actor` is the finance officer who started it, or None for the scheduler, whose schedule is
+    named by `schedule`. Called outside a transaction (as the task does), each chunk of plans
+    commits on its own, so memory stays bounded and a crash loses nothing: the next run inserts
+    only what is missing (the unique (plan, month) index refuses the rest).
+
+    Every line's creation event in the history names the run: who started it or which schedule,
+    the month, and `run_id` (the task's id; a fresh one when not given). The history of lines is
+    written by one statement per chunk (statement-level triggers), not row by row.
     """
     if actor is not None:
         _refuse_and_log(actor, "payments.run_disbursement", "run.start")
@@ -185,7 +198,10 @@ def disbursement_run(
         "days_in_month": last.day,
         "actor": actor.pk if actor else None,
     }
-    with audit_context(actor=actor, action="payments.run", period=f"{period:%Y-%m}"):
+    context = {"action": RUN_ACTION, "period": f"{period:%Y-%m}", "run": run_id or uuid.uuid4().hex}
+    if schedule:
+        context["schedule"] = schedule
+    with audit_context(actor=actor, **context):
         _ensure_batches(parameters)
         bounds = StipendPlan.objects.aggregate(low=Min("pk"), high=Max("pk"))
         if bounds["high"] is not None:
