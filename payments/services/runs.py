@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -51,19 +50,6 @@ _LINE_AMOUNT = f"""
 """
 
 
-@contextmanager
-def _foreign_keys_checked_at_once(cursor):
-    """Django's foreign keys are checked at commit; with the history trigger's sub-transaction
-    per row, PostgreSQL then rescans the queue of pending checks again and again (quadratic in
-    the rows of a chunk: 12 s instead of 4.5 s for 100,000 plans). Checking them statement by
-    statement keeps the run linear; the usual deferred checking comes back afterwards."""
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    try:
-        yield
-    finally:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 _UNCARRIED = """
     carried.carry_forward AND carried.period < %(period)s
     AND NOT EXISTS (SELECT 1 FROM payments_payment AS later
@@ -96,7 +82,7 @@ def _ensure_batches(parameters: dict) -> None:
 
 def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
     """One committed chunk of lines: plans with after_id < id <= up_to_id."""
-    with transaction.atomic(), connection.cursor() as cursor, _foreign_keys_checked_at_once(cursor):
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO payments_payment
@@ -122,7 +108,7 @@ def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
 
 def _insert_carried_lines(parameters: dict) -> int:
     """Failed or unclaimed lines that a finance officer chose to carry into this month."""
-    with transaction.atomic(), connection.cursor() as cursor, _foreign_keys_checked_at_once(cursor):
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO payments_payment
