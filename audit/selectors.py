@@ -20,8 +20,12 @@ def history_events(*, model: str = "", record: int | None = None) -> QuerySet:
     that record's changes only, looked up in its own history table by its index."""
     events = Events.objects.order_by("-pgh_created_at", "-pgh_id").defer("pgh_diff", "pgh_data")
     if model and record is not None:
+        try:
+            tracked = apps.get_model(model)
+        except (LookupError, ValueError):  # history of a model that is no more
+            return events.none()
         # An unsaved instance names the record: a deleted one keeps its history.
-        events = events.tracks(apps.get_model(model)(pk=record))
+        events = events.tracks(tracked(pk=record))
     if model:
         events = events.filter(pgh_obj_model=model)
     return events

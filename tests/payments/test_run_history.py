@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import Role
+from audit import selectors as audit_selectors
 from benchmarks import disbursement as bench
 from payments import services
 from payments.models import LedgerEntry, Payment, PaymentStatus
@@ -220,3 +221,7 @@ def test_a_nonsense_record_number_is_ignored(login, auditor, officer, record):
     # Ignored: every line of the type is listed.
     for line in Payment.objects.all():
         assert f"#{line.pk}<" in page.content.decode()
+
+
+def test_the_history_of_a_record_type_that_is_no_more_is_empty_not_an_error():
+    assert list(audit_selectors.history_events(model="gone.Model", record=1)) == []
