@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from pghistory.models import Events
@@ -12,11 +13,19 @@ from pghistory.models import Events
 from audit.models import AccessLog
 
 
-def history_events(*, model: str = "") -> QuerySet:
+def history_events(*, model: str = "", record: int | None = None) -> QuerySet:
     """Every change, newest first, without the before/after diff: pghistory computes diffs with
     a window function over whole event tables, which took seconds on the demo data; the diffs of
-    the events on one page come from `history_diffs`."""
+    the events on one page come from `history_diffs`. With a record (a primary key of `model`),
+    that record's changes only, looked up in its own history table by its index."""
     events = Events.objects.order_by("-pgh_created_at", "-pgh_id").defer("pgh_diff", "pgh_data")
+    if model and record is not None:
+        try:
+            tracked = apps.get_model(model)
+        except (LookupError, ValueError):  # history of a model that is no more
+            return events.none()
+        # An unsaved instance names the record: a deleted one keeps its history.
+        events = events.tracks(tracked(pk=record))
     if model:
         events = events.filter(pgh_obj_model=model)
     return events

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -11,11 +14,16 @@ from audit import selectors
 from audit.history import (
     coarsen,
     describe_changes,
+    describe_context,
     event_label,
     field_labels,
     record_type_label,
+    run_of,
 )
 from audit.models import AccessLog
+
+# Up to 18 digits: any bigint primary key, nothing PostgreSQL would refuse.
+RECORD_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @permission_required("accounts.view_audit", raise_exception=True)
@@ -24,7 +32,12 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     models = selectors.history_models()
     if model not in models:
         model = ""
-    page = Paginator(selectors.history_events(model=model), 50).get_page(request.GET.get("page"))
+    # A record number: ASCII digits only (a "²" is a digit to Python, not to PostgreSQL).
+    record_text = request.GET.get("record", "").strip()
+    record = int(record_text) if model and RECORD_NUMBER.fullmatch(record_text) else None
+    page = Paginator(selectors.history_events(model=model, record=record), 50).get_page(
+        request.GET.get("page")
+    )
     usernames = selectors.usernames_by_id(
         {str((event.pgh_context or {}).get("user")) for event in page}
     )
@@ -35,6 +48,8 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
             "event": event,
             "actor": usernames.get(str((event.pgh_context or {}).get("user")), ""),
             "what": event_label(event.pgh_label),
+            "context": describe_context(event.pgh_context),
+            "run": run_of(event.pgh_context),
             "record": record_type_label(event.pgh_obj_model),
             "changes": [
                 (
@@ -51,7 +66,15 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/audit_trail.html",
-        {"page": page, "rows": rows, "record_types": record_types, "model": model},
+        {
+            "page": page,
+            "rows": rows,
+            "record_types": record_types,
+            "model": model,
+            "record": record,
+            # The filters, kept by the pagination's links.
+            "query": urlencode({"model": model, "record": record or ""}) + "&" if model else "",
+        },
     )
 
 

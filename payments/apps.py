@@ -10,12 +10,16 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
+        from audit.history import register_context_action
         from cases import links
         from operations import schedules
+        from payments.services.runs import RUN_ACTION
 
         # The monthly run may be scheduled for a given month; never with an actor: a schedule
         # runs as nobody, so it cannot borrow a finance officer's name for the history.
         schedules.allow_schedule("payments.run_monthly_disbursement", period=schedules.is_month)
+        # The history names each line's run; the audit pages say which kind of run it was.
+        register_context_action(RUN_ACTION, _("Monthly disbursement run"))
 
         navigation.register(
             label=_("Payments"),

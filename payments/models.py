@@ -357,7 +357,8 @@ class OneOffApproval(CachedChoiceLabels, models.Model):
         }
 
 
-@track_history()
+# The monthly run writes a month's lines by the hundred thousand: their history is set-based.
+@track_history(per_statement=True)
 class Payment(CachedChoiceLabels, models.Model):
     """One line: a month of a stipend plan in a batch, or a one-off payment."""
 

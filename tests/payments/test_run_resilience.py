@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections import Counter
 
 import psycopg
 import pytest
@@ -30,6 +31,20 @@ def assert_each_plan_paid_once(plans) -> None:
     batch = DisbursementBatch.objects.get(period=NOVEMBER, currency="THB")
     assert batch.line_count == len(plans)
     assert batch.total == sum(line.amount for line in lines)
+    # Each line has exactly one creation event, whichever run wrote it.
+    created = Payment.pgh_event_model.objects.filter(pgh_label="insert")
+    assert sorted(created.values_list("pgh_obj_id", flat=True)) == sorted(
+        lines.values_list("pk", flat=True)
+    )
+
+
+def runs_of_lines() -> Counter:
+    """How many lines' creation events name each run."""
+    return Counter(
+        Payment.pgh_event_model.objects.filter(pgh_label="insert").values_list(
+            "pgh_context__metadata__run", flat=True
+        )
+    )
 
 
 def test_two_runs_at_the_same_moment_pay_each_plan_once(make_staff):
@@ -47,6 +62,14 @@ def test_two_runs_at_the_same_moment_pay_each_plan_once(make_staff):
     )
     assert errors == []
     assert_each_plan_paid_once(plans)
+    # Two runs, each naming its own officer: between them, every line once.
+    creators = Counter(
+        Payment.pgh_event_model.objects.filter(pgh_label="insert").values_list(
+            "pgh_context__metadata__user", flat=True
+        )
+    )
+    assert set(creators) <= {officer.pk for officer in officers}
+    assert sum(creators.values()) == 40
 
 
 @pytest.mark.celery_worker
@@ -71,7 +94,9 @@ def test_worker_killed_mid_run_then_run_again_pays_everyone_exactly_once(tmp_pat
             [stuck_plan.pk, stuck_plan.case_id, NOVEMBER, stuck_plan.funding_source_id],
         )
         with running_worker(tmp_path, HAVEN_DISBURSEMENT_CHUNK_SIZE="5") as worker:
-            run_monthly_disbursement.apply_async(kwargs={"period": "2026-11"}, queue=worker.queue)
+            killed = run_monthly_disbursement.apply_async(
+                kwargs={"period": "2026-11"}, queue=worker.queue
+            )
             deadline = time.monotonic() + 60
             while Payment.objects.filter(period=NOVEMBER).count() < 15:
                 assert time.monotonic() < deadline, worker.output()
@@ -86,11 +111,20 @@ def test_worker_killed_mid_run_then_run_again_pays_everyone_exactly_once(tmp_pat
     assert Payment.objects.filter(period=NOVEMBER).count() == half_way
     assert DisbursementBatch.objects.get(period=NOVEMBER).run_completed_at is None
 
+    # Sent as django-celery-beat sends it, with the schedule's name in a header.
     with running_worker(tmp_path) as worker:
         result = run_monthly_disbursement.apply_async(
-            kwargs={"period": "2026-11"}, queue=worker.queue
+            kwargs={"period": "2026-11"},
+            queue=worker.queue,
+            headers={"periodic_task_name": "Monthly disbursement run"},
         )
         summary = result.get(timeout=60)
     assert summary["batches"][0]["lines"] == 30
     assert_each_plan_paid_once(plans)
+    # The lines the killed run committed name it; the rest name the run that finished.
+    assert runs_of_lines() == {killed.id: half_way, result.id: 30 - half_way}
+    schedules = Payment.pgh_event_model.objects.filter(
+        pgh_label="insert", pgh_context__metadata__run=result.id
+    ).values_list("pgh_context__metadata__schedule", flat=True)
+    assert set(schedules) == {"Monthly disbursement run"}
     assert DisbursementBatch.objects.get(period=NOVEMBER).run_completed_at is not None
