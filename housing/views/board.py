@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -10,6 +11,8 @@ from django.views.decorators.http import require_GET
 from housing import selectors
 from housing.models import HouseStatus
 from housing.views.common import _filters
+
+WAITING_PAGE_SIZE = 50
 
 
 @permission_required("housing.view_bed", raise_exception=True)
@@ -34,9 +37,14 @@ def board(request: HttpRequest) -> HttpResponse:
 @permission_required("housing.view_allocation", raise_exception=True)
 @require_GET
 def waiting_list(request: HttpRequest) -> HttpResponse:
-    entries = selectors.waiting_list()
+    page = Paginator(selectors.waiting_list(), WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "housing/waiting_list.html",
-        {"entries": entries, "may_allocate": request.user.has_perm("housing.add_allocation")},
+        {
+            "page": page,
+            "entries": page.object_list,
+            "waiting": page.paginator.count,
+            "may_allocate": request.user.has_perm("housing.add_allocation"),
+        },
     )
