@@ -121,7 +121,7 @@ class WaitingEntry:
 # the wait began (the decision, else the contact) and the case code; a case's person before
 # its family members. Stays "in force" are those not undone (housing.models.IN_FORCE).
 WAITING_SQL = """
-    WITH candidate AS (
+    WITH candidate AS NOT MATERIALIZED (
         SELECT id, code, emergency, risk_level, urgency,
                COALESCE((decided_at AT TIME ZONE %(zone)s)::date, contact_date) AS since
         FROM cases_case
@@ -165,6 +165,7 @@ class WaitingList:
         self.case = case
         self.now = timezone.now()
         self._count: int | None = None
+        self._oldest: datetime.date | None = None
 
     def _parameters(self) -> dict:
         return {
@@ -184,17 +185,20 @@ class WaitingList:
             cursor.execute(self._sql(tail), {**self._parameters(), **(extra or {})})
             return cursor.fetchall()
 
-    def count(self) -> int:
+    def _summary(self) -> tuple[int, datetime.date | None]:
         if self._count is None:
-            self._count = self._fetch("SELECT count(*) FROM waiting")[0][0]
-        return self._count
+            ((self._count, self._oldest),) = self._fetch("SELECT count(*), min(since) FROM waiting")
+        return self._count, self._oldest
+
+    def count(self) -> int:
+        return self._summary()[0]
 
     def __len__(self) -> int:
         return self.count()
 
     def oldest_since(self) -> datetime.date | None:
         """The day the longest wait began."""
-        return self._fetch("SELECT min(since) FROM waiting")[0][0]
+        return self._summary()[1]
 
     def longest_wait_days(self) -> int | None:
         oldest = self.oldest_since()
