@@ -22,6 +22,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -266,12 +267,22 @@ class HouseOccupancy:
         return self.occupied / self.beds if self.beds else 0.0
 
 
-def occupancy_board(
-    *, town: str = "", status: str = ""
-) -> tuple[list[HouseOccupancy], HouseOccupancy]:
-    """Every house → room → bed with today's occupant, in four queries whatever the size."""
-    now = timezone.now()
-    houses = House.objects.only("pk", "code_name", "town", "country", "status").prefetch_related(
+def board_houses(*, town: str = "", status: str = "") -> QuerySet[House]:
+    """The houses of the board and the houses list, filtered, in the board's order."""
+    houses = House.objects.only("pk", "code_name", "town", "country", "status")
+    if town:
+        houses = houses.filter(town=town)
+    if status:
+        houses = houses.filter(status=status)
+    return houses.order_by("town", "code_name", "pk")
+
+
+def occupancy_of(houses) -> list[HouseOccupancy]:
+    """The given houses (a page of them) → room → bed with today's occupant, in four queries
+    whatever their size."""
+    houses = list(houses)
+    prefetch_related_objects(
+        houses,
         Prefetch(
             "rooms",
             queryset=Room.objects.only("pk", "house_id", "name").prefetch_related(
@@ -280,7 +291,7 @@ def occupancy_board(
                     queryset=Bed.objects.only("pk", "room_id", "label", "active").prefetch_related(
                         Prefetch(
                             "allocations",
-                            queryset=staying_at(now)
+                            queryset=staying_at(timezone.now())
                             .select_related("case")
                             .only(
                                 "pk",
@@ -295,13 +306,9 @@ def occupancy_board(
                     ),
                 )
             ),
-        )
+        ),
     )
-    if town:
-        houses = houses.filter(town=town)
-    if status:
-        houses = houses.filter(status=status)
-    board, total = [], HouseOccupancy(house=None)
+    board = []
     for house in houses:
         entry = HouseOccupancy(house=house, rooms=list(house.rooms.all()))
         for room in entry.rooms:
@@ -311,10 +318,26 @@ def occupancy_board(
                     entry.beds += 1
                 if bed.occupant is not None:
                     entry.occupied += 1
-        total.beds += entry.beds
-        total.occupied += entry.occupied
         board.append(entry)
-    return board, total
+    return board
+
+
+def occupancy_total(houses: QuerySet[House]) -> HouseOccupancy:
+    """The beds in use and the beds occupied today in all the given houses, in one query."""
+    totals = Bed.objects.filter(room__house__in=houses.values("pk")).aggregate(
+        beds=Count("pk", filter=Q(active=True)),
+        occupied=Count("pk", filter=Q(pk__in=staying_at(timezone.now()).values("bed_id"))),
+    )
+    return HouseOccupancy(house=None, beds=totals["beds"], occupied=totals["occupied"])
+
+
+def occupancy_board(
+    *, town: str = "", status: str = ""
+) -> tuple[list[HouseOccupancy], HouseOccupancy]:
+    """Every house → room → bed with today's occupant, and the total (for a few houses; pages
+    of a large board use board_houses, occupancy_of and occupancy_total)."""
+    houses = board_houses(town=town, status=status)
+    return occupancy_of(houses), occupancy_total(houses)
 
 
 def towns() -> list[str]:
@@ -385,39 +408,47 @@ def bed_nights_per_month(*, date_from: datetime.date, date_to: datetime.date) ->
     today = timezone.localdate()
     last_night = min(date_to, today)
     # A stay's nights are the days from its check-in day to its check-out day, in Haven's time
-    # zone: a stay begun and ended on one day slept no night there.
+    # zone: a stay begun and ended on one day slept no night there. Each stay meets only the
+    # months it overlaps (generate_series from its first to its last night), not every month
+    # of the range; stays outside the range are left out by the index on stay.
     sql = """
-        WITH allocation AS (
+        WITH stay AS (
             SELECT bed_id,
-                   daterange((lower(stay) AT TIME ZONE %(zone)s)::date,
-                             (upper(stay) AT TIME ZONE %(zone)s)::date, '[)') AS nights
+                   GREATEST((lower(stay) AT TIME ZONE %(zone)s)::date, %(start)s::date) AS first,
+                   LEAST((upper(stay) AT TIME ZONE %(zone)s)::date, %(stop)s::date) AS stop
             FROM housing_allocation
-            WHERE cancelled_at IS NULL
+            WHERE cancelled_at IS NULL AND stay && tstzrange(%(from)s, %(until)s, '[)')
+        ), nights AS (
+            SELECT room.house_id, month.first_day::date AS month,
+                   LEAST(stay.stop, (month.first_day + interval '1 month')::date)
+                   - GREATEST(stay.first, month.first_day::date) AS nights
+            FROM stay
+            CROSS JOIN LATERAL generate_series(
+                date_trunc('month', stay.first::timestamp),
+                date_trunc('month', (stay.stop - 1)::timestamp),
+                interval '1 month'
+            ) AS month(first_day)
+            JOIN housing_bed AS bed ON bed.id = stay.bed_id
+            JOIN housing_room AS room ON room.id = bed.room_id
+            WHERE stay.stop > stay.first
         )
-        SELECT house.code_name, month.start::date,
-               SUM(upper(allocation.nights * month.range) - lower(allocation.nights * month.range))
-        FROM generate_series(%(start)s::date, %(end)s::date, interval '1 month')
-             AS month_start(start)
-        CROSS JOIN LATERAL (
-            SELECT month_start.start AS start,
-                   daterange(month_start.start::date,
-                             LEAST((month_start.start + interval '1 month')::date, %(stop)s::date),
-                             '[)') AS range
-        ) AS month
-        JOIN allocation ON allocation.nights && month.range
-        JOIN housing_bed AS bed ON bed.id = allocation.bed_id
-        JOIN housing_room AS room ON room.id = bed.room_id
-        JOIN housing_house AS house ON house.id = room.house_id
-        GROUP BY house.code_name, month.start
-        ORDER BY month.start, house.code_name
+        SELECT house.code_name, nights.month, SUM(nights.nights)
+        FROM nights JOIN housing_house AS house ON house.id = nights.house_id
+        GROUP BY house.code_name, nights.month
+        ORDER BY nights.month, house.code_name
     """
+    start, stop = date_from.replace(day=1), last_night + datetime.timedelta(days=1)
+    if stop <= start:
+        return []
+    zone = timezone.get_default_timezone()
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             {
-                "start": date_from.replace(day=1),
-                "end": last_night.replace(day=1),
-                "stop": last_night + datetime.timedelta(days=1),
+                "start": start,
+                "stop": stop,
+                "from": datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
+                "until": datetime.datetime.combine(stop, datetime.time.min, tzinfo=zone),
                 "zone": settings.TIME_ZONE,
             },
         )

@@ -10,25 +10,29 @@ from django.views.decorators.http import require_GET
 
 from housing import selectors
 from housing.models import HouseStatus
-from housing.views.common import _filters
+from housing.views.common import _filters, page_query
 
 WAITING_PAGE_SIZE = 50
+BOARD_PAGE_SIZE = 24
 
 
 @permission_required("housing.view_bed", raise_exception=True)
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    houses, total = selectors.occupancy_board(**filters)
-    compromised = [entry for entry in houses if entry.house.status == HouseStatus.COMPROMISED]
+    houses = selectors.board_houses(**filters)
+    page = Paginator(houses, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "housing/board.html",
         {
             "form": form,
-            "houses": houses,
-            "total": total,
-            "compromised": compromised,
+            "page": page,
+            "query": page_query(request),
+            "houses": selectors.occupancy_of(page.object_list),
+            "total": selectors.occupancy_total(houses),
+            # Every compromised house shown, whichever page this is: people must move.
+            "compromised": selectors.occupancy_of(houses.filter(status=HouseStatus.COMPROMISED)),
             "filtered": any(filters.values()),
         },
     )
