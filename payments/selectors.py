@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,7 @@ from payments.models import (
     FundingSource,
     LedgerAccount,
     LedgerEntry,
+    LedgerMonthTotal,
     OneOffApproval,
     OneOffPayment,
     OneOffStatus,
@@ -140,7 +141,10 @@ def batch_lines(*, batch: DisbursementBatch, status: str = "") -> QuerySet[Payme
     )
     if status:
         lines = lines.filter(status=status)
-    return lines.annotate(carried_on=Count("carried_to")).order_by("case__code", "pk")
+    # Whether a line was carried on, asked for the page's lines only (a count over the join
+    # grouped the whole batch before the page was cut).
+    carried = Payment.objects.filter(carried_from=OuterRef("pk"))
+    return lines.annotate(carried_on=Exists(carried)).order_by("case__code", "pk")
 
 
 def pending_lines(*, batch: DisbursementBatch, code: str = "") -> QuerySet[Payment]:
@@ -413,11 +417,29 @@ class LedgerTotalRow:
         return self.disbursed + self.released
 
 
+def ledger_month_totals(*, filters: LedgerFilters) -> QuerySet[LedgerMonthTotal]:
+    """The ledger's running totals (kept by its insert trigger) under the same filters as
+    `ledger_entries`: a few rows a month, however many entries."""
+    totals = LedgerMonthTotal.objects.all()
+    if filters.funding_source is not None:
+        totals = totals.filter(funding_source=filters.funding_source)
+    if filters.currency:
+        totals = totals.filter(currency=filters.currency)
+    if filters.month is not None:
+        totals = totals.filter(month=filters.month.replace(day=1))
+    return totals
+
+
+def ledger_entry_count(*, filters: LedgerFilters) -> int:
+    """How many entries `ledger_entries` holds, from the running totals."""
+    return ledger_month_totals(filters=filters).aggregate(count=Sum("entries"))["count"] or 0
+
+
 def ledger_totals(*, filters: LedgerFilters) -> list[LedgerTotalRow]:
     """Per currency and funding source, the sum of each account over the filtered entries:
     committed (what is approved and not yet settled), disbursed, released."""
     sums = (
-        ledger_entries(filters=filters)
+        ledger_month_totals(filters=filters)
         .order_by()
         .values("currency", "funding_source__name", "account")
         .annotate(total=Sum("amount"))
@@ -458,16 +480,15 @@ def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
     this_month = timezone.localdate().replace(day=1)
     first = add_months(this_month, -(months - 1))
     sums = (
-        LedgerEntry.objects.filter(account=LedgerAccount.DISBURSED, payment__period__gte=first)
-        .annotate(month=F("payment__period"))
+        LedgerMonthTotal.objects.filter(account=LedgerAccount.DISBURSED, period__gte=first)
         .order_by()
-        .values("month", "currency")
+        .values("period", "currency")
         .annotate(total=Sum("amount"))
     )
     paid: dict[datetime.date, dict[str, Decimal]] = defaultdict(dict)
     currencies: set[str] = set()
     for row in sums:
-        month = row["month"]
+        month = row["period"]
         month = month.date() if isinstance(month, datetime.datetime) else month
         paid[month.replace(day=1)][row["currency"]] = row["total"]
         currencies.add(row["currency"])
