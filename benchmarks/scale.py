@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -252,7 +254,8 @@ def explain_slowest(queries: list[dict]) -> str:
     from django.db import connection
 
     slowest = max(queries, key=lambda query: float(query["time"]))
-    sql = slowest["sql"]
+    # pghistory prefixes each query of a request with the setting of its history context.
+    sql = re.sub(r"^SELECT set_config\('pghistory[^;]*; ", "", slowest["sql"])
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
@@ -267,6 +270,8 @@ def time_pages(arguments: argparse.Namespace) -> int:
     from accounts.demo import DEMO_STAFF
     from accounts.models import User
 
+    # Refusals (403, 405) and log-ins are logged as they would be in production: noise here.
+    logging.disable(logging.WARNING)
     users = {user.username: user for user in User.objects.filter(username__in=DEMO_STAFF)}
     clients = {}
     for username in DEMO_STAFF:

@@ -221,6 +221,12 @@ class Case(ProtectedModel):
                 include=["id", "status", "force", "rank", "region", "defection_date"],
                 name="case_report_facts",
             ),
+            # The emergencies (dashboard alerts), longest-standing first.
+            models.Index(
+                fields=["emergency_since", "code"],
+                condition=Q(emergency=True),
+                name="case_emergencies",
+            ),
             # Possible duplicates by name and date of birth, at intake and on the review list
             # (the service and ID numbers have their unique indexes).
             models.Index(
