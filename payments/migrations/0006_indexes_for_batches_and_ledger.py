@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='payment',
-            index=models.Index(fields=['batch', 'status'], include=('id', 'amount'), name='payment_batch_status_totals'),
+            index=models.Index(fields=['batch', 'status'], include=('id', 'amount', 'plan', 'case', 'carried_from'), name='payment_batch_status_totals'),
         ),
     ]
