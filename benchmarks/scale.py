@@ -251,15 +251,27 @@ def staff_pages(*, only: str, admin: bool) -> list[tuple[str, str]]:
 
 
 def explain_slowest(queries: list[dict]) -> str:
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
-    slowest = max(queries, key=lambda query: float(query["time"]))
-    # pghistory prefixes each query of a request with the setting of its history context.
-    sql = re.sub(r"^SELECT set_config\('pghistory[^;]*; ", "", slowest["sql"])
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    return f"slowest query ({float(slowest['time']) * 1000:.0f} ms):\n{sql}\n{plan}"
+    # pghistory prefixes each query of a request with the setting of its history context;
+    # only reads are explained (a COMMIT or an UPDATE of the session may be the slowest).
+    readings = [
+        (float(query["time"]), re.sub(r"^SELECT set_config\('pghistory[^;]*; ", "", query["sql"]))
+        for query in queries
+    ]
+    readings = [
+        (seconds, sql) for seconds, sql in readings if sql.lstrip().startswith(("SELECT", "WITH"))
+    ]
+    if not readings:
+        return "no read among the queries to explain"
+    seconds, sql = max(readings)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    except DatabaseError as error:
+        return f"could not explain the slowest query ({error})"
+    return f"slowest query ({seconds * 1000:.0f} ms):\n{sql}\n{plan}"
 
 
 def time_pages(arguments: argparse.Namespace) -> int:
