@@ -331,15 +331,6 @@ def occupancy_total(houses: QuerySet[House]) -> HouseOccupancy:
     return HouseOccupancy(house=None, beds=totals["beds"], occupied=totals["occupied"])
 
 
-def occupancy_board(
-    *, town: str = "", status: str = ""
-) -> tuple[list[HouseOccupancy], HouseOccupancy]:
-    """Every house → room → bed with today's occupant, and the total (for a few houses; pages
-    of a large board use board_houses, occupancy_of and occupancy_total)."""
-    houses = board_houses(town=town, status=status)
-    return occupancy_of(houses), occupancy_total(houses)
-
-
 def towns() -> list[str]:
     return list(House.objects.order_by("town").values_list("town", flat=True).distinct())
 
