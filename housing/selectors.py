@@ -233,6 +233,8 @@ class WaitingList:
             if index.stop is None:
                 return self.entries(offset=start)
             return self.entries(offset=start, limit=max(index.stop - start, 0))
+        if index < 0:
+            raise IndexError(index)
         found = self.entries(offset=index, limit=1)
         if not found:
             raise IndexError(index)
