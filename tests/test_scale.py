@@ -1,6 +1,6 @@
 """Pages that do not grow with the caseload: every list and dashboard a member of staff can open
-asks PostgreSQL the same number of questions with a little data and with eight times as much
-(issue 22). The pages come from the URL resolver, so a list added later is checked too."""
+asks PostgreSQL no more questions with eight times as much data than with a little (issue 22).
+The pages come from the URL resolver, so a list added later is checked too."""
 
 from __future__ import annotations
 
@@ -88,5 +88,11 @@ def test_every_list_and_dashboard_asks_as_many_queries_at_two_sizes(login, make_
 
     grow(staff, scale=8, house=house)
     large = {path: page_queries(client, path) for path in opened}
-    grew = {path: (small[path][1], large[path][1]) for path in opened if large[path] != small[path]}
+    # Never more queries with more data. (The audit trail asks one query per kind of record on
+    # its page, so its count follows the mix of the newest fifty events, not their number.)
+    grew = {
+        path: (small[path][1], large[path][1])
+        for path in opened
+        if large[path][0] != small[path][0] or large[path][1] > small[path][1]
+    }
     assert not grew, f"pages whose query count grew with the data (small, large): {grew}"
