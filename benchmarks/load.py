@@ -140,6 +140,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help=f"use (and keep) the {DATABASE_NAME} database of an earlier run with this option, "
         "skipping most of the filling",
     )
+    parser.add_argument(
+        "--database",
+        default="",
+        help="load this existing, migrated database as it is instead of the demo organisation "
+        "(e.g. haven_bench_scale, kept by `benchmarks/scale.py --reuse`); never dropped",
+    )
     arguments = parser.parse_args(argv)
     if arguments.duration <= 0:
         parser.error("--duration: must be more than 0")
@@ -755,8 +761,31 @@ def benchmark_database(arguments: argparse.Namespace) -> Iterator[str]:
         print(f"Database {DATABASE_NAME} kept for the next --reuse-database run.")
 
 
+def use_existing_database(name: str) -> str:
+    """Set Django up (demo settings, as load_demo_organisation does) on an existing database."""
+    from benchmarks import database
+
+    url = database._with_database(database._server_url(), name)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.demo"
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    return url
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    if arguments.database:
+        progress(f"Using the database {arguments.database} as it is...")
+        url = use_existing_database(arguments.database)
+        try:
+            return benchmark(url, arguments)
+        except BenchmarkFailed as error:
+            print(f"bench: {error}", file=sys.stderr)
+            return 1
+        finally:
+            purge_benchmark_queue()
     try:
         with benchmark_database(arguments) as url:
             progress(f"Filling the database {DATABASE_NAME} with the demo organisation...")

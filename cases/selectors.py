@@ -180,7 +180,9 @@ def possible_duplicates() -> list[DuplicatePair]:
             .values_list(index_field, flat=True)
         )
         groups: dict[str, list[Case]] = defaultdict(list)
-        for case in Case.objects.filter(**{f"{index_field}__in": shared}).only(
+        # The empty value excluded here too, so that PostgreSQL can use the partial index.
+        candidates = Case.objects.exclude(**{index_field: ""})
+        for case in candidates.filter(**{f"{index_field}__in": shared}).only(
             "pk", "code", "status", "contact_date", index_field
         ):
             case = cases_by_pk.setdefault(case.pk, case)

@@ -63,8 +63,8 @@ class WaitingFigures:
 def _waiting_figures() -> WaitingFigures:
     entries = housing_selectors.waiting_list()
     return WaitingFigures(
-        count=len(entries),
-        longest_wait_days=max((entry.waiting_days for entry in entries), default=None),
+        count=entries.count(),
+        longest_wait_days=entries.longest_wait_days(),
         first=entries[:3],
     )
 

@@ -22,10 +22,11 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
-from cases.choices import JourneyStage, RiskLevel, Urgency
+from cases.choices import JourneyStage, RiskLevel
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
 from housing.models import IN_FORCE, Allocation, Bed, House, HouseStatus, Room
@@ -41,14 +42,6 @@ RISK_ORDER = When_(
 
 # People who moved on (relocated, resettled) or were lost to contact wait for no bed here.
 STAGES_NEEDING_A_BED = (JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT, JourneyStage.ARRIVED)
-
-
-def _risk_rank(risk_level: str) -> int:
-    return {RiskLevel.CRITICAL: 0, RiskLevel.HIGH: 1, RiskLevel.MEDIUM: 2}.get(risk_level, 3)
-
-
-def _urgency_rank(urgency: str) -> int:
-    return {Urgency.IMMEDIATE: 0, Urgency.URGENT: 1}.get(urgency, 2)
 
 
 def moment_of(day: datetime.date | None = None) -> datetime.datetime:
@@ -123,46 +116,138 @@ class WaitingEntry:
         return (timezone.localdate() - self.waiting_since).days
 
 
-def waiting_list() -> list[WaitingEntry]:
-    """Verified cases, and their family members who need housing, without a bed today; by
-    risk, urgency and then how long they have waited."""
-    housed_today = staying_at(timezone.now())
-    cases = (
-        Case.objects.filter(status=CaseStatus.VERIFIED, journey_stage__in=STAGES_NEEDING_A_BED)
-        .annotate(
-            housed=Exists(housed_today.filter(case=OuterRef("pk"), family_member__isnull=True))
+# The waiting list's rule (SPEC.md: verified cases without a bed, by priority: risk, urgency,
+# date), in one place and in SQL, so that PostgreSQL counts, orders and slices it however long
+# it grows: emergencies first, then risk (critical first), urgency (immediate first), the day
+# the wait began (the decision, else the contact) and the case code; a case's person before
+# its family members. Stays "in force" are those not undone (housing.models.IN_FORCE).
+WAITING_SQL = """
+    WITH candidate AS NOT MATERIALIZED (
+        SELECT id, code, emergency, risk_level, urgency,
+               COALESCE((decided_at AT TIME ZONE %(zone)s)::date, contact_date) AS since
+        FROM cases_case
+        WHERE status = %(verified)s AND journey_stage = ANY(%(stages)s) {case_filter}
+    ), waiting AS (
+        SELECT candidate.*, NULL::bigint AS member_id
+        FROM candidate
+        WHERE NOT EXISTS (
+            SELECT 1 FROM housing_allocation AS stay
+            WHERE stay.case_id = candidate.id AND stay.family_member_id IS NULL
+              AND stay.cancelled_at IS NULL AND stay.stay @> %(now)s::timestamptz
         )
-        .only("pk", "code", "risk_level", "urgency", "decided_at", "contact_date", "emergency")
-        .prefetch_related(
-            Prefetch(
-                "family_members",
-                queryset=FamilyMember.objects.filter(needs_housing=True)
-                .annotate(housed=Exists(housed_today.filter(family_member=OuterRef("pk"))))
-                .only("pk", "case_id", "relation", "age", "needs_housing"),
+        UNION ALL
+        SELECT candidate.*, member.id
+        FROM candidate JOIN cases_familymember AS member ON member.case_id = candidate.id
+        WHERE member.needs_housing AND NOT EXISTS (
+            SELECT 1 FROM housing_allocation AS stay
+            WHERE stay.family_member_id = member.id
+              AND stay.cancelled_at IS NULL AND stay.stay @> %(now)s::timestamptz
+        )
+    )
+"""
+WAITING_PAGE_SQL = """
+    SELECT id, member_id, since FROM waiting
+    ORDER BY NOT emergency,
+             CASE risk_level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
+                             ELSE 3 END,
+             CASE urgency WHEN 'immediate' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
+             since, code, member_id NULLS FIRST
+    LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+class WaitingList:
+    """The people waiting for a bed, lazily: `count()`, `oldest_since()` and slices each ask
+    PostgreSQL one question (a page of the list is one query whatever its length), so that a
+    Paginator pages it without loading it. Iterating reads it all: only for one case's people
+    (`case=`) or in tests."""
+
+    def __init__(self, *, case: Case | None = None) -> None:
+        self.case = case
+        self.now = timezone.now()
+        self._count: int | None = None
+        self._oldest: datetime.date | None = None
+
+    def _parameters(self) -> dict:
+        return {
+            "zone": settings.TIME_ZONE,
+            "verified": CaseStatus.VERIFIED,
+            "stages": list(STAGES_NEEDING_A_BED),
+            "now": self.now,
+            "case": self.case.pk if self.case is not None else None,
+        }
+
+    def _sql(self, tail: str) -> str:
+        case_filter = "AND id = %(case)s" if self.case is not None else ""
+        return WAITING_SQL.format(case_filter=case_filter) + tail
+
+    def _fetch(self, tail: str, extra: dict | None = None) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(tail), {**self._parameters(), **(extra or {})})
+            return cursor.fetchall()
+
+    def _summary(self) -> tuple[int, datetime.date | None]:
+        if self._count is None:
+            ((self._count, self._oldest),) = self._fetch("SELECT count(*), min(since) FROM waiting")
+        return self._count, self._oldest
+
+    def count(self) -> int:
+        return self._summary()[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def oldest_since(self) -> datetime.date | None:
+        """The day the longest wait began."""
+        return self._summary()[1]
+
+    def longest_wait_days(self) -> int | None:
+        oldest = self.oldest_since()
+        return (timezone.localdate() - oldest).days if oldest is not None else None
+
+    def entries(self, *, offset: int = 0, limit: int | None = None) -> list[WaitingEntry]:
+        """The entries from `offset` on (at most `limit`), in the list's order, in two queries
+        more (their cases and family members)."""
+        rows = self._fetch(WAITING_PAGE_SQL, {"limit": limit, "offset": offset})
+        cases = Case.objects.only(
+            "pk", "code", "risk_level", "urgency", "decided_at", "contact_date", "emergency"
+        ).in_bulk({case_pk for case_pk, _member, _since in rows})
+        member_pks = {member_pk for _case, member_pk, _since in rows if member_pk is not None}
+        members = (
+            FamilyMember.objects.only("pk", "case_id", "relation", "age", "needs_housing").in_bulk(
+                member_pks
             )
+            if member_pks
+            else {}
         )
-    )
-    entries = []
-    for case in cases:
-        since = timezone.localdate(case.decided_at) if case.decided_at else case.contact_date
-        if not case.housed:
-            entries.append(WaitingEntry(case, None, since))
-        entries.extend(
-            WaitingEntry(case, member, since)
-            for member in case.family_members.all()
-            if not member.housed
-        )
-    entries.sort(
-        key=lambda entry: (
-            not entry.case.emergency,
-            _risk_rank(entry.case.risk_level),
-            _urgency_rank(entry.case.urgency),
-            entry.waiting_since,
-            entry.case.code,
-            entry.family_member.pk if entry.family_member else 0,
-        )
-    )
-    return entries
+        return [
+            WaitingEntry(cases[case_pk], members.get(member_pk), since)
+            for case_pk, member_pk, since in rows
+        ]
+
+    def __getitem__(self, index: int | slice) -> list[WaitingEntry] | WaitingEntry:
+        if isinstance(index, slice):
+            if index.step not in (None, 1) or (index.start or 0) < 0:
+                raise ValueError("The waiting list takes plain, forward slices only.")
+            start = index.start or 0
+            if index.stop is None:
+                return self.entries(offset=start)
+            return self.entries(offset=start, limit=max(index.stop - start, 0))
+        if index < 0:
+            raise IndexError(index)
+        found = self.entries(offset=index, limit=1)
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+    def __iter__(self):
+        return iter(self.entries())
+
+
+def waiting_list(*, case: Case | None = None) -> WaitingList:
+    """Verified cases, and their family members who need housing, without a bed today; by
+    emergency, risk, urgency and then how long they have waited (one case's, if given)."""
+    return WaitingList(case=case)
 
 
 # --- occupancy board --------------------------------------------------------------------------
@@ -184,12 +269,22 @@ class HouseOccupancy:
         return self.occupied / self.beds if self.beds else 0.0
 
 
-def occupancy_board(
-    *, town: str = "", status: str = ""
-) -> tuple[list[HouseOccupancy], HouseOccupancy]:
-    """Every house → room → bed with today's occupant, in four queries whatever the size."""
-    now = timezone.now()
-    houses = House.objects.only("pk", "code_name", "town", "country", "status").prefetch_related(
+def board_houses(*, town: str = "", status: str = "") -> QuerySet[House]:
+    """The houses of the board and the houses list, filtered, in the board's order."""
+    houses = House.objects.only("pk", "code_name", "town", "country", "status")
+    if town:
+        houses = houses.filter(town=town)
+    if status:
+        houses = houses.filter(status=status)
+    return houses.order_by("town", "code_name", "pk")
+
+
+def occupancy_of(houses) -> list[HouseOccupancy]:
+    """The given houses (a page of them) → room → bed with today's occupant, in four queries
+    whatever their size."""
+    houses = list(houses)
+    prefetch_related_objects(
+        houses,
         Prefetch(
             "rooms",
             queryset=Room.objects.only("pk", "house_id", "name").prefetch_related(
@@ -198,7 +293,7 @@ def occupancy_board(
                     queryset=Bed.objects.only("pk", "room_id", "label", "active").prefetch_related(
                         Prefetch(
                             "allocations",
-                            queryset=staying_at(now)
+                            queryset=staying_at(timezone.now())
                             .select_related("case")
                             .only(
                                 "pk",
@@ -213,13 +308,9 @@ def occupancy_board(
                     ),
                 )
             ),
-        )
+        ),
     )
-    if town:
-        houses = houses.filter(town=town)
-    if status:
-        houses = houses.filter(status=status)
-    board, total = [], HouseOccupancy(house=None)
+    board = []
     for house in houses:
         entry = HouseOccupancy(house=house, rooms=list(house.rooms.all()))
         for room in entry.rooms:
@@ -229,10 +320,17 @@ def occupancy_board(
                     entry.beds += 1
                 if bed.occupant is not None:
                     entry.occupied += 1
-        total.beds += entry.beds
-        total.occupied += entry.occupied
         board.append(entry)
-    return board, total
+    return board
+
+
+def occupancy_total(houses: QuerySet[House]) -> HouseOccupancy:
+    """The beds in use and the beds occupied today in all the given houses, in one query."""
+    totals = Bed.objects.filter(room__house__in=houses.values("pk")).aggregate(
+        beds=Count("pk", filter=Q(active=True)),
+        occupied=Count("pk", filter=Q(pk__in=staying_at(timezone.now()).values("bed_id"))),
+    )
+    return HouseOccupancy(house=None, beds=totals["beds"], occupied=totals["occupied"])
 
 
 def towns() -> list[str]:
@@ -303,39 +401,47 @@ def bed_nights_per_month(*, date_from: datetime.date, date_to: datetime.date) ->
     today = timezone.localdate()
     last_night = min(date_to, today)
     # A stay's nights are the days from its check-in day to its check-out day, in Haven's time
-    # zone: a stay begun and ended on one day slept no night there.
+    # zone: a stay begun and ended on one day slept no night there. Each stay meets only the
+    # months it overlaps (generate_series from its first to its last night), not every month
+    # of the range; stays outside the range are left out by the index on stay.
     sql = """
-        WITH allocation AS (
+        WITH stay AS (
             SELECT bed_id,
-                   daterange((lower(stay) AT TIME ZONE %(zone)s)::date,
-                             (upper(stay) AT TIME ZONE %(zone)s)::date, '[)') AS nights
+                   GREATEST((lower(stay) AT TIME ZONE %(zone)s)::date, %(start)s::date) AS first,
+                   LEAST((upper(stay) AT TIME ZONE %(zone)s)::date, %(stop)s::date) AS stop
             FROM housing_allocation
-            WHERE cancelled_at IS NULL
+            WHERE cancelled_at IS NULL AND stay && tstzrange(%(from)s, %(until)s, '[)')
+        ), nights AS (
+            SELECT room.house_id, month.first_day::date AS month,
+                   LEAST(stay.stop, (month.first_day + interval '1 month')::date)
+                   - GREATEST(stay.first, month.first_day::date) AS nights
+            FROM stay
+            CROSS JOIN LATERAL generate_series(
+                date_trunc('month', stay.first::timestamp),
+                date_trunc('month', (stay.stop - 1)::timestamp),
+                interval '1 month'
+            ) AS month(first_day)
+            JOIN housing_bed AS bed ON bed.id = stay.bed_id
+            JOIN housing_room AS room ON room.id = bed.room_id
+            WHERE stay.stop > stay.first
         )
-        SELECT house.code_name, month.start::date,
-               SUM(upper(allocation.nights * month.range) - lower(allocation.nights * month.range))
-        FROM generate_series(%(start)s::date, %(end)s::date, interval '1 month')
-             AS month_start(start)
-        CROSS JOIN LATERAL (
-            SELECT month_start.start AS start,
-                   daterange(month_start.start::date,
-                             LEAST((month_start.start + interval '1 month')::date, %(stop)s::date),
-                             '[)') AS range
-        ) AS month
-        JOIN allocation ON allocation.nights && month.range
-        JOIN housing_bed AS bed ON bed.id = allocation.bed_id
-        JOIN housing_room AS room ON room.id = bed.room_id
-        JOIN housing_house AS house ON house.id = room.house_id
-        GROUP BY house.code_name, month.start
-        ORDER BY month.start, house.code_name
+        SELECT house.code_name, nights.month, SUM(nights.nights)
+        FROM nights JOIN housing_house AS house ON house.id = nights.house_id
+        GROUP BY house.code_name, nights.month
+        ORDER BY nights.month, house.code_name
     """
+    start, stop = date_from.replace(day=1), last_night + datetime.timedelta(days=1)
+    if stop <= start:
+        return []
+    zone = timezone.get_default_timezone()
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             {
-                "start": date_from.replace(day=1),
-                "end": last_night.replace(day=1),
-                "stop": last_night + datetime.timedelta(days=1),
+                "start": start,
+                "stop": stop,
+                "from": datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
+                "until": datetime.datetime.combine(stop, datetime.time.min, tzinfo=zone),
                 "zone": settings.TIME_ZONE,
             },
         )
@@ -362,8 +468,8 @@ def stay_figures() -> StayFigures:
     waiting = waiting_list()
     return StayFigures(
         average_stay_days=float(average) if average is not None else None,
-        longest_wait_days=max((entry.waiting_days for entry in waiting), default=None),
-        waiting=len(waiting),
+        longest_wait_days=waiting.longest_wait_days(),
+        waiting=waiting.count(),
     )
 
 

@@ -192,6 +192,48 @@ class Case(ProtectedModel):
         indexes = [
             models.Index(fields=["status", "contact_date"]),
             models.Index(fields=["contact_date"]),
+            # Lists and counts of verified cases at scale (the waiting list, verified defections
+            # per month) read this index alone, not the wide rows with their ciphertexts.
+            models.Index(
+                fields=["id"],
+                include=[
+                    "code",
+                    "journey_stage",
+                    "emergency",
+                    "risk_level",
+                    "urgency",
+                    "decided_at",
+                    "contact_date",
+                    "defection_date",
+                ],
+                condition=Q(status=Status.VERIFIED),
+                name="case_verified_covering",
+            ),
+            # This month's decisions (the dashboard).
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(status=Status.VERIFIED),
+                name="case_verified_decided_at",
+            ),
+            # The reports' counts by month, force, rank, region read this index alone.
+            models.Index(
+                fields=["contact_date"],
+                include=["id", "status", "force", "rank", "region", "defection_date"],
+                name="case_report_facts",
+            ),
+            # The emergencies (dashboard alerts), longest-standing first.
+            models.Index(
+                fields=["emergency_since", "code"],
+                condition=Q(emergency=True),
+                name="case_emergencies",
+            ),
+            # Possible duplicates by name and date of birth, at intake and on the review list
+            # (the service and ID numbers have their unique indexes).
+            models.Index(
+                fields=["name_and_birth_index"],
+                condition=~Q(name_and_birth_index=""),
+                name="case_name_and_birth_lookup",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -28,6 +28,14 @@ class FamilyMember(CaseChild):
         verbose_name = _("family member")
         verbose_name_plural = _("family members")
         ordering = ["case", "pk"]
+        # The family members the waiting list looks for, without reading the others' rows.
+        indexes = [
+            models.Index(
+                fields=["case", "id"],
+                condition=Q(needs_housing=True),
+                name="family_member_needing_a_bed",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(age__isnull=True) | Q(age__lte=120), name="family_age_plausible"

@@ -37,7 +37,7 @@ from housing.services import BedNoLongerFreeError, HousingError, Occupant
 
 def _waiting_people(case: Case) -> list[WaitingEntry]:
     """The case's person and family members who still need a bed today."""
-    return [entry for entry in selectors.waiting_list() if entry.case.pk == case.pk]
+    return list(selectors.waiting_list(case=case))
 
 
 def _stay_state(allocation: Allocation, now: datetime.datetime) -> str:

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from housing import selectors
 from housing.models import HouseStatus
-from housing.views.common import _filters
+from housing.views.common import _filters, page_query
+
+WAITING_PAGE_SIZE = 50
+BOARD_PAGE_SIZE = 24
 
 
 @permission_required("housing.view_bed", raise_exception=True)
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    houses, total = selectors.occupancy_board(**filters)
-    compromised = [entry for entry in houses if entry.house.status == HouseStatus.COMPROMISED]
+    houses = selectors.board_houses(**filters)
+    page = Paginator(houses, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "housing/board.html",
         {
             "form": form,
-            "houses": houses,
-            "total": total,
-            "compromised": compromised,
+            "page": page,
+            "query": page_query(request),
+            "houses": selectors.occupancy_of(page.object_list),
+            "total": selectors.occupancy_total(houses),
+            # Every compromised house shown, whichever page this is: people must move.
+            "compromised": selectors.occupancy_of(houses.filter(status=HouseStatus.COMPROMISED)),
             "filtered": any(filters.values()),
         },
     )
@@ -34,9 +41,14 @@ def board(request: HttpRequest) -> HttpResponse:
 @permission_required("housing.view_allocation", raise_exception=True)
 @require_GET
 def waiting_list(request: HttpRequest) -> HttpResponse:
-    entries = selectors.waiting_list()
+    page = Paginator(selectors.waiting_list(), WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "housing/waiting_list.html",
-        {"entries": entries, "may_allocate": request.user.has_perm("housing.add_allocation")},
+        {
+            "page": page,
+            "entries": page.object_list,
+            "waiting": page.paginator.count,
+            "may_allocate": request.user.has_perm("housing.add_allocation"),
+        },
     )

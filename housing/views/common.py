@@ -13,3 +13,10 @@ def _filters(request: HttpRequest) -> tuple[BoardFilterForm, dict[str, str]]:
     if form.is_bound:
         form.is_valid()
     return form, form.filters()
+
+
+def page_query(request: HttpRequest) -> str:
+    """The request's filters, for the links to the other pages (partials/pagination.html)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return f"{query.urlencode()}&" if query else ""

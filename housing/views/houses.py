@@ -31,10 +31,11 @@ from housing.forms import (
 )
 from housing.models import Bed, House, HouseStatus, Room
 from housing.services import HousingError
-from housing.views.common import _filters
+from housing.views.common import _filters, page_query
 from protection.keys import Erased
 
 HISTORY_PAGE_SIZE = 50
+HOUSES_PAGE_SIZE = 50
 REVEAL_PERMISSION = "housing.reveal_address"
 
 # The encrypted details of a house, in the order the house page lists them.
@@ -71,11 +72,19 @@ def _protected_rows(house: House, revealed: dict[str, Any] | None = None) -> lis
 @require_GET
 def houses(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    entries, total = selectors.occupancy_board(**filters)
+    houses = selectors.board_houses(**filters)
+    page = Paginator(houses, HOUSES_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "housing/houses.html",
-        {"form": form, "houses": entries, "total": total, "filtered": any(filters.values())},
+        {
+            "form": form,
+            "page": page,
+            "query": page_query(request),
+            "houses": selectors.occupancy_of(page.object_list),
+            "total": selectors.occupancy_total(houses),
+            "filtered": any(filters.values()),
+        },
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +22,8 @@ from housing.charts import bar_chart_svg, bed_night_table
 from housing.forms import ReportRangeForm
 from protection.exports import csv_safe
 
+HOUSES_PER_PAGE = 24
+
 
 @permission_required("housing.view_housing_reports", raise_exception=True)
 @require_GET
@@ -33,6 +36,10 @@ def reports(request: HttpRequest) -> HttpResponse:
         table = bed_night_table(
             selectors.bed_nights_per_month(date_from=first, date_to=last), first=first, last=last
         )
+        # A chart and a row per house, a page of houses at a time; the totals are all houses'.
+        page = Paginator(table.houses, HOUSES_PER_PAGE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
         description = _(
             "Bars show the nights slept in all houses per month, from %(first)s to %(last)s: "
             "%(total)d bed-nights in all."
@@ -43,6 +50,9 @@ def reports(request: HttpRequest) -> HttpResponse:
         }
         context.update(
             table=table,
+            page=page,
+            house_rows=page.object_list,
+            query=f"{query.urlencode()}&" if query else "",
             first=first,
             last=last,
             chart_description=description,
@@ -67,7 +77,7 @@ def reports(request: HttpRequest) -> HttpResponse:
                         height=220,
                     ),
                 )
-                for position, row in enumerate(table.houses)
+                for position, row in enumerate(page.object_list, start=page.start_index())
             ],
         )
     return render(request, "housing/reports.html", context)

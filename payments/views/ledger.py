@@ -39,7 +39,11 @@ def ledger(request: HttpRequest) -> HttpResponse:
             parts.append(f"month={data['month']:%Y-%m}")
         query = "".join(f"{part}&" for part in parts)
     entries = selectors.ledger_entries(filters=filters)
-    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(entries, LEDGER_PAGE_SIZE)
+    # Counted from the running totals: a count(*) over millions of entries took longer than
+    # the rest of the page.
+    paginator.count = selectors.ledger_entry_count(filters=filters)
+    page = paginator.get_page(request.GET.get("page"))
     totals = selectors.ledger_totals(filters=filters)
     return render(
         request,

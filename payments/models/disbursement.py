@@ -1,23 +1,20 @@
-"""Stipend plans, monthly batches and their lines, rewards and other one-off payments, and the
-append-only ledger. Money is Decimal plus an ISO currency code; the database refuses the states
-that must never exist (a line paid twice, a batch approved by its preparer, a changed ledger)."""
+"""Stipend plans, monthly batches and their lines, and one-off payments: the money going out
+(the ledger is in ledger.py, the reward policies in rewards.py). Money is Decimal plus an ISO
+currency code; the database refuses the states that must never exist (a line paid twice, a
+batch approved by its preparer)."""
 
 from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
-from cases.choices import ItemType
 from cases.models import Case
 from payments.choices import (
     BatchStatus,
-    LedgerAccount,
     OneOffKind,
     OneOffStatus,
     PaymentMethod,
@@ -469,7 +466,16 @@ class Payment(CachedChoiceLabels, models.Model):
                 name="payment_only_failed_lines_carry_forward",
             ),
         ]
-        indexes = [models.Index(fields=["period", "status"])]
+        indexes = [
+            models.Index(fields=["period", "status"]),
+            # A batch's totals by line status (its page, the batch list) and its changes since
+            # last month (the approval page) from the index alone.
+            models.Index(
+                fields=["batch", "status"],
+                include=["id", "amount", "plan", "case", "carried_from"],
+                name="payment_batch_status_totals",
+            ),
+        ]
         triggers = [
             # Once a batch is approved its lines keep their amount and payee; only the outcome of
             # each line may be recorded.
@@ -500,99 +506,3 @@ class Payment(CachedChoiceLabels, models.Model):
         """The line's own reference on a transfer list, which a provider's settlement file
         gives back: the line's number, nothing about the person."""
         return f"HVP-{self.pk}"
-
-
-class LedgerEntry(CachedChoiceLabels, models.Model):
-    """Append-only: every movement of money. A database trigger refuses updates and deletes."""
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("entered at"))
-    account = models.CharField(
-        max_length=10, choices=LedgerAccount.choices, verbose_name=_("account")
-    )
-    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
-    currency = models.CharField(max_length=3, choices=Currency.choices, verbose_name=_("currency"))
-    funding_source = models.ForeignKey(
-        FundingSource,
-        on_delete=models.PROTECT,
-        related_name="ledger_entries",
-        verbose_name=_("funding source"),
-    )
-    batch = models.ForeignKey(
-        DisbursementBatch,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_entries",
-        verbose_name=_("batch"),
-    )
-    payment = models.ForeignKey(
-        Payment,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_entries",
-        verbose_name=_("payment"),
-    )
-    one_off = models.ForeignKey(
-        OneOffPayment,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_entries",
-        verbose_name=_("one-off payment"),
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("entered by"),
-    )
-    memo = models.CharField(max_length=200, blank=True, verbose_name=_("memo"))
-
-    class Meta:
-        verbose_name = _("ledger entry")
-        verbose_name_plural = _("ledger")
-        ordering = ["-at", "-pk"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero")
-        ]
-        triggers = [
-            pgtrigger.Protect(
-                name="ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d} {self.account} {self.amount} {self.currency}"
-
-
-@track_history()
-class RewardPolicy(CachedChoiceLabels, models.Model):
-    """What an item brought is worth, for a period of validity."""
-
-    item_type = models.CharField(_("item"), max_length=20, choices=ItemType.choices)
-    amount = models.DecimalField(_("amount per item"), **MONEY)
-    currency = models.CharField(
-        _("currency"), max_length=3, choices=Currency.choices, default=Currency.MMK
-    )
-    validity = DateRangeField(_("valid"))
-
-    class Meta:
-        verbose_name = _("reward policy")
-        verbose_name_plural = _("reward policies")
-        ordering = ["item_type", "-validity"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="reward_amount_positive"),
-            ExclusionConstraint(
-                name="one_reward_per_item_at_a_time",
-                expressions=[
-                    ("item_type", RangeOperators.EQUAL),
-                    ("validity", RangeOperators.OVERLAPS),
-                ],
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_item_type_display()}: {self.amount} {self.currency}"

@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,6 @@ from payments.models import (
     BatchStatus,
     DisbursementBatch,
     FundingSource,
-    LedgerAccount,
     LedgerEntry,
     OneOffApproval,
     OneOffPayment,
@@ -140,7 +140,10 @@ def batch_lines(*, batch: DisbursementBatch, status: str = "") -> QuerySet[Payme
     )
     if status:
         lines = lines.filter(status=status)
-    return lines.annotate(carried_on=Count("carried_to")).order_by("case__code", "pk")
+    # Whether a line was carried on, asked for the page's lines only (a count over the join
+    # grouped the whole batch before the page was cut).
+    carried = Payment.objects.filter(carried_from=OuterRef("pk"))
+    return lines.annotate(carried_on=Exists(carried)).order_by("case__code", "pk")
 
 
 def pending_lines(*, batch: DisbursementBatch, code: str = "") -> QuerySet[Payment]:
@@ -181,20 +184,77 @@ def close_summary(*, batch: DisbursementBatch) -> dict:
     }
 
 
+# How many case codes of each kind of change the approval page lists (it gives the count of all).
+CHANGES_LISTED = 50
+
+# A batch's stipend lines against the previous batch's, plan by plan, in PostgreSQL: only the
+# differences leave the database, and of each kind only the first CHANGES_LISTED by case code
+# with the count of all (a month in which every line is new names fifty, not 100,000).
+BATCH_CHANGES_SQL = """
+    WITH now AS (
+        SELECT plan_id, case_id, amount FROM payments_payment
+        WHERE batch_id = %(batch)s AND plan_id IS NOT NULL AND carried_from_id IS NULL
+          AND status <> %(cancelled)s
+    ), before AS (
+        SELECT plan_id, case_id, amount FROM payments_payment
+        WHERE batch_id = %(previous)s AND plan_id IS NOT NULL AND carried_from_id IS NULL
+          AND status <> %(cancelled)s
+    ), difference AS (
+        SELECT CASE WHEN before.plan_id IS NULL THEN 'new'
+                    WHEN now.plan_id IS NULL THEN 'ended' ELSE 'changed' END AS kind,
+               COALESCE(now.case_id, before.case_id) AS case_id,
+               before.amount AS before, now.amount AS after
+        FROM now FULL JOIN before ON before.plan_id = now.plan_id
+        WHERE now.plan_id IS NULL OR before.plan_id IS NULL OR now.amount <> before.amount
+        UNION ALL
+        SELECT 'carried', case_id, NULL, amount FROM payments_payment
+        WHERE batch_id = %(batch)s AND carried_from_id IS NOT NULL AND status <> %(cancelled)s
+    ), ranked AS (
+        SELECT difference.kind, person.code, difference.before, difference.after,
+               row_number() OVER (PARTITION BY difference.kind
+                                  ORDER BY person.code, difference.before, difference.after)
+                   AS position,
+               count(*) OVER (PARTITION BY difference.kind) AS total
+        FROM difference JOIN cases_case AS person ON person.id = difference.case_id
+    )
+    SELECT kind, code, before, after, total FROM ranked
+    WHERE position <= %(listed)s
+    ORDER BY kind, position
+"""
+
+
 @dataclass
 class BatchChanges:
-    """What changed since the previous month's batch of the same currency."""
+    """What changed since the previous month's batch of the same currency: the first
+    CHANGES_LISTED case codes of each kind, by code, and how many there are of each."""
 
     previous: DisbursementBatch | None
     new_plans: list[str] = field(default_factory=list)
     ended_plans: list[str] = field(default_factory=list)
     changed: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def new_count(self) -> int:
+        return self.counts.get("new", 0)
+
+    @property
+    def ended_count(self) -> int:
+        return self.counts.get("ended", 0)
+
+    @property
+    def changed_count(self) -> int:
+        return self.counts.get("changed", 0)
+
+    @property
+    def carried_count(self) -> int:
+        return self.counts.get("carried", 0)
 
 
 def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
     """New plans, plans no longer paid, changed amounts and carried lines of `batch` against
-    the latest earlier batch of its currency that was not rejected (case codes only; three
+    the latest earlier batch of its currency that was not rejected (case codes only; two
     queries whatever the size)."""
     previous = (
         DisbursementBatch.objects.filter(currency=batch.currency, period__lt=batch.period)
@@ -202,31 +262,25 @@ def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
         .order_by("-period")
         .first()
     )
-
-    def lines_of(of_batch) -> dict[int, tuple[str, Decimal]]:
-        if of_batch is None:
-            return {}
-        rows = (
-            Payment.objects.filter(batch=of_batch, plan__isnull=False, carried_from__isnull=True)
-            .exclude(status=PaymentStatus.CANCELLED)
-            .values_list("plan_id", "case__code", "amount")
-        )
-        return {plan: (code, amount) for plan, code, amount in rows}
-
-    now, before = lines_of(batch), lines_of(previous)
     changes = BatchChanges(previous=previous)
-    changes.new_plans = sorted(code for plan, (code, _a) in now.items() if plan not in before)
-    changes.ended_plans = sorted(code for plan, (code, _a) in before.items() if plan not in now)
-    changes.changed = sorted(
-        (code, before[plan][1], amount)
-        for plan, (code, amount) in now.items()
-        if plan in before and before[plan][1] != amount
-    )
-    changes.carried = sorted(
-        Payment.objects.filter(batch=batch, carried_from__isnull=False)
-        .exclude(status=PaymentStatus.CANCELLED)
-        .values_list("case__code", flat=True)
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            BATCH_CHANGES_SQL,
+            {
+                "batch": batch.pk,
+                "previous": previous.pk if previous is not None else None,
+                "cancelled": PaymentStatus.CANCELLED,
+                "listed": CHANGES_LISTED,
+            },
+        )
+        rows = cursor.fetchall()
+    listed = {"new": changes.new_plans, "ended": changes.ended_plans, "carried": changes.carried}
+    for kind, code, before, after, total in rows:
+        changes.counts[kind] = total
+        if kind == "changed":
+            changes.changed.append((code, before, after))
+        else:
+            listed[kind].append(code)
     return changes
 
 
@@ -372,116 +426,6 @@ def one_off_detail(*, pk: int) -> OneOffPayment:
 
 def one_offs_awaiting_approval() -> QuerySet[OneOffPayment]:
     return one_off_list(status=OneOffStatus.PROPOSED).order_by("proposed_at", "pk")
-
-
-# --- the ledger ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerFilters:
-    funding_source: FundingSource | None = None
-    currency: str = ""
-    month: datetime.date | None = None
-
-
-def ledger_entries(*, filters: LedgerFilters) -> QuerySet[LedgerEntry]:
-    """Entries, newest first; the month is when the money moved (the entry's time)."""
-    entries = LedgerEntry.objects.select_related(
-        "funding_source", "batch", "payment__case", "one_off__case", "actor"
-    )
-    if filters.funding_source is not None:
-        entries = entries.filter(funding_source=filters.funding_source)
-    if filters.currency:
-        entries = entries.filter(currency=filters.currency)
-    if filters.month is not None:
-        start, end = month_bounds(filters.month)
-        entries = entries.filter(at__gte=start, at__lt=end)
-    return entries.order_by("-at", "-pk")
-
-
-@dataclass
-class LedgerTotalRow:
-    currency: str
-    funding_source: str
-    committed: Decimal = ZERO
-    disbursed: Decimal = ZERO
-    released: Decimal = ZERO
-
-    @property
-    def moved(self) -> Decimal:
-        """Money settled either way: paid out or released back."""
-        return self.disbursed + self.released
-
-
-def ledger_totals(*, filters: LedgerFilters) -> list[LedgerTotalRow]:
-    """Per currency and funding source, the sum of each account over the filtered entries:
-    committed (what is approved and not yet settled), disbursed, released."""
-    sums = (
-        ledger_entries(filters=filters)
-        .order_by()
-        .values("currency", "funding_source__name", "account")
-        .annotate(total=Sum("amount"))
-    )
-    rows: dict[tuple[str, str], LedgerTotalRow] = {}
-    for entry in sums:
-        key = (entry["currency"], entry["funding_source__name"])
-        row = rows.setdefault(key, LedgerTotalRow(currency=key[0], funding_source=key[1]))
-        setattr(row, entry["account"], entry["total"] or ZERO)
-    return [rows[key] for key in sorted(rows)]
-
-
-def ledger_currency_totals(rows: list[LedgerTotalRow]) -> list[LedgerTotalRow]:
-    """The rows of `ledger_totals` added up per currency (never across currencies)."""
-    totals: dict[str, LedgerTotalRow] = {}
-    for row in rows:
-        total = totals.setdefault(row.currency, LedgerTotalRow(row.currency, ""))
-        total.committed += row.committed
-        total.disbursed += row.disbursed
-        total.released += row.released
-    return [totals[currency] for currency in sorted(totals)]
-
-
-# --- the finance dashboard ----------------------------------------------------------------------
-
-
-@dataclass
-class PaidMonth:
-    month: datetime.date
-    by_currency: dict[str, Decimal] = field(default_factory=dict)
-
-
-def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
-    """What was paid out (the ledger's disbursed account) for each of the last `months` months,
-    per currency, oldest first; and the currencies that appear. A stipend counts in the month
-    its line pays (a late payout still belongs to its month), a one-off in the month it was
-    paid. Months with nothing paid are listed with zeros, so a gap is visible."""
-    this_month = timezone.localdate().replace(day=1)
-    first = add_months(this_month, -(months - 1))
-    sums = (
-        LedgerEntry.objects.filter(account=LedgerAccount.DISBURSED, payment__period__gte=first)
-        .annotate(month=F("payment__period"))
-        .order_by()
-        .values("month", "currency")
-        .annotate(total=Sum("amount"))
-    )
-    paid: dict[datetime.date, dict[str, Decimal]] = defaultdict(dict)
-    currencies: set[str] = set()
-    for row in sums:
-        month = row["month"]
-        month = month.date() if isinstance(month, datetime.datetime) else month
-        paid[month.replace(day=1)][row["currency"]] = row["total"]
-        currencies.add(row["currency"])
-    ordered = sorted(currencies)
-    rows = []
-    for offset in range(months):
-        month = add_months(first, offset)
-        rows.append(
-            PaidMonth(
-                month=month,
-                by_currency={currency: paid[month].get(currency, ZERO) for currency in ordered},
-            )
-        )
-    return rows, ordered
 
 
 def current_batches() -> list[DisbursementBatch]:
