@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_break_glass_review_note_encrypted'),
+        ('cases', '0010_index_for_emergencies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

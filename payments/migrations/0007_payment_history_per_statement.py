@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0008_break_glass_review_note_encrypted'),
-        ('payments', '0004_payout_day'),
+        ('payments', '0006_indexes_for_batches_and_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
