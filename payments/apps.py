@@ -12,10 +12,14 @@ class PaymentsConfig(AppConfig):
         from accounts import navigation
         from cases import links
         from operations import schedules
+        from payments.exports import register_exports
 
         # The monthly run may be scheduled for a given month; never with an actor: a schedule
         # runs as nobody, so it cannot borrow a finance officer's name for the history.
         schedules.allow_schedule("payments.run_monthly_disbursement", period=schedules.is_month)
+
+        # The payroll sheet and transfer lists, built in the background.
+        register_exports()
 
         navigation.register(
             label=_("Payments"),

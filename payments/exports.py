@@ -2,7 +2,11 @@
 distribution) and transfer lists (CSV and XLSX). People appear by case code; names appear on
 the payroll sheet only for a reader allowed to see identity, and on the transfer lists (with
 wallets and accounts) only for the officer paying the batch out, during the payout; either
-counts as a reveal. Every export is written to the access log, with the batch as its target."""
+counts as a reveal. Every export is written to the access log, with the batch as its target.
+
+They are built in the background (operations/exports.py: the kinds are registered below), a
+chunk of lines at a time into a stream: the 98,000-line payroll sheet is drawn page by page on
+a canvas, never as one table held in memory."""
 
 from __future__ import annotations
 
@@ -10,13 +14,19 @@ import csv
 import functools
 import importlib.util
 import io
+import itertools
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -26,17 +36,19 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
 
 from accounts.models import User
 from accounts.roles import require_permission
 from accounts.services import may_reveal, record_reveal
 from audit.models import AccessLog
 from audit.services import log_access
+from operations import exports as background
 from payments import selectors
 from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
 from payments.money import MINOR_UNITS, Currency, quantum
-from payments.rules import PAYOUT_PERMISSION
+from payments.rules import PAYOUT_PERMISSION, in_payout_window
 from payments.templatetags.payments_money import format_amount, format_money
 from protection.keys import Erased
 from protection.masks import MASK
@@ -48,6 +60,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # ReportLab compresses page streams by default; tests switch it off to read the text.
 COMPRESS_PDF = True
+
+# Lines read, decrypted and written per step (and per progress report).
+CHUNK_LINES = 500
 
 # A TrueType font with wide script coverage when the system has one; Helvetica otherwise.
 FONT_CANDIDATES = (
@@ -61,6 +76,10 @@ MYANMAR_FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/padauk/Padauk-Regular.ttf",
     "/usr/share/fonts/truetype/noto/NotoSansMyanmar-Regular.ttf",
 )
+
+PDF_TYPE = "application/pdf"
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +101,17 @@ def spreadsheet_safe(value: Any) -> Any:
 def file_name(batch: DisbursementBatch, extension: str) -> str:
     """Generic: the month and currency, never anything about a person."""
     return f"batch-{batch.period:%Y-%m}-{batch.currency}.{extension}"
+
+
+def _chunks(lines: Iterable[selectors.ExportLine]) -> Iterator[list[selectors.ExportLine]]:
+    iterator = iter(lines)
+    while chunk := list(itertools.islice(iterator, CHUNK_LINES)):
+        yield chunk
+
+
+def _advance(progress, count: int) -> None:
+    if progress is not None:
+        progress.advance(count)
 
 
 def _log_export(
@@ -147,9 +177,7 @@ def _transfer_header(payees: bool = False) -> list[str]:
     ]
 
 
-def _payees(
-    lines: list[selectors.ExportLine], batch: DisbursementBatch, actor: User, request
-) -> list[selectors.Payee]:
+def _record_payee_reveal(batch: DisbursementBatch, actor: User, request) -> None:
     """The names and wallets of the lines, for the officer paying the batch out, during the
     payout only (payments/rules.py): a reveal, logged and counted by record_reveal, which
     raises PermissionDenied for anyone else or past the budget."""
@@ -160,42 +188,63 @@ def _payees(
         request=request,
         permission=PAYOUT_PERMISSION,
         # Which people: the access log lists the cases whose names and wallets were shown.
-        detail={"cases": sorted({line.case_code for line in lines})},
+        detail={"cases": selectors.export_case_codes(batch=batch)},
     )
-    return selectors.payees_for(pairs=[(line.plan_pk, line.case_pk) for line in lines])
+
+
+def _transfer_chunks(
+    batch: DisbursementBatch, *, with_payees: bool, progress
+) -> Iterator[list[list[Any]]]:
+    """The rows of a transfer list, a chunk at a time, payees decrypted per chunk."""
+    for chunk in _chunks(selectors.iter_export_lines(batch=batch)):
+        payees = (
+            selectors.payees_for(pairs=[(line.plan_pk, line.case_pk) for line in chunk])
+            if with_payees
+            else None
+        )
+        yield _transfer_rows(chunk, payees)
+        _advance(progress, len(chunk))
 
 
 # --- CSV and XLSX: for transfers; names and wallets only for the payout ----------------------
 
 
-def batch_csv(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
+def write_batch_csv(
+    output: BinaryIO,
+    *,
+    batch: DisbursementBatch,
+    actor: User,
+    request=None,
+    with_payees: bool = False,
+    progress=None,
+) -> int:
     """The transfer list; `with_payees` adds name, method and wallet or account, for the
-    officer paying the batch out only (PermissionDenied, logged, for anyone else)."""
+    officer paying the batch out only (PermissionDenied, logged, for anyone else). Returns the
+    number of lines."""
     require_permission(actor, EXPORT_PERMISSION)
-    lines = selectors.export_lines(batch=batch)
-    payees = _payees(lines, batch, actor, request) if with_payees else None
-    buffer = io.StringIO()
+    if with_payees:
+        _record_payee_reveal(batch, actor, request)
+    count, _total = selectors.export_totals(batch=batch)
+    if progress is not None:
+        progress.total(count)
+    text = io.TextIOWrapper(output, encoding="utf-8", newline="", write_through=True)
     # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    text.write("\ufeff")
+    writer = csv.writer(text)
     writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
-    for row in _transfer_rows(lines, payees):
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    for rows in _transfer_chunks(batch, with_payees=with_payees, progress=progress):
+        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    text.flush()
+    text.detach()
     _log_export(
         batch=batch,
         actor=actor,
         request=request,
         export_format="csv",
-        lines=len(lines),
+        lines=count,
         names=with_payees,
     )
-    return Export(
-        content=buffer.getvalue().encode("utf-8"),
-        content_type="text/csv; charset=utf-8",
-        filename=file_name(batch, "csv"),
-    )
+    return count
 
 
 def _text_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
@@ -207,37 +256,60 @@ def _text_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
     return cell
 
 
-def batch_xlsx(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
+def write_batch_xlsx(
+    output: BinaryIO,
+    *,
+    batch: DisbursementBatch,
+    actor: User,
+    request=None,
+    with_payees: bool = False,
+    progress=None,
+) -> int:
     require_permission(actor, EXPORT_PERMISSION)
-    lines = selectors.export_lines(batch=batch)
-    payees = _payees(lines, batch, actor, request) if with_payees else None
+    if with_payees:
+        _record_payee_reveal(batch, actor, request)
+    count, _total = selectors.export_totals(batch=batch)
+    if progress is not None:
+        progress.total(count)
     places = MINOR_UNITS[Currency(batch.currency)]
     number_format = "#,##0" if places == 0 else "#,##0." + "0" * places
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=f"{batch.period:%Y-%m} {batch.currency}")
     sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header(with_payees)])
-    for row in _transfer_rows(lines, payees):
-        cells = [_text_cell(sheet, value) for value in row]
-        cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
-        cells[2].number_format = number_format
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    for rows in _transfer_chunks(batch, with_payees=with_payees, progress=progress):
+        for row in rows:
+            cells = [_text_cell(sheet, value) for value in row]
+            cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
+            cells[2].number_format = number_format
+            sheet.append(cells)
+    workbook.save(output)
     _log_export(
         batch=batch,
         actor=actor,
         request=request,
         export_format="xlsx",
-        lines=len(lines),
+        lines=count,
         names=with_payees,
     )
-    return Export(
-        content=buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=file_name(batch, "xlsx"),
-    )
+    return count
+
+
+def batch_csv(
+    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
+) -> Export:
+    """The transfer list in memory (for a small batch and for tests; the pages build it in the
+    background)."""
+    buffer = io.BytesIO()
+    write_batch_csv(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
+    return Export(buffer.getvalue(), CSV_TYPE, file_name(batch, "csv"))
+
+
+def batch_xlsx(
+    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
+) -> Export:
+    buffer = io.BytesIO()
+    write_batch_xlsx(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
+    return Export(buffer.getvalue(), XLSX_TYPE, file_name(batch, "xlsx"))
 
 
 # --- the payroll sheet (PDF) ------------------------------------------------------------------
@@ -281,32 +353,110 @@ def _names_of(lines: list[selectors.ExportLine], reader: User) -> dict[int, str]
     return names
 
 
-def _page_footer(label: str, font: str, shaping: bool):
-    def draw(canvas, document) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.drawString(
-            document.leftMargin,
+PAGE_SIZE = landscape(A4)
+MARGIN_LEFT = MARGIN_RIGHT = MARGIN_TOP = 15 * mm
+MARGIN_BOTTOM = 18 * mm
+HEADER_HEIGHT = 8 * mm
+ROW_HEIGHT = 11 * mm
+FONT_SIZE = 10
+WIDTHS_WITH_NAMES = (14 * mm, 38 * mm, 70 * mm, 35 * mm, 22 * mm, 88 * mm)
+WIDTHS_CODES_ONLY = (14 * mm, 45 * mm, 40 * mm, 25 * mm, 143 * mm)
+
+
+class _PayrollCanvas:
+    """Draws the sheet's table row by row, starting a page (with the header row repeated and
+    the footer) whenever the next row would not fit."""
+
+    def __init__(
+        self, canvas: Canvas, *, font: str, shaping: bool, label: str, names: bool
+    ) -> None:
+        self.canvas, self.font, self.shaping, self.label = canvas, font, shaping, label
+        self.widths = WIDTHS_WITH_NAMES if names else WIDTHS_CODES_ONLY
+        self.amount_column = 3 if names else 2
+        self.y = PAGE_SIZE[1] - MARGIN_TOP
+        self.header: list[str] = []
+
+    def text(self, x: float, y: float, value: str, *, right: bool = False) -> None:
+        if right:
+            self.canvas.drawRightString(x, y, value, shaping=self.shaping)
+        else:
+            self.canvas.drawString(x, y, value, shaping=self.shaping)
+
+    def _fit(self, value: str, width: float) -> str:
+        """A value too wide for its cell, cut with an ellipsis rather than drawn over the next."""
+        limit = width - 6
+        if pdfmetrics.stringWidth(value, self.font, FONT_SIZE) <= limit:
+            return value
+        while value and pdfmetrics.stringWidth(value + "…", self.font, FONT_SIZE) > limit:
+            value = value[:-1]
+        return value + "…"
+
+    def row(self, cells: list[str], *, height: float, shaded: bool = False, total: bool = False):
+        canvas, top = self.canvas, self.y
+        if shaded:
+            canvas.setFillColor(colors.lightgrey)
+            canvas.rect(MARGIN_LEFT, top - height, sum(self.widths), height, stroke=0, fill=1)
+            canvas.setFillColor(colors.black)
+        canvas.setLineWidth(1.5 if total else 0.5)
+        canvas.line(MARGIN_LEFT, top, MARGIN_LEFT + sum(self.widths), top)
+        canvas.setLineWidth(0.5)
+        x = MARGIN_LEFT
+        baseline = top - height / 2 - FONT_SIZE * 0.35
+        for index, (value, width) in enumerate(zip(cells, self.widths, strict=True)):
+            canvas.line(x, top, x, top - height)
+            if value:
+                if index == self.amount_column:
+                    self.text(x + width - 3, baseline, value, right=True)
+                else:
+                    self.text(x + 3, baseline, self._fit(value, width))
+            x += width
+        canvas.line(x, top, x, top - height)
+        canvas.line(MARGIN_LEFT, top - height, x, top - height)
+        self.y -= height
+
+    def table_row(self, cells: list[str], *, total: bool = False) -> None:
+        if self.y - ROW_HEIGHT < MARGIN_BOTTOM:
+            self.new_page()
+        self.row(cells, height=ROW_HEIGHT, total=total)
+
+    def header_row(self, cells: list[str]) -> None:
+        self.header = cells
+        self.row(cells, height=HEADER_HEIGHT, shaded=True)
+
+    def footer(self) -> None:
+        self.canvas.setFont(self.font, 8)
+        self.text(
+            MARGIN_LEFT,
             8 * mm,
             _("Haven payroll sheet %(batch)s, page %(page)d")
-            % {"batch": label, "page": document.page},
-            shaping=shaping,
+            % {"batch": self.label, "page": self.canvas.getPageNumber()},
         )
-        canvas.restoreState()
+        self.canvas.setFont(self.font, FONT_SIZE)
 
-    return draw
+    def new_page(self) -> None:
+        self.footer()
+        self.canvas.showPage()
+        self.canvas.setFont(self.font, FONT_SIZE)
+        self.y = PAGE_SIZE[1] - MARGIN_TOP
+        self.header_row(self.header)
 
 
-def payroll_pdf_bytes(
+def write_payroll_pdf(
+    output: BinaryIO,
     *,
     batch: DisbursementBatch,
-    lines: list[selectors.ExportLine],
-    names: dict[int, str] | None,
+    lines: Iterable[selectors.ExportLine],
+    count: int,
+    total: Decimal,
+    names_of: Callable[[list[selectors.ExportLine]], dict[int, str]] | None,
     prepared_for: str,
     compress: bool | None = None,
-) -> bytes:
+    progress=None,
+) -> list[selectors.ExportLine]:
     """The sheet itself: a table of case code, (name,) amount, currency and a blank signature
-    column, with the batch's total. `names` is None for a reader who may not see names.
+    column, with the batch's total, drawn as the lines come. `names_of` (None for a reader who
+    may not see names) decrypts the names of a chunk of lines. Returns the lines whose names
+    were printed.
 
     In Burmese when the reader's language is Burmese; in English, rather than in boxes where
     letters should be, when this server lacks the Myanmar font or the shaping library."""
@@ -315,29 +465,32 @@ def payroll_pdf_bytes(
     if shaping and _myanmar_pdf_font() is None:
         logger.warning("payments.payroll_pdf_in_english", extra={"reason": "no Myanmar font"})
         with translation.override("en"):
-            return payroll_pdf_bytes(
-                batch=batch, lines=lines, names=names, prepared_for=prepared_for, compress=compress
+            return write_payroll_pdf(
+                output,
+                batch=batch,
+                lines=lines,
+                count=count,
+                total=total,
+                names_of=names_of,
+                prepared_for=prepared_for,
+                compress=compress,
+                progress=progress,
             )
     font = _myanmar_pdf_font() if shaping else _pdf_font()
-    buffer = io.BytesIO()
     label = batch.label
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=landscape(A4),
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=18 * mm,
-        title=_("Payroll sheet %(batch)s") % {"batch": label},
-        author="Haven",
-        creator="Haven",
-        pageCompression=1 if compress else 0,
+    canvas = Canvas(output, pagesize=PAGE_SIZE, pageCompression=1 if compress else 0)
+    canvas.setTitle(_("Payroll sheet %(batch)s") % {"batch": label})
+    canvas.setAuthor("Haven")
+    canvas.setCreator("Haven")
+    sheet = _PayrollCanvas(
+        canvas, font=font, shaping=shaping, label=label, names=names_of is not None
     )
+
     styles = getSampleStyleSheet()
     for style in (styles["Title"], styles["Normal"]):
         style.fontName = font
         style.shaping = int(shaping)
-    story: list = [
+    intro = [
         Paragraph(escape(_("Payroll sheet %(batch)s") % {"batch": label}), styles["Title"]),
         Paragraph(
             escape(
@@ -347,8 +500,8 @@ def payroll_pdf_bytes(
                 )
                 % {
                     "status": batch.get_status_display(),
-                    "lines": len(lines),
-                    "total": format_money(sum(line.amount for line in lines), batch.currency),
+                    "lines": count,
+                    "total": format_money(total, batch.currency),
                     "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
                     "user": prepared_for,
                 }
@@ -356,8 +509,8 @@ def payroll_pdf_bytes(
             styles["Normal"],
         ),
     ]
-    if names is not None:
-        story.append(
+    if names_of is not None:
+        intro.append(
             Paragraph(
                 escape(
                     _(
@@ -368,72 +521,97 @@ def payroll_pdf_bytes(
                 styles["Normal"],
             )
         )
-    story.append(Spacer(1, 6 * mm))
+    width = PAGE_SIZE[0] - MARGIN_LEFT - MARGIN_RIGHT
+    for paragraph in intro:
+        _width, height = paragraph.wrap(width, sheet.y - MARGIN_BOTTOM)
+        paragraph.drawOn(canvas, MARGIN_LEFT, sheet.y - height)
+        sheet.y -= height + 3 * mm
+    sheet.y -= 3 * mm
 
+    canvas.setFont(font, FONT_SIZE)
     header = [_("No."), _("Case code")]
-    if names is not None:
+    if names_of is not None:
         header.append(_("Name"))
     header += [_("Amount"), _("Currency"), _("Signature")]
-    rows: list[list[str]] = [header]
-    for number, line in enumerate(lines, start=1):
-        row = [str(number), line.case_code]
-        if names is not None:
-            row.append(names.get(line.case_pk, ""))
-        row += [format_amount(line.amount, line.currency), line.currency, ""]
-        rows.append(row)
-    total_row = ["", _("Total")]
-    if names is not None:
-        total_row.append("")
-    total = sum((line.amount for line in lines), start=0)
-    total_row += [format_amount(total, batch.currency), batch.currency, ""]
-    rows.append(total_row)
+    sheet.header_row(header)
 
-    if names is not None:
-        widths = [14 * mm, 38 * mm, 70 * mm, 35 * mm, 22 * mm, 88 * mm]
-    else:
-        widths = [14 * mm, 45 * mm, 40 * mm, 25 * mm, 143 * mm]
-    amount_column = 3 if names is not None else 2
-    table = Table(
-        rows, colWidths=widths, repeatRows=1, rowHeights=[8 * mm] + [11 * mm] * (len(rows) - 1)
+    named: list[selectors.ExportLine] = []
+    number = 0
+    for chunk in _chunks(lines):
+        names = names_of(chunk) if names_of is not None else None
+        for line in chunk:
+            number += 1
+            row = [str(number), line.case_code]
+            if names is not None:
+                name = names.get(line.case_pk, "")
+                row.append(name)
+                if name != MASK:
+                    named.append(line)
+            row += [format_amount(line.amount, line.currency), line.currency, ""]
+            sheet.table_row(row)
+        _advance(progress, len(chunk))
+    total_row = ["", _("Total")]
+    if names_of is not None:
+        total_row.append("")
+    total_row += [format_amount(total, batch.currency), batch.currency, ""]
+    sheet.table_row(total_row, total=True)
+    sheet.footer()
+    canvas.showPage()
+    canvas.save()
+    return named
+
+
+def payroll_pdf_bytes(
+    *,
+    batch: DisbursementBatch,
+    lines: list[selectors.ExportLine],
+    names: dict[int, str] | None,
+    prepared_for: str,
+    compress: bool | None = None,
+) -> bytes:
+    """The sheet of lines already read, in memory (tests)."""
+    buffer = io.BytesIO()
+    write_payroll_pdf(
+        buffer,
+        batch=batch,
+        lines=lines,
+        count=len(lines),
+        total=sum((line.amount for line in lines), start=Decimal(0)),
+        names_of=None if names is None else (lambda _chunk: names),
+        prepared_for=prepared_for,
+        compress=compress,
     )
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), font),
-                ("SHAPING", (0, 0), (-1, -1), int(shaping)),
-                ("FONTSIZE", (0, 0), (-1, -1), 10),
-                ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("ALIGN", (amount_column, 0), (amount_column, -1), "RIGHT"),
-                ("LINEABOVE", (0, -1), (-1, -1), 1.5, colors.black),
-            ]
-        )
-    )
-    story.append(table)
-    footer = _page_footer(label, font, shaping)
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 
-def batch_pdf(
-    *, batch: DisbursementBatch, actor: User, request=None, compress: bool | None = None
-) -> Export:
+def write_batch_pdf(
+    output: BinaryIO,
+    *,
+    batch: DisbursementBatch,
+    actor: User,
+    request=None,
+    compress: bool | None = None,
+    progress=None,
+) -> list[int]:
     """The payroll sheet: codes only, or with names for a reader who may reveal identity —
-    then one REVEAL entry lists the cases whose names were printed."""
+    then one REVEAL entry lists the cases whose names were printed. Returns their ids."""
     require_permission(actor, EXPORT_PERMISSION)
-    lines = selectors.export_lines(batch=batch)
+    count, total = selectors.export_totals(batch=batch)
+    if progress is not None:
+        progress.total(count)
     with_names = may_reveal(actor)
-    names = _names_of(lines, actor) if with_names else None
-    content = payroll_pdf_bytes(
+    named = write_payroll_pdf(
+        output,
         batch=batch,
-        lines=lines,
-        names=names,
+        lines=selectors.iter_export_lines(batch=batch),
+        count=count,
+        total=total,
+        names_of=(lambda chunk: _names_of(chunk, actor)) if with_names else None,
         prepared_for=actor.get_username(),
         compress=compress,
+        progress=progress,
     )
-    if with_names and lines:
+    if with_names and count:
         log_access(
             action=AccessLog.Action.REVEAL,
             actor=actor,
@@ -442,10 +620,8 @@ def batch_pdf(
             field="real_name",
             detail={
                 "via": "payments.batch_pdf",
-                "names": sum(1 for name in names.values() if name != MASK),
-                "cases": sorted(
-                    {line.case_code for line in lines if names.get(line.case_pk) != MASK}
-                ),
+                "names": len({line.case_pk for line in named}),
+                "cases": sorted({line.case_code for line in named}),
             },
         )
     _log_export(
@@ -453,7 +629,107 @@ def batch_pdf(
         actor=actor,
         request=request,
         export_format="pdf",
-        lines=len(lines),
+        lines=count,
         names=with_names,
     )
-    return Export(content=content, content_type="application/pdf", filename=file_name(batch, "pdf"))
+    return sorted({line.case_pk for line in named})
+
+
+def batch_pdf(
+    *, batch: DisbursementBatch, actor: User, request=None, compress: bool | None = None
+) -> Export:
+    """The payroll sheet in memory (for a small batch and for tests)."""
+    buffer = io.BytesIO()
+    write_batch_pdf(buffer, batch=batch, actor=actor, request=request, compress=compress)
+    return Export(buffer.getvalue(), PDF_TYPE, file_name(batch, "pdf"))
+
+
+# --- built in the background -------------------------------------------------------------------
+
+
+def _batch_of(arguments: dict) -> DisbursementBatch:
+    batch = DisbursementBatch.objects.filter(pk=arguments["batch"]).first()
+    if batch is None:
+        raise background.ExportError(_("This batch does not exist."))
+    return batch
+
+
+def _check_batch(actor: User, arguments: dict) -> None:
+    _batch_of(arguments)
+
+
+def _check_transfers(actor: User, arguments: dict) -> None:
+    """Names and wallets only for the officer paying the batch out, during the payout."""
+    batch = _batch_of(arguments)
+    if arguments["payees"] and not in_payout_window(actor, batch):
+        raise PermissionDenied(
+            _(
+                "Names and wallets are shown only to the finance officer paying this batch "
+                "out, until it closes."
+            )
+        )
+
+
+def _build_pdf(context: background.ExportContext) -> background.Built:
+    batch = _batch_of(context.arguments)
+    named = write_batch_pdf(
+        context.output, batch=batch, actor=context.actor, progress=context.progress
+    )
+    return background.Built(file_name(batch, "pdf"), PDF_TYPE, named_case_ids=named)
+
+
+def _transfer_builder(write, extension: str, content_type: str):
+    def build(context: background.ExportContext) -> background.Built:
+        batch = _batch_of(context.arguments)
+        with_payees = context.arguments["payees"]
+        write(
+            context.output,
+            batch=batch,
+            actor=context.actor,
+            with_payees=with_payees,
+            progress=context.progress,
+        )
+        named = (
+            sorted({line.case_pk for line in selectors.iter_export_lines(batch=batch)})
+            if with_payees
+            else []
+        )
+        return background.Built(file_name(batch, extension), content_type, named_case_ids=named)
+
+    return build
+
+
+def _batch_page(arguments: dict) -> str:
+    return reverse("payments:batch_detail", args=[arguments["batch"]])
+
+
+def register_exports() -> None:
+    """Called from PaymentsConfig.ready()."""
+    background.register(
+        background.ExportKind(
+            code="payments.batch_pdf",
+            label=gettext_lazy("Payroll sheet (PDF)"),
+            permission=EXPORT_PERMISSION,
+            build=_build_pdf,
+            check=_check_batch,
+            back_url=_batch_page,
+            names_people=True,
+            arguments={"batch": int},
+        )
+    )
+    for extension, write, content_type, label in (
+        ("csv", write_batch_csv, CSV_TYPE, gettext_lazy("Transfer list (CSV)")),
+        ("xlsx", write_batch_xlsx, XLSX_TYPE, gettext_lazy("Transfer list (XLSX)")),
+    ):
+        background.register(
+            background.ExportKind(
+                code=f"payments.batch_{extension}",
+                label=label,
+                permission=EXPORT_PERMISSION,
+                build=_transfer_builder(write, extension, content_type),
+                check=_check_transfers,
+                back_url=_batch_page,
+                names_people=True,
+                arguments={"batch": int, "payees": bool},
+            )
+        )
