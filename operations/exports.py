@@ -452,7 +452,8 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
         actor=actor,
         request=request,
         target=job,
-        detail={"export": job.kind, "download": True, "bytes": job.size},
+        # "download", not "export": the builder logged the export itself, as requests did.
+        detail={"download": job.kind, "bytes": job.size},
     )
 
     def all_chunks() -> Iterator[bytes]:

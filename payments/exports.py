@@ -48,7 +48,7 @@ from operations import exports as background
 from payments import selectors
 from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
 from payments.money import MINOR_UNITS, Currency, quantum
-from payments.rules import PAYOUT_PERMISSION, in_payout_window
+from payments.rules import PAYOUT_PERMISSION, SEE_PAYEES
 from payments.templatetags.payments_money import format_amount, format_money
 from protection.keys import Erased
 from protection.masks import MASK
@@ -658,16 +658,24 @@ def _check_batch(actor: User, arguments: dict) -> None:
     _batch_of(arguments)
 
 
-def _check_transfers(actor: User, arguments: dict) -> None:
-    """Names and wallets only for the officer paying the batch out, during the payout."""
+def _check_transfers(actor: User, arguments: dict, request=None) -> None:
+    """Names and wallets only for the officer paying the batch out, during the payout (asked
+    again at the build and at every download: a batch closed meanwhile keeps its list shut).
+    A refusal is logged as record_reveal logs one."""
     batch = _batch_of(arguments)
-    if arguments["payees"] and not in_payout_window(actor, batch):
-        raise PermissionDenied(
-            _(
-                "Names and wallets are shown only to the finance officer paying this batch "
-                "out, until it closes."
-            )
+    if not arguments["payees"]:
+        return
+    require_permission(actor, PAYOUT_PERMISSION)
+    if not actor.has_perm(SEE_PAYEES, batch):
+        log_access(
+            action=AccessLog.Action.DENIED,
+            actor=actor,
+            request=request,
+            target=batch,
+            field="payees",
+            detail={"permission": SEE_PAYEES, "action": "export"},
         )
+        raise PermissionDenied(batch.REVEAL_REFUSAL)
 
 
 def _build_pdf(context: background.ExportContext) -> background.Built:

@@ -12,7 +12,11 @@ from operations.models import ExportJob
 
 def start(client: Client, url: str, data: dict | None = None) -> ExportJob:
     """POST the export's button; the job its page shows."""
-    response = client.post(url, data or {})
+    return job_of(client.post(url, data or {}))
+
+
+def job_of(response) -> ExportJob:
+    """The job whose page a started export redirects to."""
     assert response.status_code == 302, response.status_code
     match = resolve(response["Location"])
     assert match.view_name == "operations:export_detail", response["Location"]

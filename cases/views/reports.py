@@ -225,8 +225,8 @@ REPORT_EXPORT = "cases.report_csv"
 EXPORT_PERMISSION = "cases.export_case_reports"
 
 
-@require_POST
 @permission_required(EXPORT_PERMISSION, raise_exception=True)
+@require_POST
 def reports_export(request: HttpRequest) -> HttpResponse:
     """Start the CSV of the range in the background (operations/exports.py) and show its
     progress; a range that is not right is said on the page, and nothing starts."""

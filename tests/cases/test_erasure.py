@@ -49,6 +49,7 @@ from payments.models import Payment
 from protection.fields import ProtectedModel
 from protection.keys import CIPHERTEXT_PREFIX, ERASED, data_key_cache, decrypt_bytes, decrypt_text
 from protection.models import DataKey
+from tests import exporting
 from tests.factories import (
     BedFactory,
     CaseFactory,
@@ -469,11 +470,14 @@ def test_pages_and_exports_show_no_identity_after_erasure(
         for tab in ("detail", "identity", "family", "checks", "evidence", "notes", "history")
     ]
     pages.append(client.post(reverse("cases:reveal", args=[case.pk, "real_name"])).content.decode())
-    export = client.get(reverse("cases:reports_export"), {"kind": "cases"})
-    assert export.status_code == 200 and CONFIRM in export.content.decode("utf-8-sig")
-    pages.append(export.content.decode("utf-8-sig"))
+    export = exporting.export(client, reverse("cases:reports_export"), {"kind": "cases"})
+    export_text = exporting.content(export).decode("utf-8-sig")
+    assert CONFIRM in export_text
+    pages.append(export_text)
     officer_client = login(officer)
-    payroll = officer_client.get(reverse("payments:batch_pdf", args=[batch.pk])).content
+    payroll = exporting.content(
+        exporting.export(officer_client, reverse("payments:batch_pdf", args=[batch.pk]))
+    )
     assert plan.case.code.encode() in payroll
     for value in PROTECTED_VALUES:
         assert all(value not in page for page in pages), value

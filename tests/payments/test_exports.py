@@ -1,7 +1,8 @@
 """The exports of a batch: no names for a reader who may not see identity (the CSV and XLSX never
 have names at all), names on the payroll sheet only for a reader who may reveal them — logged as
 one reveal —, every export in the access log, spreadsheet formulas neutralised, a generic file
-name and no caching."""
+name and no caching. Each is asked for, built in the background and downloaded as staff do
+(tests/exporting.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from accounts.roles import Role
 from audit.models import AccessLog
 from payments import exports, selectors, services
 from payments.models import Payment
+from tests import exporting
 from tests.factories import StipendPlanFactory, VerifiedCaseFactory, add_to_team
 
 pytestmark = pytest.mark.django_db
@@ -70,17 +72,18 @@ def codes_of(batch) -> list[str]:
 
 
 def download(client, name: str, batch):
-    response = client.get(reverse(f"payments:batch_{name}", args=[batch.pk]))
-    assert response.status_code == 200
+    """Asked for, built in the background, downloaded: the file's bytes."""
+    response = exporting.export(client, reverse(f"payments:batch_{name}", args=[batch.pk]))
     extension = name
     assert response["Content-Disposition"] == (
         f'attachment; filename="batch-{batch.period:%Y-%m}-{batch.currency}.{extension}"'
     )
     assert "no-store" in response["Cache-Control"]
-    return response
+    return exporting.content(response)
 
 
 def export_entries(batch):
+    """What the builder logs, as the download did before; each download is logged on its job."""
     return AccessLog.objects.filter(
         action=AccessLog.Action.EXPORT, target_type="payments.disbursementbatch", target_id=batch.pk
     )
@@ -92,8 +95,7 @@ def xlsx_cells(content: bytes) -> list:
 
 
 def test_csv_has_codes_and_no_names_and_is_logged(login, officer, batch):
-    response = download(login(officer), "csv", batch)
-    text = response.content.decode("utf-8-sig")
+    text = download(login(officer), "csv", batch).decode("utf-8-sig")
     assert NAME not in text and OTHER_NAME not in text
     for code in codes_of(batch):
         assert code in text
@@ -106,8 +108,7 @@ def test_csv_has_codes_and_no_names_and_is_logged(login, officer, batch):
 
 
 def test_xlsx_has_codes_and_no_names_and_is_logged(login, officer, batch):
-    response = download(login(officer), "xlsx", batch)
-    values = [str(cell.value) for cell in xlsx_cells(response.content)]
+    values = [str(cell.value) for cell in xlsx_cells(download(login(officer), "xlsx", batch))]
     assert not any(NAME in value or OTHER_NAME in value for value in values)
     for code in codes_of(batch):
         assert code in values
@@ -116,8 +117,7 @@ def test_xlsx_has_codes_and_no_names_and_is_logged(login, officer, batch):
 
 
 def test_payroll_pdf_without_the_reveal_permission_has_codes_only(login, officer, batch):
-    response = download(login(officer), "pdf", batch)
-    content = response.content
+    content = download(login(officer), "pdf", batch)
     assert content.startswith(b"%PDF")
     assert NAME.encode() not in content and OTHER_NAME.encode() not in content
     for code in codes_of(batch):
@@ -135,8 +135,8 @@ def test_payroll_pdf_with_the_reveal_permission_prints_names_as_one_logged_revea
     cases = [payment.case for payment in Payment.objects.filter(batch=batch).select_related("case")]
     (named,) = [case for case in cases if case.real_name == NAME]
     add_to_team(named, revealing_officer)
-    response = download(login(revealing_officer), "pdf", batch)
-    assert NAME.encode() in response.content and OTHER_NAME.encode() not in response.content
+    content = download(login(revealing_officer), "pdf", batch)
+    assert NAME.encode() in content and OTHER_NAME.encode() not in content
     (reveal,) = AccessLog.objects.filter(action=AccessLog.Action.REVEAL)
     assert reveal.actor == revealing_officer
     assert (reveal.target_type, reveal.target_id, reveal.field) == (
@@ -154,8 +154,8 @@ def test_transfer_lists_never_have_names_even_for_a_reader_who_may_see_them(
     login, revealing_officer, batch
 ):
     client = login(revealing_officer)
-    csv_text = download(client, "csv", batch).content.decode("utf-8-sig")
-    xlsx_values = [str(cell.value) for cell in xlsx_cells(download(client, "xlsx", batch).content)]
+    csv_text = download(client, "csv", batch).decode("utf-8-sig")
+    xlsx_values = [str(cell.value) for cell in xlsx_cells(download(client, "xlsx", batch))]
     for name in (NAME, OTHER_NAME):
         assert name not in csv_text
         assert not any(name in value for value in xlsx_values)
@@ -164,10 +164,10 @@ def test_transfer_lists_never_have_names_even_for_a_reader_who_may_see_them(
 
 def test_a_reference_that_looks_like_a_formula_is_neutralised(login, officer, batch):
     client = login(officer)
-    csv_text = download(client, "csv", batch).content.decode("utf-8-sig")
+    csv_text = download(client, "csv", batch).decode("utf-8-sig")
     assert f"'{FORMULA}" in csv_text.replace('""', '"')
     assert "\n=" not in csv_text and ",=" not in csv_text
-    cells = xlsx_cells(download(client, "xlsx", batch).content)
+    cells = xlsx_cells(download(client, "xlsx", batch))
     (reference,) = [cell for cell in cells if "HYPERLINK" in str(cell.value)]
     assert reference.data_type == "s"
     assert reference.value == f"'{FORMULA}"
@@ -182,7 +182,7 @@ def test_auditor_exports_too_and_each_export_is_logged(login, auditor, batch):
 
 
 def test_case_manager_may_see_names_but_not_export_payments(login, make_staff, batch):
-    response = login(make_staff(Role.CASE_MANAGER)).get(
+    response = login(make_staff(Role.CASE_MANAGER)).post(
         reverse("payments:batch_pdf", args=[batch.pk])
     )
     assert response.status_code == 403
