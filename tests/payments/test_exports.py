@@ -244,3 +244,41 @@ def test_payroll_pdf_is_in_english_not_in_empty_boxes_where_no_myanmar_font_is_i
     assert b"Signature" in content
     assert b"Padauk" not in content
     assert "payments.payroll_pdf_in_english" in caplog.text
+
+
+def flate_streams(pdf: bytes) -> list[bytes]:
+    """The decompressed content of every Flate-compressed stream of a PDF."""
+    import re
+    import zlib
+
+    streams = []
+    for match in re.finditer(rb"/FlateDecode.*?>>\s*stream\r?\n", pdf, re.DOTALL):
+        start = match.end()
+        end = pdf.index(b"endstream", start)
+        streams.append(zlib.decompressobj().decompress(pdf[start:end]))
+    return streams
+
+
+def test_a_long_compressed_payroll_sheet_has_every_line_on_its_pages(officer):
+    """Pages are compressed as they are finished (payments/exports.py compress_last_page): the
+    document still holds each page, each line and the total, and says how many pages it has."""
+    from decimal import Decimal
+
+    from payments.models import DisbursementBatch
+
+    batch = DisbursementBatch(period=THIS_MONTH, currency="THB", status="draft")
+    lines = [
+        selectors.ExportLine(number, f"HV-2026-{number:05d}", Decimal("1000.00"), "THB", "", "", "")
+        for number in range(1, 101)
+    ]
+    pdf = exports.payroll_pdf_bytes(
+        batch=batch, lines=lines, names=None, prepared_for="tester", compress=True
+    )
+    assert b"HV-2026-00042" not in pdf  # compressed
+    pages = b"".join(flate_streams(pdf))
+    for number in (1, 42, 100):
+        assert f"HV-2026-{number:05d}".encode() in pages
+    assert b"100,000.00" in pages
+    page_count = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page ")
+    assert page_count >= 100 // 16
+    assert pdf.count(b"endstream") >= page_count
