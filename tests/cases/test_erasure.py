@@ -42,9 +42,9 @@ from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import House
 from operations.tasks import keyring_backup
-from payments import exports as payment_exports
 from payments import selectors as payment_selectors
 from payments import services as payment_services
+from payments.exports import payroll as payroll_sheet
 from payments.models import Payment
 from protection.fields import ProtectedModel
 from protection.keys import CIPHERTEXT_PREFIX, ERASED, data_key_cache, decrypt_bytes, decrypt_text
@@ -460,7 +460,7 @@ def test_pages_and_exports_show_no_identity_after_erasure(
         period=timezone.localdate().replace(day=1), actor=officer
     )
     payment_services.batch_approve(batch=batch, actor=make_staff(Role.FINANCE_APPROVER))
-    monkeypatch.setattr(payment_exports, "COMPRESS_PDF", False)
+    monkeypatch.setattr(payroll_sheet, "COMPRESS_PDF", False)
     erase(case, manager, second_manager, admin_approver)
     data_key_cache.clear()
 

@@ -133,6 +133,17 @@ def test_the_file_is_encrypted_at_rest_downloaded_by_its_requester_and_logged(
     job = start(client, pdf_url(batch))
     page = client.get(reverse("operations:export_detail", args=[job.pk]))
     assert "Waiting for a worker" in page.text and 'hx-trigger="every 2s"' in page.text
+    assert " style=" not in page.text  # the CSP refuses inline styles
+    # While it is built, htmx polls the fragment, which shows how far it has got.
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, progress_done=1, progress_total=2
+    )
+    fragment = client.get(
+        reverse("operations:export_detail", args=[job.pk]), HTTP_HX_REQUEST="true"
+    ).text
+    assert fragment.lstrip().startswith('<div id="export-progress"')
+    assert 'value="50"' in fragment and "1 of 2 lines" in fragment and "<html" not in fragment
+    ExportJob.objects.filter(pk=job.pk).update(status=Status.QUEUED, progress_done=0)
     with django_capture_on_commit_callbacks(execute=True):
         job = build(job)
     assert job.status == Status.READY and job.percent == 100
@@ -205,7 +216,7 @@ def test_a_failed_job_says_why_and_is_built_again(
     def broken(*args, **kwargs):
         raise RuntimeError(f"cannot draw {NAME}")
 
-    monkeypatch.setattr("payments.exports.write_payroll_pdf", broken)
+    monkeypatch.setattr("payments.exports.payroll.write_payroll_pdf", broken)
     with django_capture_on_commit_callbacks(execute=True):
         job = build(job)
     assert job.status == Status.FAILED

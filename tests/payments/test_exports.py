@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from accounts.roles import Role
 from audit.models import AccessLog
 from payments import exports, selectors, services
+from payments.exports import payroll
 from payments.models import Payment
 from tests import exporting
 from tests.factories import StipendPlanFactory, VerifiedCaseFactory, add_to_team
@@ -32,7 +33,7 @@ FORMULA = '=HYPERLINK("http://evil.example","x")'
 @pytest.fixture(autouse=True)
 def readable_pdf(monkeypatch):
     """Uncompressed page streams, so the test can look for text in the PDF's bytes."""
-    monkeypatch.setattr(exports, "COMPRESS_PDF", False)
+    monkeypatch.setattr(payroll, "COMPRESS_PDF", False)
 
 
 @pytest.fixture
@@ -234,12 +235,12 @@ def test_payroll_pdf_for_a_burmese_reader_is_in_burmese_set_in_a_myanmar_font(of
 def test_payroll_pdf_is_in_english_not_in_empty_boxes_where_no_myanmar_font_is_installed(
     officer, batch, monkeypatch, caplog
 ):
-    monkeypatch.setattr(exports, "MYANMAR_FONT_CANDIDATES", ("/nonexistent/font.ttf",))
-    exports._myanmar_pdf_font.cache_clear()
+    monkeypatch.setattr(payroll, "MYANMAR_FONT_CANDIDATES", ("/nonexistent/font.ttf",))
+    payroll._myanmar_pdf_font.cache_clear()
     try:
         content = burmese_payroll_pdf(batch, officer)
     finally:
-        exports._myanmar_pdf_font.cache_clear()
+        payroll._myanmar_pdf_font.cache_clear()
 
     assert b"Signature" in content
     assert b"Padauk" not in content

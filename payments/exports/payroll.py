@@ -1,36 +1,20 @@
-"""The exports of a batch: a payroll sheet (PDF, with a blank signature column for a cash
-distribution) and transfer lists (CSV and XLSX). People appear by case code; names appear on
-the payroll sheet only for a reader allowed to see identity, and on the transfer lists (with
-wallets and accounts) only for the officer paying the batch out, during the payout; either
-counts as a reveal. Every export is written to the access log, with the batch as its target.
-
-They are built in the background (operations/exports.py: the kinds are registered below), a
-chunk of lines at a time into a stream: the 98,000-line payroll sheet is drawn page by page on
-a canvas, never as one table held in memory."""
+"""The payroll sheet of a batch (PDF, with a blank signature column for a cash distribution),
+drawn page by page on a canvas from a server-side cursor: never one table held in memory."""
 
 from __future__ import annotations
 
-import csv
 import functools
 import importlib.util
 import io
-import itertools
 import logging
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from django.core.exceptions import PermissionDenied
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -45,29 +29,26 @@ from reportlab.platypus import Paragraph
 
 from accounts.models import User
 from accounts.roles import require_permission
-from accounts.services import may_reveal, record_reveal
+from accounts.services import may_reveal
 from audit.models import AccessLog
 from audit.services import log_access
-from operations import exports as background
 from payments import selectors
-from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
-from payments.money import MINOR_UNITS, Currency, quantum
-from payments.rules import PAYOUT_PERMISSION, SEE_PAYEES
+from payments.exports.common import (
+    EXPORT_PERMISSION,
+    PDF_TYPE,
+    Export,
+    advance,
+    chunks,
+    file_name,
+    log_export,
+)
+from payments.models import DisbursementBatch
 from payments.templatetags.payments_money import format_amount, format_money
 from protection.keys import Erased
 from protection.masks import MASK
 
-EXPORT_PERMISSION = "payments.view_disbursementbatch"
-
-# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 # ReportLab compresses page streams by default; tests switch it off to read the text.
 COMPRESS_PDF = True
-
-# Lines read, decrypted and written per step (and per progress report).
-CHUNK_LINES = 500
-
 # A TrueType font with wide script coverage when the system has one; Helvetica otherwise.
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
@@ -84,240 +65,7 @@ MYANMAR_FONT_CANDIDATES = (
 # Compressed page streams stored as binary, not also ASCII85-encoded: a quarter smaller and, for
 # a 98,000-line sheet, seconds faster (pure-Python encoding). Only payments draws PDFs.
 rl_config.useA85 = 0
-
-PDF_TYPE = "application/pdf"
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Export:
-    content: bytes
-    content_type: str
-    filename: str
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Neutralise a text cell a spreadsheet would run as a formula (=, +, -, @ …)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def file_name(batch: DisbursementBatch, extension: str) -> str:
-    """Generic: the month and currency, never anything about a person."""
-    return f"batch-{batch.period:%Y-%m}-{batch.currency}.{extension}"
-
-
-def _chunks(lines: Iterable[selectors.ExportLine]) -> Iterator[list[selectors.ExportLine]]:
-    iterator = iter(lines)
-    while chunk := list(itertools.islice(iterator, CHUNK_LINES)):
-        yield chunk
-
-
-def _advance(progress, count: int) -> None:
-    if progress is not None:
-        progress.advance(count)
-
-
-def _log_export(
-    *, batch: DisbursementBatch, actor: User, request, export_format: str, lines: int, names: bool
-) -> None:
-    log_access(
-        action=AccessLog.Action.EXPORT,
-        actor=actor,
-        request=request,
-        target=batch,
-        detail={
-            "export": f"payments.batch_{export_format}",
-            "period": f"{batch.period:%Y-%m}",
-            "currency": batch.currency,
-            "status": batch.status,
-            "lines": lines,
-            "names": names,
-        },
-    )
-
-
-def _method_label(method: str) -> str:
-    return str(PaymentMethod(method).label) if method in PaymentMethod.values else ""
-
-
-def _status_label(status: str) -> str:
-    return str(PaymentStatus(status).label) if status in PaymentStatus.values else status
-
-
-def _transfer_rows(
-    lines: list[selectors.ExportLine], payees: list[selectors.Payee] | None = None
-) -> list[list[Any]]:
-    return [
-        [
-            line.transfer_reference,
-            line.case_code,
-            # In the currency's minor unit: "100000" kyat, "1000.00" baht.
-            line.amount.quantize(quantum(line.currency)),
-            line.currency,
-            _method_label(line.method),
-            line.reference,
-            _status_label(line.status),
-            *(
-                [payees[index].name, _method_label(payees[index].method), payees[index].account]
-                if payees is not None
-                else []
-            ),
-        ]
-        for index, line in enumerate(lines)
-    ]
-
-
-def _transfer_header(payees: bool = False) -> list[str]:
-    return [
-        _("transfer reference"),
-        _("case code"),
-        _("amount"),
-        _("currency"),
-        _("method"),
-        _("reference"),
-        _("status"),
-        *([_("name"), _("payout method"), _("wallet or account")] if payees else []),
-    ]
-
-
-def _record_payee_reveal(batch: DisbursementBatch, actor: User, request) -> None:
-    """The names and wallets of the lines, for the officer paying the batch out, during the
-    payout only (payments/rules.py): a reveal, logged and counted by record_reveal, which
-    raises PermissionDenied for anyone else or past the budget."""
-    record_reveal(
-        actor=actor,
-        obj=batch,
-        field_name="payees",
-        request=request,
-        permission=PAYOUT_PERMISSION,
-        # Which people: the access log lists the cases whose names and wallets were shown.
-        detail={"cases": selectors.export_case_codes(batch=batch)},
-    )
-
-
-def _transfer_chunks(
-    batch: DisbursementBatch, *, with_payees: bool, progress
-) -> Iterator[list[list[Any]]]:
-    """The rows of a transfer list, a chunk at a time, payees decrypted per chunk."""
-    for chunk in _chunks(selectors.iter_export_lines(batch=batch)):
-        payees = (
-            selectors.payees_for(pairs=[(line.plan_pk, line.case_pk) for line in chunk])
-            if with_payees
-            else None
-        )
-        yield _transfer_rows(chunk, payees)
-        _advance(progress, len(chunk))
-
-
-# --- CSV and XLSX: for transfers; names and wallets only for the payout ----------------------
-
-
-def write_batch_csv(
-    output: BinaryIO,
-    *,
-    batch: DisbursementBatch,
-    actor: User,
-    request=None,
-    with_payees: bool = False,
-    progress=None,
-) -> int:
-    """The transfer list; `with_payees` adds name, method and wallet or account, for the
-    officer paying the batch out only (PermissionDenied, logged, for anyone else). Returns the
-    number of lines."""
-    require_permission(actor, EXPORT_PERMISSION)
-    if with_payees:
-        _record_payee_reveal(batch, actor, request)
-    count, _total = selectors.export_totals(batch=batch)
-    if progress is not None:
-        progress.total(count)
-    text = io.TextIOWrapper(output, encoding="utf-8", newline="", write_through=True)
-    # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
-    text.write("\ufeff")
-    writer = csv.writer(text)
-    writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
-    for rows in _transfer_chunks(batch, with_payees=with_payees, progress=progress):
-        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
-    text.flush()
-    text.detach()
-    _log_export(
-        batch=batch,
-        actor=actor,
-        request=request,
-        export_format="csv",
-        lines=count,
-        names=with_payees,
-    )
-    return count
-
-
-def _text_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=spreadsheet_safe(value))
-    if isinstance(value, str):
-        cell.data_type = "s"  # text, never a formula, whatever it starts with
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
-def write_batch_xlsx(
-    output: BinaryIO,
-    *,
-    batch: DisbursementBatch,
-    actor: User,
-    request=None,
-    with_payees: bool = False,
-    progress=None,
-) -> int:
-    require_permission(actor, EXPORT_PERMISSION)
-    if with_payees:
-        _record_payee_reveal(batch, actor, request)
-    count, _total = selectors.export_totals(batch=batch)
-    if progress is not None:
-        progress.total(count)
-    places = MINOR_UNITS[Currency(batch.currency)]
-    number_format = "#,##0" if places == 0 else "#,##0." + "0" * places
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=f"{batch.period:%Y-%m} {batch.currency}")
-    sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header(with_payees)])
-    for rows in _transfer_chunks(batch, with_payees=with_payees, progress=progress):
-        for row in rows:
-            cells = [_text_cell(sheet, value) for value in row]
-            cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
-            cells[2].number_format = number_format
-            sheet.append(cells)
-    workbook.save(output)
-    _log_export(
-        batch=batch,
-        actor=actor,
-        request=request,
-        export_format="xlsx",
-        lines=count,
-        names=with_payees,
-    )
-    return count
-
-
-def batch_csv(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
-    """The transfer list in memory (for a small batch and for tests; the pages build it in the
-    background)."""
-    buffer = io.BytesIO()
-    write_batch_csv(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
-    return Export(buffer.getvalue(), CSV_TYPE, file_name(batch, "csv"))
-
-
-def batch_xlsx(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
-    buffer = io.BytesIO()
-    write_batch_xlsx(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
-    return Export(buffer.getvalue(), XLSX_TYPE, file_name(batch, "xlsx"))
 
 
 # --- the payroll sheet (PDF) ------------------------------------------------------------------
@@ -591,7 +339,7 @@ def write_payroll_pdf(
 
     named: list[selectors.ExportLine] = []
     number = 0
-    for chunk in _chunks(lines):
+    for chunk in chunks(lines):
         names = names_of(chunk) if names_of is not None else None
         for line in chunk:
             number += 1
@@ -603,7 +351,7 @@ def write_payroll_pdf(
                     named.append(line)
             row += [format_amount(line.amount, line.currency), line.currency, ""]
             sheet.table_row(row)
-        _advance(progress, len(chunk))
+        advance(progress, len(chunk))
     total_row = ["", _("Total")]
     if names_of is not None:
         total_row.append("")
@@ -679,7 +427,7 @@ def write_batch_pdf(
                 "cases": sorted({line.case_code for line in named}),
             },
         )
-    _log_export(
+    log_export(
         batch=batch,
         actor=actor,
         request=request,
@@ -697,102 +445,3 @@ def batch_pdf(
     buffer = io.BytesIO()
     write_batch_pdf(buffer, batch=batch, actor=actor, request=request, compress=compress)
     return Export(buffer.getvalue(), PDF_TYPE, file_name(batch, "pdf"))
-
-
-# --- built in the background -------------------------------------------------------------------
-
-
-def _batch_of(arguments: dict) -> DisbursementBatch:
-    batch = DisbursementBatch.objects.filter(pk=arguments["batch"]).first()
-    if batch is None:
-        raise background.ExportError(_("This batch does not exist."))
-    return batch
-
-
-def _check_batch(actor: User, arguments: dict) -> None:
-    _batch_of(arguments)
-
-
-def _check_transfers(actor: User, arguments: dict, request=None) -> None:
-    """Names and wallets only for the officer paying the batch out, during the payout (asked
-    again at the build and at every download: a batch closed meanwhile keeps its list shut).
-    A refusal is logged as record_reveal logs one."""
-    batch = _batch_of(arguments)
-    if not arguments["payees"]:
-        return
-    require_permission(actor, PAYOUT_PERMISSION)
-    if not actor.has_perm(SEE_PAYEES, batch):
-        log_access(
-            action=AccessLog.Action.DENIED,
-            actor=actor,
-            request=request,
-            target=batch,
-            field="payees",
-            detail={"permission": SEE_PAYEES, "action": "export"},
-        )
-        raise PermissionDenied(batch.REVEAL_REFUSAL)
-
-
-def _build_pdf(context: background.ExportContext) -> background.Built:
-    batch = _batch_of(context.arguments)
-    named = write_batch_pdf(
-        context.output, batch=batch, actor=context.actor, progress=context.progress
-    )
-    return background.Built(file_name(batch, "pdf"), PDF_TYPE, named_case_ids=named)
-
-
-def _transfer_builder(write, extension: str, content_type: str):
-    def build(context: background.ExportContext) -> background.Built:
-        batch = _batch_of(context.arguments)
-        with_payees = context.arguments["payees"]
-        write(
-            context.output,
-            batch=batch,
-            actor=context.actor,
-            with_payees=with_payees,
-            progress=context.progress,
-        )
-        named = (
-            sorted({line.case_pk for line in selectors.iter_export_lines(batch=batch)})
-            if with_payees
-            else []
-        )
-        return background.Built(file_name(batch, extension), content_type, named_case_ids=named)
-
-    return build
-
-
-def _batch_page(arguments: dict) -> str:
-    return reverse("payments:batch_detail", args=[arguments["batch"]])
-
-
-def register_exports() -> None:
-    """Called from PaymentsConfig.ready()."""
-    background.register(
-        background.ExportKind(
-            code="payments.batch_pdf",
-            label=gettext_lazy("Payroll sheet (PDF)"),
-            permission=EXPORT_PERMISSION,
-            build=_build_pdf,
-            check=_check_batch,
-            back_url=_batch_page,
-            names_people=True,
-            arguments={"batch": int},
-        )
-    )
-    for extension, write, content_type, label in (
-        ("csv", write_batch_csv, CSV_TYPE, gettext_lazy("Transfer list (CSV)")),
-        ("xlsx", write_batch_xlsx, XLSX_TYPE, gettext_lazy("Transfer list (XLSX)")),
-    ):
-        background.register(
-            background.ExportKind(
-                code=f"payments.batch_{extension}",
-                label=label,
-                permission=EXPORT_PERMISSION,
-                build=_transfer_builder(write, extension, content_type),
-                check=_check_transfers,
-                back_url=_batch_page,
-                names_people=True,
-                arguments={"batch": int, "payees": bool},
-            )
-        )
