@@ -43,6 +43,8 @@ from protection.keys import ProtectedValueError, create_data_key
 logger = logging.getLogger(__name__)
 
 BUILD_TASK = "operations.build_export"
+# How many exports one person may have waiting or being built at once.
+MAX_ACTIVE_PER_PERSON = 5
 # How often, at most, a build writes its progress (and its sign of life) to the database.
 PROGRESS_EVERY_SECONDS = 1.0
 
@@ -224,6 +226,21 @@ def export_start(*, kind: str, actor: User, arguments: dict[str, Any]) -> Export
             if not is_stuck(existing):
                 return existing
             _fail(existing, str(STUCK_MESSAGE))
+        # One person cannot fill the queue: the workers also build everyone else's files.
+        active = ExportJob.objects.filter(
+            requested_by=actor,
+            status__in=ExportJob.ACTIVE,
+            heartbeat_at__gte=timezone.now()
+            - datetime.timedelta(minutes=settings.HAVEN_EXPORT_STUCK_MINUTES),
+        )
+        if active.count() >= MAX_ACTIVE_PER_PERSON:
+            raise ExportError(
+                _(
+                    "You have %(count)d exports on their way already: wait until one is ready, "
+                    "then ask again."
+                )
+                % {"count": MAX_ACTIVE_PER_PERSON}
+            )
         try:
             with transaction.atomic():
                 job = ExportJob.objects.create(

@@ -79,6 +79,16 @@ def test_two_clicks_start_one_job_and_queue_it_once(
     assert start(client, pdf_url(batch)) != first
 
 
+def test_one_person_cannot_fill_the_queue(login, officer, batch, monkeypatch):
+    monkeypatch.setattr(exports, "MAX_ACTIVE_PER_PERSON", 2)
+    client = login(officer)
+    for kind in ("batch_csv", "batch_xlsx"):
+        start(client, reverse(f"payments:{kind}", args=[batch.pk]))
+    response = client.post(pdf_url(batch), follow=True)
+    assert "You have 2 exports on their way already" in response.text
+    assert ExportJob.objects.count() == 2
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_clicks_at_the_same_moment_start_one_job(make_staff, monkeypatch):
     monkeypatch.setattr(exports, "queue_task", lambda name, **kw: True)
