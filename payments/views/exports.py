@@ -1,5 +1,5 @@
 """The batch downloads: the payroll PDF and the transfer lists as CSV and XLSX. A POST starts
-the export in the background (operations/exports.py; payments/exports.py builds it and writes
+the export in the background (operations/exports.py; payments/exports/ builds it and writes
 the access log) and shows its progress; two clicks start one job."""
 
 from __future__ import annotations
