@@ -11,10 +11,13 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from accounts import navigation
         from cases import links
+        from cases.views.reports import register_exports
         from notifications import kinds
         from operations import schedules
 
         schedules.allow_schedule("cases.propose_erasures")
+        # The reports' CSV, built in the background.
+        register_exports()
 
         kinds.register(
             kinds.AlertKind(

@@ -17,6 +17,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("journeys/", include("journeys.urls")),
     path("notifications/", include("notifications.urls")),
+    path("exports/", include("operations.urls")),
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,10 @@ class HousingConfig(AppConfig):
     def ready(self) -> None:
         from accounts import navigation
         from cases import links
+        from housing.views.reports import register_exports
+
+        # The bed-nights CSV, built in the background.
+        register_exports()
 
         navigation.register(
             label=_("Occupancy board"),

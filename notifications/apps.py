@@ -10,7 +10,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds, security  # noqa: F401  (alert kinds, receivers)
+        from notifications.services import notify_export_finished
         from operations import health, schedules
+        from operations.signals import export_finished
 
         # The sweep that re-sends undelivered alerts runs every five minutes; the watchdog,
         # which watches it, is itself watched by /healthz.
@@ -18,3 +20,4 @@ class NotificationsConfig(AppConfig):
         health.watch("notifications.watchdog", minutes=20)
         schedules.allow_schedule("notifications.redeliver")
         schedules.allow_schedule("notifications.watchdog")
+        export_finished.connect(notify_export_finished, dispatch_uid="notifications.exports")

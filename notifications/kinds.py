@@ -124,3 +124,19 @@ TASK_RECOVERED = register(
         parameters=("task",),
     )
 )
+EXPORT_READY = register(
+    AlertKind(
+        code="operations.export_ready",
+        label=_("Export ready"),
+        severity="info",
+        message=_("The file you asked for is ready to download."),
+    )
+)
+EXPORT_FAILED = register(
+    AlertKind(
+        code="operations.export_failed",
+        label=_("Export failed"),
+        severity="warning",
+        message=_("The file you asked for could not be built. Its page says why."),
+    )
+)

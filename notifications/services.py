@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -254,4 +254,18 @@ def deliveries_requeue(*, now: datetime.datetime | None = None) -> int:
     ) | pending.filter(last_attempt_at__lt=now - datetime.timedelta(minutes=70))
     return sum(
         queue_delivery(delivery_id) for delivery_id in lost.values_list("pk", flat=True)[:1000]
+    )
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def notify_export_finished(sender, *, job, **_kwargs) -> None:
+    """Receiver of operations' export_finished: tell the person who asked, in the app."""
+    ready = job.status == job.Status.READY
+    notify(
+        kind=(kinds.EXPORT_READY if ready else kinds.EXPORT_FAILED).code,
+        recipients=[job.requested_by],
+        event_key=f"export:{job.pk}:{job.status}",
+        link=reverse("operations:export_detail", args=[job.pk]),
     )

@@ -14,3 +14,7 @@ class OperationsConfig(AppConfig):
         # The nightly backup: late once a day and a bit has gone by without one.
         health.watch("accounts.backup_nightly", minutes=26 * 60)
         schedules.allow_schedule("accounts.backup_nightly")
+        # The sweep of exports (expired files destroyed, stuck jobs failed) runs every ten
+        # minutes: an hour without it and the administrators hear.
+        health.watch("operations.sweep_exports", minutes=60)
+        schedules.allow_schedule("operations.sweep_exports")

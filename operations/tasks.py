@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from operations import backups
+from operations import backups, exports
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +51,16 @@ def keyring_backup() -> dict:
         logger.exception("Keyring backup after an erasure failed; the nightly backup writes one.")
         raise
     return {"file": summary.path.name, "bytes": summary.file_size, "sha256": summary.file_sha256}
+
+
+@shared_task(name="operations.build_export", acks_late=True)
+def build_export(job_id: str) -> str:
+    """Build one export. Acknowledged at the end: a job lost with its worker is handed to the
+    next one, which starts it again; a second delivery of a finished job does nothing."""
+    return exports.export_build(job_id=job_id)
+
+
+@shared_task(name="operations.sweep_exports")
+def sweep_exports() -> dict:
+    """Destroy the files past their expiry with their keys; fail the jobs stuck too long."""
+    return exports.exports_sweep()

@@ -1,4 +1,5 @@
-"""The health check that load balancers and monitoring poll."""
+"""The health check that load balancers and monitoring poll, and the pages of exports built in
+the background (a person sees only their own)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import logging
 
 import redis
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from operations import health
+from accounts.permissions import refusal_message
+from operations import exports, health
+from operations.models import ExportJob
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +65,91 @@ def healthz(request: HttpRequest) -> JsonResponse:
     else:
         status, code = "ok", 200
     return JsonResponse({"status": status, **checks, "scheduled_tasks": tasks}, status=code)
+
+
+# --- exports built in the background ----------------------------------------------------------
+
+
+def _my_job(request: HttpRequest, pk) -> ExportJob:
+    """Someone else's export is not found: its existence is nobody else's business."""
+    return get_object_or_404(ExportJob, pk=pk, requested_by=request.user)
+
+
+def _job_context(job: ExportJob) -> dict:
+    kind = exports.get_kind(job.kind) if job.kind in exports.registered_codes() else None
+    return {
+        "job": job,
+        "status": exports.shown_status(job),
+        "error": exports.shown_error(job),
+        "label": kind.label if kind else job.kind,
+        "back_url": kind.back_url(job.arguments) if kind and kind.back_url else "",
+        "Status": ExportJob.Status,
+    }
+
+
+@never_cache
+@require_GET
+def export_list(request: HttpRequest) -> HttpResponse:
+    jobs = [_job_context(job) for job in exports.exports_of(user=request.user)]
+    return render(request, "operations/export_list.html", {"jobs": jobs})
+
+
+@never_cache
+@require_GET
+def export_detail(request: HttpRequest, pk) -> HttpResponse:
+    """The job's page: a progress bar that htmx refreshes while it is built, then the download
+    (or why it failed, and "build again")."""
+    job = _my_job(request, pk)
+    template = (
+        "operations/partials/export_progress.html"
+        if request.htmx
+        else "operations/export_detail.html"
+    )
+    return render(request, template, _job_context(job))
+
+
+@never_cache
+@require_GET
+def export_download(request: HttpRequest, pk) -> HttpResponse:
+    job = _my_job(request, pk)
+    try:
+        download = exports.export_open(job=job, actor=request.user, request=request)
+    except PermissionDenied as error:
+        messages.error(request, refusal_message(error))
+        return redirect("operations:export_detail", pk=job.pk)
+    except exports.ExportError as error:
+        messages.error(request, str(error))
+        return redirect("operations:export_detail", pk=job.pk)
+    response = StreamingHttpResponse(download.chunks, content_type=download.content_type)
+    response["Content-Length"] = str(download.size)
+    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+def export_again(request: HttpRequest, pk) -> HttpResponse:
+    job = _my_job(request, pk)
+    try:
+        new_job = exports.export_again(job=job, actor=request.user)
+    except PermissionDenied as error:
+        messages.error(request, refusal_message(error))
+        return redirect("operations:export_detail", pk=job.pk)
+    except exports.ExportError as error:
+        messages.error(request, str(error))
+        return redirect("operations:export_detail", pk=job.pk)
+    return redirect("operations:export_detail", pk=new_job.pk)
+
+
+def start_export(request: HttpRequest, *, kind: str, arguments: dict, back: str) -> HttpResponse:
+    """For the views of the apps that offer an export: start it (or find the one already on its
+    way) and show its page; a refusal goes back to `back` with the reason."""
+    try:
+        job = exports.export_start(kind=kind, actor=request.user, arguments=arguments)
+    except PermissionDenied as error:
+        messages.error(request, refusal_message(error))
+        return redirect(back)
+    except exports.ExportError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    return redirect("operations:export_detail", pk=job.pk)

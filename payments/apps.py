@@ -13,6 +13,7 @@ class PaymentsConfig(AppConfig):
         from audit.history import register_context_action
         from cases import links
         from operations import schedules
+        from payments.exports import register_exports
         from payments.services.runs import RUN_ACTION
 
         # The monthly run may be scheduled for a given month; never with an actor: a schedule
@@ -20,6 +21,9 @@ class PaymentsConfig(AppConfig):
         schedules.allow_schedule("payments.run_monthly_disbursement", period=schedules.is_month)
         # The history names each line's run; the audit pages say which kind of run it was.
         register_context_action(RUN_ACTION, _("Monthly disbursement run"))
+
+        # The payroll sheet and transfer lists, built in the background.
+        register_exports()
 
         navigation.register(
             label=_("Payments"),

@@ -39,6 +39,13 @@ def _celery_not_left_eager():
 
 
 @pytest.fixture(autouse=True)
+def _private_files_in_a_temporary_folder(settings, tmp_path_factory):
+    """Exports and evidence written by a test go to a folder of its own, never to var/private
+    of the working tree (a test may point MEDIA_ROOT elsewhere still)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
+@pytest.fixture(autouse=True)
 def _forget_cached_data_keys():
     """Unwrapped data keys are cached per process; a test must not see another test's keys."""
     data_key_cache.clear()

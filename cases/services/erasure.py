@@ -42,6 +42,7 @@ from cases.models import (
 from cases.services.common import CaseError
 from cases.services.evidence import _evidence_path
 from cases.signals import case_erased
+from operations.exports import exports_erase_naming
 from operations.queueing import queue_task
 from operations.tasks import keyring_backup
 from protection.erasure import destroy_data_key
@@ -192,6 +193,8 @@ def _carry_out(
         destroy_data_key(case.data_key)
         # What other apps keep about the person under keys of their own (journeys) goes too.
         case_erased.send(sender=Case, case=case, actor=actor)
+        # And the exports that name the person (a payroll sheet with names, a payout list).
+        exports_erase_naming(case_ids=[case.pk])
         # A new version makes any edit form opened before the erasure stale; save() is not
         # used, since it would write back the blind indexes the erasure has just blanked.
         Case.objects.filter(pk=case.pk).update(version=F("version") + 1)

@@ -1,4 +1,5 @@
-"""The case reports page and its CSV export: counts and case codes only, never identity."""
+"""The case reports page and its CSV export, built in the background: counts and case codes
+only, never identity."""
 
 from __future__ import annotations
 
@@ -6,22 +7,25 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AccessLog
 from audit.services import log_access
 from cases import selectors
 from cases.charts import chart_description, monthly_chart_svg
 from cases.choices import Force, RankGroup
+from operations.exports import Built, ExportContext, ExportError, ExportKind, register
+from operations.views import start_export
 from protection.exports import csv_safe
 
 DEFAULT_MONTHS = 24
@@ -217,35 +221,72 @@ def _case_rows(date_from: datetime.date, date_to: datetime.date) -> list[list]:
     return rows
 
 
-@never_cache
-@require_GET
-@permission_required("cases.export_case_reports", raise_exception=True)
+REPORT_EXPORT = "cases.report_csv"
+EXPORT_PERMISSION = "cases.export_case_reports"
+
+
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
+@require_POST
 def reports_export(request: HttpRequest) -> HttpResponse:
-    form = ReportRangeForm(request.GET)
-    kind = request.GET.get("kind", "summary")
+    """Start the CSV of the range in the background (operations/exports.py) and show its
+    progress; a range that is not right is said on the page, and nothing starts."""
+    form = ReportRangeForm(request.POST)
+    kind = request.POST.get("kind", "summary")
     if kind not in EXPORT_KINDS:
         form.is_valid()
         form.add_error(None, _("Choose what to export: the figures or one row per case."))
     if not form.is_valid():
         return render(request, "cases/reports.html", {"form": form}, status=400)
-    build = _summary_rows if kind == "summary" else _case_rows
-    rows = build(form.date_from, form.date_to)
     start = form.cleaned_data["start"].strftime(MONTH_FORMAT)
     end = form.cleaned_data["end"].strftime(MONTH_FORMAT)
+    return start_export(
+        request,
+        kind=REPORT_EXPORT,
+        arguments={"report": kind, "start": start, "end": end},
+        back=f"{reverse('cases:reports')}?{urlencode({'start': start, 'end': end})}",
+    )
 
-    buffer = io.StringIO()
+
+def _check_report(actor, arguments: dict) -> None:
+    if arguments["report"] not in EXPORT_KINDS or not ReportRangeForm(arguments).is_valid():
+        raise ExportError(_("Check the months of the range."))
+
+
+def _build_report(context: ExportContext) -> Built:
+    """The CSV: counts and case codes only, never identity; logged as the download was."""
+    form = ReportRangeForm(context.arguments)
+    form.is_valid()
+    kind = context.arguments["report"]
+    build = _summary_rows if kind == "summary" else _case_rows
+    rows = build(form.date_from, form.date_to)
+    context.progress.total(len(rows) - 1)
+    start = form.cleaned_data["start"].strftime(MONTH_FORMAT)
+    end = form.cleaned_data["end"].strftime(MONTH_FORMAT)
+    text = io.TextIOWrapper(context.output, encoding="utf-8", newline="", write_through=True)
     # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+    text.write("\ufeff")
+    csv.writer(text).writerows([csv_safe(cell) for cell in row] for row in rows)
+    text.detach()
+    context.progress.advance(len(rows) - 1)
     log_access(
         action=AccessLog.Action.EXPORT,
-        actor=request.user,
-        request=request,
+        actor=context.actor,
         target_label=f"case report ({kind})",
         detail={"report": f"cases.{kind}", "from": start, "to": end, "rows": len(rows) - 1},
     )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"haven-cases-{kind}-{start}-to-{end}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return Built(f"haven-cases-{kind}-{start}-to-{end}.csv", "text/csv; charset=utf-8")
+
+
+def register_exports() -> None:
+    """Called from CasesConfig.ready()."""
+    register(
+        ExportKind(
+            code=REPORT_EXPORT,
+            label=gettext_lazy("Case report (CSV)"),
+            permission=EXPORT_PERMISSION,
+            build=_build_report,
+            check=_check_report,
+            back_url=lambda arguments: reverse("cases:reports"),
+            arguments={"report": str, "start": str, "end": str},
+        )
+    )

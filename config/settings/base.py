@@ -210,6 +210,10 @@ STORAGES = {
 MEDIA_ROOT = env.path("HAVEN_PRIVATE_FILES_ROOT", default=BASE_DIR / "var" / "private")
 HAVEN_EVIDENCE_MAX_BYTES = env.int("HAVEN_EVIDENCE_MAX_MEGABYTES", default=10) * 1024 * 1024
 # Deliberately no MEDIA_URL route: private files are served only by permission-checked views.
+# Exports built in the background (operations/exports.py): a file is destroyed with its key this
+# many hours after it is ready; a job without a sign of life for this many minutes is failed.
+HAVEN_EXPORT_EXPIRY_HOURS = env.int("HAVEN_EXPORT_EXPIRY_HOURS", default=24)
+HAVEN_EXPORT_STUCK_MINUTES = env.int("HAVEN_EXPORT_STUCK_MINUTES", default=15)
 
 # E-mail (notifications to approvers carry no identity data). Default: printed to the console.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -1,9 +1,10 @@
 """Housing reports: bed-nights per month for all houses and per house, as charts and as a CSV
-download (house code names and counts, nothing else)."""
+download built in the background (house code names and counts, nothing else)."""
 
 from __future__ import annotations
 
 import csv
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -11,15 +12,19 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AccessLog
 from audit.services import log_access
 from housing import selectors
 from housing.charts import bar_chart_svg, bed_night_table
 from housing.forms import ReportRangeForm
+from operations.exports import Built, ExportContext, ExportError, ExportKind, register
+from operations.views import start_export
 from protection.exports import csv_safe
 
 HOUSES_PER_PAGE = 24
@@ -83,22 +88,52 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "housing/reports.html", context)
 
 
-@permission_required("housing.view_housing_reports", raise_exception=True)
-@require_GET
+REPORT_EXPORT = "housing.bed_nights_csv"
+REPORT_PERMISSION = "housing.view_housing_reports"
+
+
+@permission_required(REPORT_PERMISSION, raise_exception=True)
+@require_POST
 def reports_export(request: HttpRequest) -> HttpResponse:
-    """Bed-nights per house and month as CSV: house code names and counts, nothing else."""
-    form = ReportRangeForm(request.GET)
+    """Start the CSV of bed-nights in the background (operations/exports.py) and show its
+    progress; a range that is not right goes back to the reports with the reason."""
+    form = ReportRangeForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors() or [_("Check the months of the range.")]:
             messages.error(request, error)
         return redirect("housing:reports")
     first, last = form.date_range()
+    return start_export(
+        request,
+        kind=REPORT_EXPORT,
+        arguments={"start": f"{first:%Y-%m}", "end": f"{last:%Y-%m}"},
+        back=reverse("housing:reports"),
+    )
+
+
+def _check_report(actor, arguments: dict) -> None:
+    if not ReportRangeForm(arguments).is_valid():
+        raise ExportError(_("Check the months of the range."))
+
+
+def _build_report(context: ExportContext) -> Built:
+    """Bed-nights per house and month: house code names and counts, nothing else."""
+    form = ReportRangeForm(context.arguments)
+    form.is_valid()
+    first, last = form.date_range()
     last = min(last, timezone.localdate())
     rows = selectors.bed_nights_per_month(date_from=first, date_to=last)
+    context.progress.total(len(rows))
+    text = io.TextIOWrapper(context.output, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(["house", "month", "bed_nights"])
+    for row in rows:
+        writer.writerow([csv_safe(row.house_code), row.month.strftime("%Y-%m"), row.nights])
+    text.detach()
+    context.progress.advance(len(rows))
     log_access(
         action=AccessLog.Action.EXPORT,
-        actor=request.user,
-        request=request,
+        actor=context.actor,
         target_label="housing bed-nights",
         detail={
             "report": "housing_bed_nights",
@@ -107,13 +142,19 @@ def reports_export(request: HttpRequest) -> HttpResponse:
             "rows": len(rows),
         },
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="haven-bed-nights-{first:%Y-%m}-to-{last:%Y-%m}.csv"'
+    return Built(f"haven-bed-nights-{first:%Y-%m}-to-{last:%Y-%m}.csv", "text/csv; charset=utf-8")
+
+
+def register_exports() -> None:
+    """Called from HousingConfig.ready()."""
+    register(
+        ExportKind(
+            code=REPORT_EXPORT,
+            label=gettext_lazy("Bed-nights (CSV)"),
+            permission=REPORT_PERMISSION,
+            build=_build_report,
+            check=_check_report,
+            back_url=lambda arguments: reverse("housing:reports"),
+            arguments={"start": str, "end": str},
+        )
     )
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(["house", "month", "bed_nights"])
-    for row in rows:
-        writer.writerow([csv_safe(row.house_code), row.month.strftime("%Y-%m"), row.nights])
-    return response

@@ -42,13 +42,14 @@ from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import House
 from operations.tasks import keyring_backup
-from payments import exports as payment_exports
 from payments import selectors as payment_selectors
 from payments import services as payment_services
+from payments.exports import payroll as payroll_sheet
 from payments.models import Payment
 from protection.fields import ProtectedModel
 from protection.keys import CIPHERTEXT_PREFIX, ERASED, data_key_cache, decrypt_bytes, decrypt_text
 from protection.models import DataKey
+from tests import exporting
 from tests.factories import (
     BedFactory,
     CaseFactory,
@@ -459,7 +460,7 @@ def test_pages_and_exports_show_no_identity_after_erasure(
         period=timezone.localdate().replace(day=1), actor=officer
     )
     payment_services.batch_approve(batch=batch, actor=make_staff(Role.FINANCE_APPROVER))
-    monkeypatch.setattr(payment_exports, "COMPRESS_PDF", False)
+    monkeypatch.setattr(payroll_sheet, "COMPRESS_PDF", False)
     erase(case, manager, second_manager, admin_approver)
     data_key_cache.clear()
 
@@ -469,11 +470,14 @@ def test_pages_and_exports_show_no_identity_after_erasure(
         for tab in ("detail", "identity", "family", "checks", "evidence", "notes", "history")
     ]
     pages.append(client.post(reverse("cases:reveal", args=[case.pk, "real_name"])).content.decode())
-    export = client.get(reverse("cases:reports_export"), {"kind": "cases"})
-    assert export.status_code == 200 and CONFIRM in export.content.decode("utf-8-sig")
-    pages.append(export.content.decode("utf-8-sig"))
+    export = exporting.export(client, reverse("cases:reports_export"), {"kind": "cases"})
+    export_text = exporting.content(export).decode("utf-8-sig")
+    assert CONFIRM in export_text
+    pages.append(export_text)
     officer_client = login(officer)
-    payroll = officer_client.get(reverse("payments:batch_pdf", args=[batch.pk])).content
+    payroll = exporting.content(
+        exporting.export(officer_client, reverse("payments:batch_pdf", args=[batch.pk]))
+    )
     assert plan.case.code.encode() in payroll
     for value in PROTECTED_VALUES:
         assert all(value not in page for page in pages), value

@@ -54,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Views that only take a POST: a permitted GET is answered 405, a forbidden one 403.
-POST_ONLY = {"housing:house_reveal", "housing:bed_set_active"}
+POST_ONLY = {"housing:house_reveal", "housing:bed_set_active", "housing:reports_export"}
 
 # Which object each URL's pk names.
 PK_OF = {

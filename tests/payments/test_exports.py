@@ -1,7 +1,8 @@
 """The exports of a batch: no names for a reader who may not see identity (the CSV and XLSX never
 have names at all), names on the payroll sheet only for a reader who may reveal them — logged as
 one reveal —, every export in the access log, spreadsheet formulas neutralised, a generic file
-name and no caching."""
+name and no caching. Each is asked for, built in the background and downloaded as staff do
+(tests/exporting.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from openpyxl import load_workbook
 from accounts.roles import Role
 from audit.models import AccessLog
 from payments import exports, selectors, services
+from payments.exports import payroll
 from payments.models import Payment
+from tests import exporting
 from tests.factories import StipendPlanFactory, VerifiedCaseFactory, add_to_team
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +33,7 @@ FORMULA = '=HYPERLINK("http://evil.example","x")'
 @pytest.fixture(autouse=True)
 def readable_pdf(monkeypatch):
     """Uncompressed page streams, so the test can look for text in the PDF's bytes."""
-    monkeypatch.setattr(exports, "COMPRESS_PDF", False)
+    monkeypatch.setattr(payroll, "COMPRESS_PDF", False)
 
 
 @pytest.fixture
@@ -70,17 +73,18 @@ def codes_of(batch) -> list[str]:
 
 
 def download(client, name: str, batch):
-    response = client.get(reverse(f"payments:batch_{name}", args=[batch.pk]))
-    assert response.status_code == 200
+    """Asked for, built in the background, downloaded: the file's bytes."""
+    response = exporting.export(client, reverse(f"payments:batch_{name}", args=[batch.pk]))
     extension = name
     assert response["Content-Disposition"] == (
         f'attachment; filename="batch-{batch.period:%Y-%m}-{batch.currency}.{extension}"'
     )
     assert "no-store" in response["Cache-Control"]
-    return response
+    return exporting.content(response)
 
 
 def export_entries(batch):
+    """What the builder logs, as the download did before; each download is logged on its job."""
     return AccessLog.objects.filter(
         action=AccessLog.Action.EXPORT, target_type="payments.disbursementbatch", target_id=batch.pk
     )
@@ -92,8 +96,7 @@ def xlsx_cells(content: bytes) -> list:
 
 
 def test_csv_has_codes_and_no_names_and_is_logged(login, officer, batch):
-    response = download(login(officer), "csv", batch)
-    text = response.content.decode("utf-8-sig")
+    text = download(login(officer), "csv", batch).decode("utf-8-sig")
     assert NAME not in text and OTHER_NAME not in text
     for code in codes_of(batch):
         assert code in text
@@ -106,8 +109,7 @@ def test_csv_has_codes_and_no_names_and_is_logged(login, officer, batch):
 
 
 def test_xlsx_has_codes_and_no_names_and_is_logged(login, officer, batch):
-    response = download(login(officer), "xlsx", batch)
-    values = [str(cell.value) for cell in xlsx_cells(response.content)]
+    values = [str(cell.value) for cell in xlsx_cells(download(login(officer), "xlsx", batch))]
     assert not any(NAME in value or OTHER_NAME in value for value in values)
     for code in codes_of(batch):
         assert code in values
@@ -116,8 +118,7 @@ def test_xlsx_has_codes_and_no_names_and_is_logged(login, officer, batch):
 
 
 def test_payroll_pdf_without_the_reveal_permission_has_codes_only(login, officer, batch):
-    response = download(login(officer), "pdf", batch)
-    content = response.content
+    content = download(login(officer), "pdf", batch)
     assert content.startswith(b"%PDF")
     assert NAME.encode() not in content and OTHER_NAME.encode() not in content
     for code in codes_of(batch):
@@ -135,8 +136,8 @@ def test_payroll_pdf_with_the_reveal_permission_prints_names_as_one_logged_revea
     cases = [payment.case for payment in Payment.objects.filter(batch=batch).select_related("case")]
     (named,) = [case for case in cases if case.real_name == NAME]
     add_to_team(named, revealing_officer)
-    response = download(login(revealing_officer), "pdf", batch)
-    assert NAME.encode() in response.content and OTHER_NAME.encode() not in response.content
+    content = download(login(revealing_officer), "pdf", batch)
+    assert NAME.encode() in content and OTHER_NAME.encode() not in content
     (reveal,) = AccessLog.objects.filter(action=AccessLog.Action.REVEAL)
     assert reveal.actor == revealing_officer
     assert (reveal.target_type, reveal.target_id, reveal.field) == (
@@ -154,8 +155,8 @@ def test_transfer_lists_never_have_names_even_for_a_reader_who_may_see_them(
     login, revealing_officer, batch
 ):
     client = login(revealing_officer)
-    csv_text = download(client, "csv", batch).content.decode("utf-8-sig")
-    xlsx_values = [str(cell.value) for cell in xlsx_cells(download(client, "xlsx", batch).content)]
+    csv_text = download(client, "csv", batch).decode("utf-8-sig")
+    xlsx_values = [str(cell.value) for cell in xlsx_cells(download(client, "xlsx", batch))]
     for name in (NAME, OTHER_NAME):
         assert name not in csv_text
         assert not any(name in value for value in xlsx_values)
@@ -164,10 +165,10 @@ def test_transfer_lists_never_have_names_even_for_a_reader_who_may_see_them(
 
 def test_a_reference_that_looks_like_a_formula_is_neutralised(login, officer, batch):
     client = login(officer)
-    csv_text = download(client, "csv", batch).content.decode("utf-8-sig")
+    csv_text = download(client, "csv", batch).decode("utf-8-sig")
     assert f"'{FORMULA}" in csv_text.replace('""', '"')
     assert "\n=" not in csv_text and ",=" not in csv_text
-    cells = xlsx_cells(download(client, "xlsx", batch).content)
+    cells = xlsx_cells(download(client, "xlsx", batch))
     (reference,) = [cell for cell in cells if "HYPERLINK" in str(cell.value)]
     assert reference.data_type == "s"
     assert reference.value == f"'{FORMULA}"
@@ -182,7 +183,7 @@ def test_auditor_exports_too_and_each_export_is_logged(login, auditor, batch):
 
 
 def test_case_manager_may_see_names_but_not_export_payments(login, make_staff, batch):
-    response = login(make_staff(Role.CASE_MANAGER)).get(
+    response = login(make_staff(Role.CASE_MANAGER)).post(
         reverse("payments:batch_pdf", args=[batch.pk])
     )
     assert response.status_code == 403
@@ -234,13 +235,51 @@ def test_payroll_pdf_for_a_burmese_reader_is_in_burmese_set_in_a_myanmar_font(of
 def test_payroll_pdf_is_in_english_not_in_empty_boxes_where_no_myanmar_font_is_installed(
     officer, batch, monkeypatch, caplog
 ):
-    monkeypatch.setattr(exports, "MYANMAR_FONT_CANDIDATES", ("/nonexistent/font.ttf",))
-    exports._myanmar_pdf_font.cache_clear()
+    monkeypatch.setattr(payroll, "MYANMAR_FONT_CANDIDATES", ("/nonexistent/font.ttf",))
+    payroll._myanmar_pdf_font.cache_clear()
     try:
         content = burmese_payroll_pdf(batch, officer)
     finally:
-        exports._myanmar_pdf_font.cache_clear()
+        payroll._myanmar_pdf_font.cache_clear()
 
     assert b"Signature" in content
     assert b"Padauk" not in content
     assert "payments.payroll_pdf_in_english" in caplog.text
+
+
+def flate_streams(pdf: bytes) -> list[bytes]:
+    """The decompressed content of every Flate-compressed stream of a PDF."""
+    import re
+    import zlib
+
+    streams = []
+    for match in re.finditer(rb"/FlateDecode.*?>>\s*stream\r?\n", pdf, re.DOTALL):
+        start = match.end()
+        end = pdf.index(b"endstream", start)
+        streams.append(zlib.decompressobj().decompress(pdf[start:end]))
+    return streams
+
+
+def test_a_long_compressed_payroll_sheet_has_every_line_on_its_pages(officer):
+    """Pages are compressed as they are finished (payments/exports.py compress_last_page): the
+    document still holds each page, each line and the total, and says how many pages it has."""
+    from decimal import Decimal
+
+    from payments.models import DisbursementBatch
+
+    batch = DisbursementBatch(period=THIS_MONTH, currency="THB", status="draft")
+    lines = [
+        selectors.ExportLine(number, f"HV-2026-{number:05d}", Decimal("1000.00"), "THB", "", "", "")
+        for number in range(1, 101)
+    ]
+    pdf = exports.payroll_pdf_bytes(
+        batch=batch, lines=lines, names=None, prepared_for="tester", compress=True
+    )
+    assert b"HV-2026-00042" not in pdf  # compressed
+    pages = b"".join(flate_streams(pdf))
+    for number in (1, 42, 100):
+        assert f"HV-2026-{number:05d}".encode() in pages
+    assert b"100,000.00" in pages
+    page_count = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page ")
+    assert page_count >= 100 // 16
+    assert pdf.count(b"endstream") >= page_count

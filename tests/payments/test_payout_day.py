@@ -20,10 +20,12 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessLog
+from operations.models import ExportJob
 from payments import selectors, services
 from payments.models import BatchStatus, DisbursementBatch, LedgerEntry, Payment
 from payments.services import PaymentError
 from payments.views.payouts import LINE_PAGE_SIZE
+from tests import exporting
 from tests.factories import FundingSourceFactory, StipendPlanFactory, VerifiedCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -492,14 +494,15 @@ def test_the_paying_officer_sees_names_and_wallets_logged(login, officer, paying
     # The log says whose names and wallets were shown, by case code, never the values.
     shown = sorted(paying.lines.values_list("case__code", flat=True))
     assert entry.detail["cases"] == shown and NAME not in str(entry.detail)
-    csv_text = client.get(
-        reverse("payments:batch_csv", args=[paying.pk]), {"payees": "1"}
-    ).content.decode("utf-8-sig")
-    assert NAME in csv_text and WALLET in csv_text
-    export = AccessLog.objects.filter(action=AccessLog.Action.EXPORT, actor=officer).latest("at")
+    csv_url = reverse("payments:batch_csv", args=[paying.pk])
+    csv_text = exporting.content(exporting.export(client, csv_url, {"payees": "1"}))
+    assert NAME in csv_text.decode("utf-8-sig") and WALLET in csv_text.decode("utf-8-sig")
+    export = AccessLog.objects.get(
+        action=AccessLog.Action.EXPORT, actor=officer, detail__export="payments.batch_csv"
+    )
     assert export.detail["names"] is True
     # Without asking, the transfer list has codes only.
-    codes_only = client.get(reverse("payments:batch_csv", args=[paying.pk])).content.decode()
+    codes_only = exporting.content(exporting.export(client, csv_url)).decode("utf-8-sig")
     assert NAME not in codes_only and WALLET not in codes_only
 
 
@@ -508,9 +511,10 @@ def test_no_names_for_another_officer_nor_the_approver(login, other_officer, app
         client = login(user)
         page = payees_page(client, paying).content.decode()
         assert NAME not in page and WALLET not in page
-        response = client.get(reverse("payments:batch_csv", args=[paying.pk]), {"payees": "1"})
+        response = client.post(reverse("payments:batch_csv", args=[paying.pk]), {"payees": "1"})
         assert response.status_code in (302, 403)
         assert NAME.encode() not in response.content
+        assert "export" not in response.get("Location", "")
     assert AccessLog.objects.filter(
         action=AccessLog.Action.DENIED,
         actor=other_officer,
@@ -530,9 +534,34 @@ def test_no_names_after_closing(login, officer, paying):
     client = login(officer)
     page = payees_page(client, paying).content.decode()
     assert NAME not in page and WALLET not in page
-    response = client.get(reverse("payments:batch_xlsx", args=[paying.pk]), {"payees": "1"})
+    response = client.post(reverse("payments:batch_xlsx", args=[paying.pk]), {"payees": "1"})
     assert response.status_code == 302
+    assert response["Location"] == reverse("payments:batch_detail", args=[paying.pk])
     assert WALLET.encode() not in response.content
+    assert not ExportJob.objects.exists()
+
+
+def test_a_payee_list_built_during_the_payout_is_not_downloaded_after_closing(
+    login, officer, paying
+):
+    client = login(officer)
+    job = exporting.build(
+        exporting.start(client, reverse("payments:batch_csv", args=[paying.pk]), {"payees": "1"})
+    )
+    assert job.status == ExportJob.Status.READY
+    services.payments_record(
+        payments=list(Payment.objects.filter(batch=paying)),
+        actor=officer,
+        outcome="paid",
+        method="cash",
+        acknowledged=True,
+    )
+    services.batch_close(batch=paying, actor=officer)
+    response = exporting.download(client, job)
+    assert response.status_code == 302 and not response.has_header("Content-Disposition")
+    assert AccessLog.objects.filter(
+        action=AccessLog.Action.DENIED, actor=officer, target_id=str(job.pk)
+    ).exists()
 
 
 def test_names_of_another_batch_are_not_shown(login, officer, approver, paying):

@@ -1,0 +1,206 @@
+"""The transfer lists of a batch (CSV and XLSX): case codes, amounts and references; names,
+payout methods and wallets only for the officer paying the batch out, during the payout."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from accounts.models import User
+from accounts.roles import require_permission
+from accounts.services import record_reveal
+from payments import selectors
+from payments.exports.common import (
+    CSV_TYPE,
+    EXPORT_PERMISSION,
+    XLSX_TYPE,
+    Export,
+    advance,
+    chunks,
+    file_name,
+    log_export,
+    method_label,
+    spreadsheet_safe,
+    status_label,
+)
+from payments.models import DisbursementBatch
+from payments.money import MINOR_UNITS, Currency, quantum
+from payments.rules import PAYOUT_PERMISSION
+
+
+def _transfer_rows(
+    lines: list[selectors.ExportLine], payees: list[selectors.Payee] | None = None
+) -> list[list[Any]]:
+    return [
+        [
+            line.transfer_reference,
+            line.case_code,
+            # In the currency's minor unit: "100000" kyat, "1000.00" baht.
+            line.amount.quantize(quantum(line.currency)),
+            line.currency,
+            method_label(line.method),
+            line.reference,
+            status_label(line.status),
+            *(
+                [payees[index].name, method_label(payees[index].method), payees[index].account]
+                if payees is not None
+                else []
+            ),
+        ]
+        for index, line in enumerate(lines)
+    ]
+
+
+def _transfer_header(payees: bool = False) -> list[str]:
+    return [
+        _("transfer reference"),
+        _("case code"),
+        _("amount"),
+        _("currency"),
+        _("method"),
+        _("reference"),
+        _("status"),
+        *([_("name"), _("payout method"), _("wallet or account")] if payees else []),
+    ]
+
+
+def _record_payee_reveal(batch: DisbursementBatch, actor: User, request) -> None:
+    """The names and wallets of the lines, for the officer paying the batch out, during the
+    payout only (payments/rules.py): a reveal, logged and counted by record_reveal, which
+    raises PermissionDenied for anyone else or past the budget."""
+    record_reveal(
+        actor=actor,
+        obj=batch,
+        field_name="payees",
+        request=request,
+        permission=PAYOUT_PERMISSION,
+        # Which people: the access log lists the cases whose names and wallets were shown.
+        detail={"cases": selectors.export_case_codes(batch=batch)},
+    )
+
+
+def _transferchunks(
+    batch: DisbursementBatch, *, with_payees: bool, progress
+) -> Iterator[list[list[Any]]]:
+    """The rows of a transfer list, a chunk at a time, payees decrypted per chunk."""
+    for chunk in chunks(selectors.iter_export_lines(batch=batch)):
+        payees = (
+            selectors.payees_for(pairs=[(line.plan_pk, line.case_pk) for line in chunk])
+            if with_payees
+            else None
+        )
+        yield _transfer_rows(chunk, payees)
+        advance(progress, len(chunk))
+
+
+# --- CSV and XLSX: for transfers; names and wallets only for the payout ----------------------
+
+
+def write_batch_csv(
+    output: BinaryIO,
+    *,
+    batch: DisbursementBatch,
+    actor: User,
+    request=None,
+    with_payees: bool = False,
+    progress=None,
+) -> int:
+    """The transfer list; `with_payees` adds name, method and wallet or account, for the
+    officer paying the batch out only (PermissionDenied, logged, for anyone else). Returns the
+    number of lines."""
+    require_permission(actor, EXPORT_PERMISSION)
+    if with_payees:
+        _record_payee_reveal(batch, actor, request)
+    count, _total = selectors.export_totals(batch=batch)
+    if progress is not None:
+        progress.total(count)
+    text = io.TextIOWrapper(output, encoding="utf-8", newline="", write_through=True)
+    # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
+    text.write("\ufeff")
+    writer = csv.writer(text)
+    writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
+    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress):
+        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    text.flush()
+    text.detach()
+    log_export(
+        batch=batch,
+        actor=actor,
+        request=request,
+        export_format="csv",
+        lines=count,
+        names=with_payees,
+    )
+    return count
+
+
+def _text_cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=spreadsheet_safe(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, never a formula, whatever it starts with
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def write_batch_xlsx(
+    output: BinaryIO,
+    *,
+    batch: DisbursementBatch,
+    actor: User,
+    request=None,
+    with_payees: bool = False,
+    progress=None,
+) -> int:
+    require_permission(actor, EXPORT_PERMISSION)
+    if with_payees:
+        _record_payee_reveal(batch, actor, request)
+    count, _total = selectors.export_totals(batch=batch)
+    if progress is not None:
+        progress.total(count)
+    places = MINOR_UNITS[Currency(batch.currency)]
+    number_format = "#,##0" if places == 0 else "#,##0." + "0" * places
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=f"{batch.period:%Y-%m} {batch.currency}")
+    sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header(with_payees)])
+    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress):
+        for row in rows:
+            cells = [_text_cell(sheet, value) for value in row]
+            cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
+            cells[2].number_format = number_format
+            sheet.append(cells)
+    workbook.save(output)
+    log_export(
+        batch=batch,
+        actor=actor,
+        request=request,
+        export_format="xlsx",
+        lines=count,
+        names=with_payees,
+    )
+    return count
+
+
+def batch_csv(
+    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
+) -> Export:
+    """The transfer list in memory (for a small batch and for tests; the pages build it in the
+    background)."""
+    buffer = io.BytesIO()
+    write_batch_csv(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
+    return Export(buffer.getvalue(), CSV_TYPE, file_name(batch, "csv"))
+
+
+def batch_xlsx(
+    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
+) -> Export:
+    buffer = io.BytesIO()
+    write_batch_xlsx(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
+    return Export(buffer.getvalue(), XLSX_TYPE, file_name(batch, "xlsx"))
