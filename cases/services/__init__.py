@@ -98,6 +98,7 @@ from cases.services.verification import (
     case_verifier_ids,
     case_withdraw,
     verification_check_record,
+    verification_checklist_record,
 )
 
 __all__ = [
@@ -168,5 +169,6 @@ __all__ = [
     "referral_create",
     "referral_set_status",
     "verification_check_record",
+    "verification_checklist_record",
     "with_closed_since",
 ]

@@ -27,6 +27,7 @@ from payments.forms import CloseForm, RecordForm, SettlementForm
 from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
 from payments.services import PaymentError
 from payments.views.common import _batch_or_404
+from protection.blind_indexes import western_digits
 
 LINE_PAGE_SIZE = 100
 OPEN_BATCH = (BatchStatus.APPROVED, BatchStatus.DISBURSING)
@@ -50,7 +51,7 @@ def _ids(values: list[str]) -> set[int]:
 
 def _search(value: str) -> str:
     """Part of a case code: letters, digits and hyphens only."""
-    return re.sub(r"[^A-Z0-9-]", "", value.upper())[:16]
+    return re.sub(r"[^A-Z0-9-]", "", western_digits(value).upper())[:16]
 
 
 def _recorded_message(request: HttpRequest, lines: list[Payment]) -> None:
