@@ -15,7 +15,7 @@ from accounts.roles import Role
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, FamilyMember, ItemBrought
-from tests.factories import assign_verifier
+from tests.factories import CaseFactory, assign_verifier
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -99,3 +99,35 @@ def test_work_is_never_thrown_away_silently(page: Page, log_in, make_staff):
     expect(page.get_by_text("Your proposal is recorded")).to_be_visible()
     case.refresh_from_db()
     assert (case.status, case.proposed_decision) == (Status.VERIFYING, Status.VERIFIED)
+
+
+MYANMAR_DIGITS = str.maketrans("0123456789", "၀၁၂၃၄၅၆၇၈၉")
+
+
+def test_myanmar_digits_are_one_way_of_writing_numbers(page: Page, log_in, make_staff):
+    manager = make_staff(Role.CASE_MANAGER)
+    case = CaseFactory(service_number="PL-383057", case_manager=manager)
+    other = CaseFactory(service_number="PL-100200", case_manager=manager)
+
+    log_in(manager)
+    page.goto("/cases/")
+    search = page.get_by_label("Case code or service / ID number")
+    # A service number typed with Myanmar digits finds the case stored with Western ones.
+    search.fill("PL-၃၈၃၀၅၇")
+    search.press("Enter")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(case.code)
+    # So does its case code.
+    search = page.get_by_label("Case code or service / ID number")
+    search.fill(other.code.translate(MYANMAR_DIGITS))
+    search.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(other.code)
+    # The month is a text box with a numeric keyboard, and takes Myanmar digits.
+    page.goto("/cases/")
+    month = page.get_by_label("Month of first contact")
+    expect(month).to_have_attribute("inputmode", "numeric")
+    month.fill(case.contact_date.strftime("%Y-%m").translate(MYANMAR_DIGITS))
+    month.press("Enter")
+    expect(page.locator("table tbody tr").filter(has_text=case.code)).to_have_count(1)
