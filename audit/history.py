@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pghistory
 from django.apps import apps
-from django.utils import formats
-from django.utils.dateparse import parse_date
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,6 +56,48 @@ def field_labels(model_label: str) -> dict[str, str]:
     except (LookupError, ValueError):
         return {}
     return {field.attname: capfirst(field.verbose_name) for field in model._meta.concrete_fields}
+
+
+def foreign_keys(model_label: str) -> dict[str, str]:
+    """Column names of a tracked model's foreign keys ("decided_by_id") by the label of the model
+    they point to ("accounts.User"), so that a change reads as a name, not as a number."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return {}
+    return {
+        field.attname: field.related_model._meta.label
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.related_model is not None
+    }
+
+
+def _field_type(model_label: str, field: str):
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return None
+    return next((type(each) for each in model._meta.concrete_fields if each.attname == field), None)
+
+
+def format_history_value(model_label: str, field: str, text: str) -> str:
+    """A history value as the rest of Haven writes it: coarse fields coarsened, dates and times
+    in the language's one format and in local time (the database keeps UTC)."""
+    coarse = coarsen(model_label, field, text)
+    if coarse != text or not text:
+        return coarse
+    kind = _field_type(model_label, field)
+    if kind is not None and issubclass(kind, models.DateTimeField):
+        moment = parse_datetime(str(text))
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, datetime.UTC)
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    elif kind is not None and issubclass(kind, models.DateField):
+        day = parse_date(str(text)[:10])
+        if day is not None:
+            return formats.date_format(day, "DATE_FORMAT")
+    return text
 
 
 def coarsen(model_label: str, field: str, text: str) -> str:
