@@ -9,14 +9,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import StyledForm
 from audit import selectors
 from audit.history import EVENT_LABELS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class AuditTrailFilterForm(StyledForm):
+class AuditTrailFilterForm(forms.Form):
     model = forms.ChoiceField(label=_("Record type"), required=False)
     who = forms.CharField(label=_("Who (user name)"), required=False, max_length=150)
     case = forms.CharField(label=_("Case code"), required=False, max_length=20)
@@ -28,6 +27,19 @@ class AuditTrailFilterForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [("", _("All")), *record_types]
         self.fields["action"].choices = [("", _("All")), *EVENT_LABELS.items()]
+        # Bootstrap's classes (accounts.forms.StyledForm is above the audit app).
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-errors"
 
     def clean_who(self) -> int | None:
         username = self.cleaned_data["who"].replace("\x00", "").strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 import pghistory
@@ -26,6 +27,20 @@ def track_history(**options: Any):
     return pghistory.track(
         pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), **options
     )
+
+
+# How the audit trail names a record of a model ("Payment HV-2026-00023, 2026-12"): registered by
+# the model's app in its AppConfig.ready(), so that the platform knows no domain app. A record of
+# a model without one that belongs to a case is named by the case's code (audit/selectors.py).
+HISTORY_LABELS: dict[str, tuple[Callable[[Any], str], tuple[str, ...]]] = {}
+
+
+def register_history_label(
+    model_label: str, *, label: Callable[[Any], str], related: tuple[str, ...] = ()
+) -> None:
+    """`label(record)` names a record; `related` is what it reads (select_related), so that a
+    page of the trail costs one query per kind of record. Never a protected value."""
+    HISTORY_LABELS[model_label] = (label, related)
 
 
 # pghistory's event labels, as a reader says them.

@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from pghistory.models import Events
 
+from audit.history import HISTORY_LABELS
 from audit.models import AccessLog
 
 # The records a case filter follows: the case's own, and those whose "case" field points to it.
@@ -75,9 +76,9 @@ def staff_pk_by_username(username: str) -> int | None:
 
 def record_labels(references: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Readable labels of records, by (model label, primary key): a member of staff by name, a
-    record by its model's `history_label()` (a payment "HV-2026-00023, 2026-12"), a record of a
-    case by the case's code. One query per kind of record; a deleted record has no label.
-    Never a protected value: only what a model's history_label() or its case's code says."""
+    record as its app registered (audit/history.py: a payment "HV-2026-00023, 2026-12"), a
+    record of a case by the case's code. One query per kind of record; a deleted record has no
+    label. Never a protected value: only what a registered label or a case's code says."""
     by_model: dict[str, set[int]] = defaultdict(set)
     for model_label, pk in references:
         if str(pk).isascii() and str(pk).isdigit():
@@ -94,14 +95,13 @@ def record_labels(references: set[tuple[str, str]]) -> dict[tuple[str, str], str
             for user in rows.only("pk", "username", "first_name", "last_name"):
                 labels[(model_label, str(user.pk))] = user.get_full_name() or user.get_username()
             continue
-        related = getattr(model, "history_label_related", None)
-        if related is None:
-            related = ("case",) if _has_case(model) else ()
-        if not related and not hasattr(model, "history_label"):
-            continue
+        label, related = HISTORY_LABELS.get(model_label, (None, ()))
+        if label is None:
+            if not _has_case(model):
+                continue
+            label, related = (lambda row: str(row.case)), ("case",)
         for row in rows.select_related(*related):
-            label = row.history_label() if hasattr(row, "history_label") else str(row.case)
-            labels[(model_label, str(row.pk))] = label
+            labels[(model_label, str(row.pk))] = label(row)
     return labels
 
 

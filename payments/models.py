@@ -258,10 +258,6 @@ class DisbursementBatch(CachedChoiceLabels, models.Model):
     def label(self) -> str:
         return f"{self.period:%Y-%m} {self.currency}"
 
-    def history_label(self) -> str:
-        """How the audit trail names the batch (audit/selectors.py)."""
-        return self.label
-
 
 @track_history()
 class OneOffPayment(CachedChoiceLabels, models.Model):
@@ -497,12 +493,6 @@ class Payment(CachedChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.code} {self.period:%Y-%m} {self.amount} {self.currency}"
-
-    # How the audit trail names the line: "HV-2026-00023, 2026-12" (audit/selectors.py).
-    history_label_related = ("case",)
-
-    def history_label(self) -> str:
-        return f"{self.case.code}, {self.period:%Y-%m}"
 
     @property
     def transfer_reference(self) -> str:

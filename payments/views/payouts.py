@@ -58,7 +58,11 @@ def _recorded_message(request: HttpRequest, lines: list[Payment]) -> None:
     outcomes = sorted({line.status for line in lines})
     messages.success(
         request,
-        _("%(count)d lines recorded as %(outcome)s.")
+        ngettext(
+            "%(count)d line recorded as %(outcome)s.",
+            "%(count)d lines recorded as %(outcome)s.",
+            len(lines),
+        )
         % {
             "count": len(lines),
             "outcome": ", ".join(str(PaymentStatus(status).label).lower() for status in outcomes),

@@ -259,7 +259,7 @@ def test_housing_coordinator_allocates_household_from_waiting_list_and_sees_it_o
     for index in range(2):  # the proposal keeps the household in one room
         expect(beds.nth(index)).not_to_have_value("")
     page.get_by_role("button", name="Allocate these beds").click()
-    expect(alert(page, f"2 of {case.code} allocated a bed.")).to_be_visible()
+    expect(alert(page, f"2 people of {case.code} were given beds.")).to_be_visible()
 
     menu(page, "Occupancy board").click()
     house = page.locator("section").filter(
@@ -329,7 +329,7 @@ def test_finance_month_is_run_approved_paid_out_and_closed(
     field(page, "Method").select_option(label="Cash against acknowledgement")
     field(page, "The recipient acknowledged receiving the cash").check()
     page.get_by_role("button", name="Record the ticked lines").click()
-    expect(alert(page, "1 lines recorded as paid.")).to_be_visible()
+    expect(alert(page, "1 line recorded as paid.")).to_be_visible()
     expect(page.locator("#line-" + str(plan.payments.get().pk))).to_contain_text("Paid")
     page.get_by_role("button", name="Close the batch").click()
     # Closing asks for confirmation, with the summary of the batch.

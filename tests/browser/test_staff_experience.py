@@ -131,3 +131,142 @@ def test_myanmar_digits_are_one_way_of_writing_numbers(page: Page, log_in, make_
     month.fill(case.contact_date.strftime("%Y-%m").translate(MYANMAR_DIGITS))
     month.press("Enter")
     expect(page.locator("table tbody tr").filter(has_text=case.code)).to_have_count(1)
+
+
+def test_one_way_to_write_dates_in_local_time(page: Page, log_in, make_staff):
+    """English "6 Dec 2026 14:05" and Burmese day-month-year with the month's name, everywhere,
+    local time inside the audit trail's change lists too; "last month" is last month."""
+    auditor = make_staff(Role.AUDITOR)
+    verifier = make_staff(Role.VERIFIER)
+    case = services.case_start_verification(
+        case=assign_verifier(_intake(make_staff(Role.INTAKE_OFFICER)), verifier), actor=verifier
+    )
+    check = services.verification_check_record(
+        check=case.checks.first(), actor=verifier, result=CheckResult.PASSED
+    )
+    local = timezone.localtime(check.checked_at)
+
+    log_in(auditor)
+    page.goto(f"/accounts/audit/?case={case.code}")
+    changes = page.locator("table tbody")
+    expect(changes).to_contain_text(f"{local.day} {local:%b %Y %H:%M}")
+    us_style = f"{local:%m}/{local:%d}/{local:%Y}"
+    assert us_style not in changes.inner_text()
+    assert check.checked_at.astimezone(datetime.UTC).isoformat()[:16] not in changes.inner_text()
+
+    page.goto("/cases/reports/")
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    description = page.locator("figcaption")
+    expect(description).to_contain_text(f"This month so far, {this_month:%b %Y}")
+    expect(description).to_contain_text(f"Last month, {last_month:%b %Y}")
+
+    # In Burmese: the day, the month by its Burmese name, the year; never month/day.
+    page.get_by_label("Language").select_option("my")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "my")
+    page.goto(f"/accounts/audit/?case={case.code}")
+    text = page.locator("table tbody").inner_text()
+    assert f"{local.day} " in text and f"{local:%Y %H:%M}" in text
+    assert f"{local:%b}" not in text and us_style not in text
+
+
+def test_audit_trail_reads_as_people_speak(page: Page, log_in, make_staff):
+    from payments import services as payment_services
+    from tests.factories import StipendPlanFactory, VerifiedCaseFactory
+
+    auditor = make_staff(Role.AUDITOR)
+    officer = make_staff(Role.FINANCE_OFFICER, first_name="Hnin", last_name="Wai")
+    plan = StipendPlanFactory(case=VerifiedCaseFactory(code="HV-2026-00023"))
+    period = timezone.localdate().replace(day=1)
+    payment_services.disbursement_run(period=period, actor=officer)
+    VerifiedCaseFactory.create_batch(55)
+
+    log_in(auditor)
+    page.goto("/accounts/audit/")
+    # Page numbers, and the filters kept from page to page.
+    field(page, "What").select_option(label="Created")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="2", exact=True).click()
+    expect(page).to_have_url(re.compile(r"action=insert.*page=2"))
+    expect(page.locator(".pagination [aria-current=page]")).to_contain_text("2")
+
+    page.goto("/accounts/audit/")
+    field(page, "Case code").fill(plan.case.code)
+    field(page, "Who (user name)").fill(officer.username)
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table tbody tr")
+    expect(rows.filter(has_text=f"Payment {plan.case.code}, {period:%Y-%m}")).to_have_count(1)
+    expect(rows.first).to_contain_text("Hnin Wai")
+    # A person who does not exist: said, and nothing shown rather than everything.
+    field(page, "Who (user name)").fill("nobody-at-all")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No member of staff has that user name.")).to_be_visible()
+    expect(page.get_by_text("No changes recorded yet.")).to_be_visible()
+
+
+def test_a_refused_page_is_one_quiet_log_line(page: Page, log_in, make_staff, caplog):
+    import logging
+
+    verifier = make_staff(Role.VERIFIER)
+    log_in(verifier)
+    with caplog.at_level(logging.INFO):
+        response = page.goto("/payments/")
+    assert response is not None and response.status == 403
+    refusals = [record for record in caplog.records if record.name == "django.request"]
+    assert [(record.levelname, record.exc_info) for record in refusals] == [("INFO", None)]
+
+
+def _on_one_line(page: Page) -> bool:
+    return page.evaluate(
+        """() => {
+          const items = [...document.querySelectorAll('#main-nav > ul > li.nav-item')];
+          const tops = new Set(items.map((item) => Math.round(item.getBoundingClientRect().top)));
+          const bar = document.querySelector('nav.navbar').getBoundingClientRect();
+          return items.length > 1 && tops.size === 1 && bar.height < 80;
+        }"""
+    )
+
+
+def test_room_to_breathe(page: Page, log_in, make_staff):
+    busy = make_staff(
+        Role.CASE_MANAGER,
+        Role.HOUSING_COORDINATOR,
+        Role.FINANCE_OFFICER,
+        Role.JOURNEY_COORDINATOR,
+        Role.AUDITOR,
+    )
+    case = CaseFactory(case_manager=busy, risk_level="high")
+    log_in(busy)
+    page.goto("/cases/")
+    # The navigation fits on one line at 1280 px, in English and in Burmese, in menus per app.
+    assert _on_one_line(page)
+    menu = page.get_by_role("button", name="Housing")
+    menu.click()
+    expect(page.get_by_role("link", name="Waiting list")).to_be_visible()
+    picker = page.get_by_label("Language")
+    assert picker.bounding_box()["width"] >= 80
+    picker.select_option("my")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "my")
+    assert _on_one_line(page)
+    # A favicon.
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(icon).status == 200
+
+    # On a phone: code, status and risk visible without scrolling sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/cases/")
+    row = page.locator("table tbody tr").filter(has_text=case.code)
+    for cell in (row.get_by_role("link", name=case.code), row.locator("td").nth(1)):
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
+    risk = row.locator("td:visible").last
+    box = risk.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth,"
+        " document.querySelector('.table-responsive').scrollWidth,"
+        " document.querySelector('.table-responsive').clientWidth]"
+    )
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
