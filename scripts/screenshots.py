@@ -40,10 +40,10 @@ def main(base_url: str) -> None:
                 page.locator("input[name=password]").fill(password)
                 page.locator("form:has(input[name=password]) button[type=submit]").click()
                 page.wait_for_url(lambda url: "/accounts/login/" not in url)
-                if language != "en":
-                    page.locator("#language-select").select_option(language)
-                    page.locator("form:has(#language-select) button[type=submit]").click()
-                    page.wait_for_load_state()
+                # Always chosen: the choice is kept on the account and a log-in restores it.
+                page.locator("#language-select").select_option(language)
+                page.locator("form:has(#language-select) button[type=submit]").click()
+                page.wait_for_load_state()
                 page.goto(path)
                 target = DOCS / f"{name}-{language}.png"
                 page.screenshot(path=str(target), full_page=False)
