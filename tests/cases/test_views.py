@@ -812,8 +812,8 @@ def test_those_who_may_not_reveal_see_region_and_month_not_township_and_day(
         client.get(reverse("audit:audit_trail")).content.decode(),
     ):
         assert "Pakokku" not in page and "Kalay" not in page
-        for day in ("March 14", "Mar. 14", "14 March", "2026-03-14", "14/03/2026"):
+        for day in ("March 14", "Mar. 14", "14 March", "14 Mar", "2026-03-14", "14/03/2026"):
             assert day not in page
     assert "March 2026" in client.get(url("detail", case)).content.decode()
     revealer = login(case_manager).get(url("detail", case)).content.decode()
-    assert "Kalay" in revealer and "March 14, 2026" in revealer
+    assert "Kalay" in revealer and "14 Mar 2026" in revealer
