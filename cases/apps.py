@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
+        from audit.history import register_history_label
         from cases import links
         from notifications import kinds
         from operations import schedules
@@ -91,6 +92,8 @@ class CasesConfig(AppConfig):
             )
         )
 
+        # The audit trail names a case by its code (and every record of a case by the same).
+        register_history_label("cases.Case", label=lambda case: case.code)
         navigation.register(
             label=_("Cases"),
             url_name="cases:list",

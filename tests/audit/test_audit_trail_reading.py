@@ -48,6 +48,7 @@ def test_records_by_label_people_by_name_dates_in_local_time(login, auditor, mak
     assert f"— → {verifier.get_full_name() or verifier.username}" in page
     assert "— → " + str(verifier.pk) + "<" not in page
     assert "Ko Secret Name" not in page
+    assert f"Case {case.code}" in page  # the case by its code, not its database number
     # Times inside the change lists are local and written the one way ("6 Dec 2026 14:05").
     check = case.checks.first()
     check = case_services.verification_check_record(check=check, actor=verifier, result="passed")
