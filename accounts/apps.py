@@ -17,12 +17,14 @@ class AccountsConfig(AppConfig):
             url_name="accounts:staff_list",
             permission="accounts.manage_staff",
             order=900,
+            group=_("Oversight"),
         )
         navigation.register(
             label=_("Staff requests"),
             url_name="accounts:staff_requests",
             permission="accounts.manage_staff",
             order=905,
+            group=_("Oversight"),
         )
         # The audit pages' entries are registered here: navigation belongs to accounts, which
         # the audit app may not import.
@@ -31,16 +33,19 @@ class AccountsConfig(AppConfig):
             url_name="audit:audit_trail",
             permission="accounts.view_audit",
             order=910,
+            group=_("Oversight"),
         )
         navigation.register(
             label=_("Access log"),
             url_name="audit:access_log",
             permission="accounts.view_audit",
             order=920,
+            group=_("Oversight"),
         )
         navigation.register(
             label=_("Emergency"),
             url_name="accounts:emergency",
             permission="accounts.use_emergency_controls",
             order=990,
+            group=_("Oversight"),
         )

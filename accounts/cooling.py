@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -66,7 +67,7 @@ def require_settled(user: User, permission: str) -> None:
             "four-eyes step before %(when)s.",
             hours,
         )
-        % {"hours": hours, "when": counts_from.strftime("%Y-%m-%d %H:%M")}
+        % {"hours": hours, "when": date_format(counts_from, "DATETIME_FORMAT")}
     )
 
 

@@ -14,6 +14,7 @@ from accounts import emergency
 from accounts.lockout import account_capped
 from accounts.models import EmergencyLock, StaffRequest, User
 from accounts.roles import Role, role_label
+from protection.blind_indexes import western_digits
 
 
 def parse_id(value: str) -> int | None:
@@ -81,11 +82,35 @@ class LoginForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
+NUMERIC_FIELDS = (forms.IntegerField, forms.DecimalField, forms.FloatField, forms.DateField)
+
+
+def _typed_as_number(field: forms.Field) -> bool:
+    """Whether a field holds a number, a date or a month as typed: its digits may be Myanmar."""
+    return isinstance(field, NUMERIC_FIELDS) or field.widget.attrs.get("inputmode") in (
+        "numeric",
+        "decimal",
+    )
+
+
 class StyledForm(forms.Form):
-    """Bootstrap classes on every widget, and invalid fields marked for screen readers."""
+    """Bootstrap classes on every widget, invalid fields marked for screen readers, and one way
+    to write numbers: a number is typed in a text box with a numeric keyboard (a browser's
+    type="number" box drops Myanmar digits) and its digits are read as Western digits."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.NumberInput):
+                attrs = {
+                    name: value
+                    for name, value in field.widget.attrs.items()
+                    if name not in ("min", "max", "step")
+                }
+                inputmode = "numeric" if isinstance(field, forms.IntegerField) else "decimal"
+                field.widget = forms.TextInput(attrs={**attrs, "inputmode": inputmode})
+        if self.is_bound:
+            self.data = self._with_western_digits(self.data)
         for field in self.fields.values():
             widget = field.widget
             if widget.is_hidden:
@@ -98,6 +123,22 @@ class StyledForm(forms.Form):
                 css = "form-control"
             widget.attrs.setdefault("class", css)
 
+    def _with_western_digits(self, data):
+        names = [
+            self.add_prefix(name) for name, field in self.fields.items() if _typed_as_number(field)
+        ]
+        if not any(name in data for name in names):
+            return data
+        data = data.copy()
+        for name in names:
+            if name not in data:
+                continue
+            if hasattr(data, "setlist"):
+                data.setlist(name, [western_digits(value) for value in data.getlist(name)])
+            elif isinstance(data[name], str):
+                data[name] = western_digits(data[name])
+        return data
+
     def full_clean(self) -> None:
         super().full_clean()
         for name in self.errors:
@@ -109,6 +150,47 @@ class StyledForm(forms.Form):
                 if self.fields[name].help_text:
                     described_by += f" {self[name].auto_id}_helptext"
                 attrs["aria-describedby"] = described_by
+
+
+# --- months --------------------------------------------------------------------------------------
+
+MONTH_FORMAT = "%Y-%m"
+
+
+class MonthInput(forms.TextInput):
+    """A month typed as YYYY-MM in a text box with a numeric keyboard: Chromium's month picker
+    takes no Myanmar digits, and shows its own month names whatever the page's language."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(
+            attrs={
+                "placeholder": "YYYY-MM",
+                "inputmode": "numeric",
+                "maxlength": 7,
+                **(attrs or {}),
+            }
+        )
+
+    def format_value(self, value: Any) -> str | None:
+        if hasattr(value, "strftime"):
+            return value.strftime(MONTH_FORMAT)
+        return super().format_value(value)
+
+
+class MonthField(forms.DateField):
+    """A month written YYYY-MM (Myanmar digits too), as its first day."""
+
+    input_formats = [MONTH_FORMAT]
+    widget = MonthInput
+    default_error_messages = {
+        "invalid": _("Enter a month as YYYY-MM, for example 2021-07."),
+    }
+
+    def to_python(self, value: Any):
+        if isinstance(value, str):
+            value = western_digits(value.strip())
+        value = super().to_python(value)
+        return value.replace(day=1) if value else value
 
 
 # --- the emergency controls' confirmations ---------------------------------------------------

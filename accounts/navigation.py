@@ -1,4 +1,5 @@
-"""Navigation entries by role. Each app registers its own entries in its AppConfig.ready(), so
+"""Navigation entries by role, grouped in one menu per app so that the bar fits on one line at
+1280 px in English and Burmese. Each app registers its own entries in its AppConfig.ready(), so
 accounts needs to know no domain app."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ class NavigationEntry:
     url_name: str
     permission: str | None
     order: int = 100
+    # The menu the entry is in (its app: "Cases", "Housing"…); None for an entry of its own.
+    group: str | Promise | None = None
 
     @property
     def url(self) -> str:
@@ -24,16 +27,42 @@ class NavigationEntry:
 _entries: list[NavigationEntry] = []
 
 
+@dataclass(frozen=True)
+class NavigationGroup:
+    """A menu of the bar; with one entry for the user, shown as that entry's own link."""
+
+    label: str | Promise
+    entries: list[NavigationEntry]
+
+    @property
+    def urls(self) -> list[str]:
+        return [entry.url for entry in self.entries]
+
+
 def register(
-    *, label: str | Promise, url_name: str, permission: str | None, order: int = 100
+    *,
+    label: str | Promise,
+    url_name: str,
+    permission: str | None,
+    order: int = 100,
+    group: str | Promise | None = None,
 ) -> None:
-    entry = NavigationEntry(label=label, url_name=url_name, permission=permission, order=order)
+    entry = NavigationEntry(
+        label=label, url_name=url_name, permission=permission, order=order, group=group
+    )
     if entry not in _entries:
         _entries.append(entry)
         _entries.sort(key=lambda item: item.order)
 
 
-def navigation_for(user) -> list[NavigationEntry]:
-    return [
-        entry for entry in _entries if entry.permission is None or user.has_perm(entry.permission)
-    ]
+def navigation_for(user) -> list[NavigationGroup]:
+    """The menus this user may use, in order of their first entry."""
+    groups: dict[object, NavigationGroup] = {}
+    for entry in _entries:
+        if entry.permission is not None and not user.has_perm(entry.permission):
+            continue
+        key = str(entry.group) if entry.group is not None else entry.url_name
+        if key not in groups:
+            groups[key] = NavigationGroup(label=entry.group or entry.label, entries=[])
+        groups[key].entries.append(entry)
+    return list(groups.values())

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import datetime
+from collections.abc import Callable
 from typing import Any
 
 import pghistory
 from django.apps import apps
 from django.db import models
-from django.utils import formats
-from django.utils.dateparse import parse_date
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,6 +65,20 @@ def _unindexed_copy(field: models.ForeignKey) -> models.ForeignKey:
         related_query_name="+",
     )
     return models.ForeignKey(*args, **kwargs)
+
+
+# How the audit trail names a record of a model ("Payment HV-2026-00023, 2026-12"): registered by
+# the model's app in its AppConfig.ready(), so that the platform knows no domain app. A record of
+# a model without one that belongs to a case is named by the case's code (audit/selectors.py).
+HISTORY_LABELS: dict[str, tuple[Callable[[Any], str], tuple[str, ...]]] = {}
+
+
+def register_history_label(
+    model_label: str, *, label: Callable[[Any], str], related: tuple[str, ...] = ()
+) -> None:
+    """`label(record)` names a record; `related` is what it reads (select_related), so that a
+    page of the trail costs one query per kind of record. Never a protected value."""
+    HISTORY_LABELS[model_label] = (label, related)
 
 
 # pghistory's event labels, as a reader says them.
@@ -124,6 +140,48 @@ def field_labels(model_label: str) -> dict[str, str]:
     except (LookupError, ValueError):
         return {}
     return {field.attname: capfirst(field.verbose_name) for field in model._meta.concrete_fields}
+
+
+def foreign_keys(model_label: str) -> dict[str, str]:
+    """Column names of a tracked model's foreign keys ("decided_by_id") by the label of the model
+    they point to ("accounts.User"), so that a change reads as a name, not as a number."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return {}
+    return {
+        field.attname: field.related_model._meta.label
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.related_model is not None
+    }
+
+
+def _field_type(model_label: str, field: str):
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return None
+    return next((type(each) for each in model._meta.concrete_fields if each.attname == field), None)
+
+
+def format_history_value(model_label: str, field: str, text: str) -> str:
+    """A history value as the rest of Haven writes it: coarse fields coarsened, dates and times
+    in the language's one format and in local time (the database keeps UTC)."""
+    coarse = coarsen(model_label, field, text)
+    if coarse != text or not text:
+        return coarse
+    kind = _field_type(model_label, field)
+    if kind is not None and issubclass(kind, models.DateTimeField):
+        moment = parse_datetime(str(text))
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, datetime.UTC)
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    elif kind is not None and issubclass(kind, models.DateField):
+        day = parse_date(str(text)[:10])
+        if day is not None:
+            return formats.date_format(day, "DATE_FORMAT")
+    return text
 
 
 def coarsen(model_label: str, field: str, text: str) -> str:

@@ -2,78 +2,107 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from pghistory.models import Events
 
 from audit import selectors
+from audit.forms import AuditTrailFilterForm
 from audit.history import (
-    coarsen,
     describe_changes,
     describe_context,
     event_label,
     field_labels,
+    foreign_keys,
+    format_history_value,
     record_type_label,
     run_of,
 )
 from audit.models import AccessLog
 
+PAGE_SIZE = 50
+USER_MODEL = settings.AUTH_USER_MODEL
 # Up to 18 digits: any bigint primary key, nothing PostgreSQL would refuse.
 RECORD_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @permission_required("accounts.view_audit", raise_exception=True)
 def audit_trail(request: HttpRequest) -> HttpResponse:
-    model = request.GET.get("model", "")
+    """Every change, newest first, filtered by person, case, date range, action and kind of
+    record; records and people by their labels, dates in local time."""
     models = selectors.history_models()
-    if model not in models:
-        model = ""
-    # A record number: ASCII digits only (a "²" is a digit to Python, not to PostgreSQL).
-    record_text = request.GET.get("record", "").strip()
-    record = int(record_text) if model and RECORD_NUMBER.fullmatch(record_text) else None
-    page = Paginator(selectors.history_events(model=model, record=record), 50).get_page(
-        request.GET.get("page")
-    )
-    usernames = selectors.usernames_by_id(
-        {str((event.pgh_context or {}).get("user")) for event in page}
-    )
-    labels = {event.pgh_obj_model: field_labels(event.pgh_obj_model) for event in page}
-    diffs = selectors.history_diffs(page)
-    rows = [
-        {
-            "event": event,
-            "actor": usernames.get(str((event.pgh_context or {}).get("user")), ""),
-            "what": event_label(event.pgh_label),
-            "context": describe_context(event.pgh_context),
-            "run": run_of(event.pgh_context),
-            "record": record_type_label(event.pgh_obj_model),
-            "changes": [
-                (
-                    labels[event.pgh_obj_model].get(field, field),
-                    coarsen(event.pgh_obj_model, field, before),
-                    coarsen(event.pgh_obj_model, field, after),
-                )
-                for field, before, after in describe_changes(diffs.get(event.pgh_slug))
-            ],
-        }
-        for event in page
-    ]
     record_types = [(name, record_type_label(name)) for name in models]
+    form = AuditTrailFilterForm(request.GET or None, record_types=record_types)
+    filters = form.filters() if form.is_bound else selectors.HistoryFilters()
+    # A record number narrows a kind of record to one record's changes (a payment line's run).
+    # ASCII digits only (a "²" is a digit to Python, not to PostgreSQL).
+    record_text = request.GET.get("record", "").strip()
+    if filters and filters.model and RECORD_NUMBER.fullmatch(record_text):
+        filters = dataclasses.replace(filters, record=int(record_text))
+    events = selectors.history_events(filters=filters) if filters else Events.objects.none()
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    diffs = selectors.history_diffs(page)
+    changes = {event.pgh_slug: describe_changes(diffs.get(event.pgh_slug)) for event in page}
+    keys = {model: foreign_keys(model) for model in {event.pgh_obj_model for event in page}}
+    references = {(event.pgh_obj_model, str(event.pgh_obj_id)) for event in page}
+    for event in page:
+        actor = (event.pgh_context or {}).get("user")
+        if actor is not None:
+            references.add((USER_MODEL, str(actor)))
+        for field, before, after in changes[event.pgh_slug]:
+            if field in keys[event.pgh_obj_model]:
+                target = keys[event.pgh_obj_model][field]
+                references |= {(target, before), (target, after)}
+    labels = selectors.record_labels(references)
+
+    def value(model: str, field: str, text: str) -> str:
+        target = keys[model].get(field)
+        if target and text:
+            return labels.get((target, text)) or f"#{text}"
+        return format_history_value(model, field, text)
+
+    rows = []
+    for event in page:
+        fields = field_labels(event.pgh_obj_model)
+        actor = (event.pgh_context or {}).get("user")
+        rows.append(
+            {
+                "event": event,
+                "actor": labels.get((USER_MODEL, str(actor)), "") if actor is not None else "",
+                "what": event_label(event.pgh_label),
+                "context": describe_context(event.pgh_context),
+                "run": run_of(event.pgh_context),
+                "record": record_type_label(event.pgh_obj_model),
+                "label": labels.get((event.pgh_obj_model, str(event.pgh_obj_id)))
+                or f"#{event.pgh_obj_id}",
+                "changes": [
+                    (
+                        fields.get(field, field),
+                        value(event.pgh_obj_model, field, before),
+                        value(event.pgh_obj_model, field, after),
+                    )
+                    for field, before, after in changes[event.pgh_slug]
+                ],
+            }
+        )
+    query = {name: value for name, value in request.GET.items() if name != "page" and value}
     return render(
         request,
         "audit/audit_trail.html",
         {
             "page": page,
+            "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "rows": rows,
-            "record_types": record_types,
-            "model": model,
-            "record": record,
-            # The filters, kept by the pagination's links.
-            "query": urlencode({"model": model, "record": record or ""}) + "&" if model else "",
+            "form": form,
+            "record": filters.record if filters else None,
+            "query": urlencode(query) + "&" if query else "",
         },
     )
 

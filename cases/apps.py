@@ -10,6 +10,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
+        from audit.history import register_history_label
         from cases import links
         from cases.views.reports import register_exports
         from notifications import kinds
@@ -94,32 +95,42 @@ class CasesConfig(AppConfig):
             )
         )
 
+        # The audit trail names a case by its code (and every record of a case by the same).
+        register_history_label("cases.Case", label=lambda case: case.code)
         navigation.register(
-            label=_("Cases"), url_name="cases:list", permission="cases.view_case", order=100
+            label=_("Cases"),
+            url_name="cases:list",
+            permission="cases.view_case",
+            order=100,
+            group=_("Cases"),
         )
         navigation.register(
             label=_("Possible duplicates"),
             url_name="cases:duplicates",
             permission="cases.review_duplicates",
             order=120,
+            group=_("Cases"),
         )
         navigation.register(
             label=_("Case reports"),
             url_name="cases:reports",
             permission="cases.view_case_reports",
             order=130,
+            group=_("Cases"),
         )
         navigation.register(
             label=_("Break-the-glass reviews"),
             url_name="cases:break_glass_list",
             permission="cases.review_break_glass",
             order=135,
+            group=_("Cases"),
         )
         navigation.register(
             label=_("Erasure requests"),
             url_name="cases:erasure_list",
             permission="cases.view_erasurerequest",
             order=140,
+            group=_("Cases"),
         )
         links.register(
             label=_("Erase identity"),

@@ -9,6 +9,7 @@ import datetime
 import math
 from collections.abc import Callable, Sequence
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -65,6 +66,10 @@ def _month_label(month) -> str:
     return date_format(month, "M Y")
 
 
+def _month_figures(row: MonthRow) -> dict:
+    return {"month": _month_label(row.month), "contacts": row.contacts, "verified": row.verified}
+
+
 def chart_description(rows: Sequence[MonthRow]) -> str:
     """A sentence or three that say what the chart shows, for its <desc> and for the page."""
     if not rows:
@@ -85,15 +90,28 @@ def chart_description(rows: Sequence[MonthRow]) -> str:
             _("Busiest month: %(month)s, contacts %(count)d.")
             % {"month": _month_label(peak.month), "count": peak.contacts}
         )
+    this_month = timezone.localdate().replace(day=1)
     latest = rows[-1]
-    parts.append(
-        _("Last month, %(month)s: contacts %(contacts)d, verified %(verified)d.")
-        % {
-            "month": _month_label(latest.month),
-            "contacts": latest.contacts,
-            "verified": latest.verified,
-        }
-    )
+    if latest.month == this_month:
+        parts.append(
+            _("This month so far, %(month)s: contacts %(contacts)d, verified %(verified)d.")
+            % _month_figures(latest)
+        )
+        if len(rows) > 1:
+            parts.append(
+                _("Last month, %(month)s: contacts %(contacts)d, verified %(verified)d.")
+                % _month_figures(rows[-2])
+            )
+    elif latest.month == (this_month - datetime.timedelta(days=1)).replace(day=1):
+        parts.append(
+            _("Last month, %(month)s: contacts %(contacts)d, verified %(verified)d.")
+            % _month_figures(latest)
+        )
+    else:
+        parts.append(
+            _("Last month of the range, %(month)s: contacts %(contacts)d, verified %(verified)d.")
+            % _month_figures(latest)
+        )
     return " ".join(parts)
 
 

@@ -35,6 +35,7 @@ from cases.models import (
 )
 from cases.selectors import CaseFilters
 from cases.services.evidence import evidence_content_type
+from protection.blind_indexes import western_digits
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DECISIONS = [(Status.VERIFIED, Status.VERIFIED.label), (Status.REJECTED, Status.REJECTED.label)]
@@ -62,7 +63,7 @@ class CaseFilterForm(forms.Form):
     rank_group = forms.ChoiceField(label=_("Rank group"), required=False)
     region = forms.ChoiceField(label=_("State or region"), required=False)
     month = forms.RegexField(
-        label=_("Month of first contact"), required=False, regex=r"^\d{4}-(0[1-9]|1[0-2])$"
+        label=_("Month of first contact"), required=False, regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$"
     )
     weapons = forms.ChoiceField(
         label=_("Weapons"),
@@ -70,8 +71,14 @@ class CaseFilterForm(forms.Form):
         choices=[("", _("Any")), ("yes", _("With weapons")), ("no", _("Without weapons"))],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        # Myanmar digits in a case code, a number or a month are the same as Western ones.
+        if data is not None:
+            data = {
+                name: western_digits(value) if name in ("q", "month") else value
+                for name, value in data.items()
+            }
+        super().__init__(data, **kwargs)
         self.fields["status"].choices = _choices_with_any(Status.choices)
         self.fields["stage"].choices = _choices_with_any(JourneyStage.choices)
         self.fields["force"].choices = _choices_with_any(Force.choices)
@@ -222,7 +229,9 @@ class CaseEditForm(CaseDetailsForm):
 
 class FamilyMemberForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=200)
-    relation = forms.ChoiceField(label=_("Relation"), choices=Relation.choices)
+    relation = forms.ChoiceField(
+        label=_("Relation"), choices=[("", _("Choose a relation")), *Relation.choices]
+    )
     age = forms.IntegerField(
         label=_("Age"),
         required=False,
@@ -243,7 +252,10 @@ class FamilyMemberForm(StyledForm):
 
 
 class ItemForm(StyledForm):
-    item_type = forms.ChoiceField(label=_("Item"), choices=ItemType.choices)
+    # No item chosen until one is: an untouched form is told apart from one being filled in.
+    item_type = forms.ChoiceField(
+        label=_("Item"), choices=[("", _("Choose an item")), *ItemType.choices]
+    )
     count = forms.IntegerField(
         label=_("Count"),
         min_value=1,
@@ -417,7 +429,7 @@ class CaseCodeForm(StyledForm):
     )
 
     def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip().upper()
+        return western_digits(self.cleaned_data["code"].strip().upper())
 
 
 class VerifierForm(StyledForm):

@@ -21,18 +21,21 @@ class HousingConfig(AppConfig):
             url_name="housing:board",
             permission="housing.view_bed",
             order=200,
+            group=_("Housing"),
         )
         navigation.register(
             label=_("Waiting list"),
             url_name="housing:waiting_list",
             permission="housing.add_allocation",
             order=210,
+            group=_("Housing"),
         )
         navigation.register(
             label=_("Housing reports"),
             url_name="housing:reports",
             permission="housing.view_housing_reports",
             order=220,
+            group=_("Housing"),
         )
         links.register(
             label=_("Where they stayed"),

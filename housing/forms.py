@@ -12,12 +12,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import StyledForm
+from accounts.forms import MONTH_FORMAT, MonthField, StyledForm
 from housing.models import Allocation, Bed, Country, House, HouseStatus
 from housing.selectors import WaitingEntry
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-MONTH_FORMAT = "%Y-%m"
 REPORT_DEFAULT_MONTHS = 12
 REPORT_MAX_MONTHS = 120
 
@@ -379,27 +378,6 @@ class BoardFilterForm(StyledForm):
 def add_months(month: datetime.date, count: int) -> datetime.date:
     index = month.year * 12 + month.month - 1 + count
     return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-class MonthInput(forms.DateInput):
-    input_type = "month"
-
-
-class MonthField(forms.DateField):
-    """A month written YYYY-MM (what <input type="month"> sends), as its first day."""
-
-    input_formats = [MONTH_FORMAT]
-    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, for example 2026-03.")}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "widget", MonthInput(format=MONTH_FORMAT, attrs={"placeholder": "YYYY-MM"})
-        )
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> datetime.date | None:
-        value = super().to_python(value)
-        return value.replace(day=1) if value else value
 
 
 class ReportRangeForm(StyledForm):

@@ -10,7 +10,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
-        from audit.history import register_context_action
+        from audit.history import register_context_action, register_history_label
         from cases import links
         from operations import schedules
         from payments.exports import register_exports
@@ -30,13 +30,22 @@ class PaymentsConfig(AppConfig):
             url_name="payments:batches",
             permission="payments.view_disbursementbatch",
             order=300,
+            group=_("Payments"),
         )
         navigation.register(
             label=_("Finance dashboard"),
             url_name="payments:dashboard",
             permission="payments.view_finance_reports",
             order=310,
+            group=_("Payments"),
         )
+        # The audit trail names a line "HV-2026-00023, 2026-12" and a batch "2026-12 THB".
+        register_history_label(
+            "payments.Payment",
+            label=lambda line: f"{line.case.code}, {line.period:%Y-%m}",
+            related=("case",),
+        )
+        register_history_label("payments.DisbursementBatch", label=lambda batch: batch.label)
         # The case page links to the case's stipend plans and payments.
         links.register(
             label=_("Stipend and payments"),

@@ -12,40 +12,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import StyledForm
+from accounts.forms import MonthField, StyledForm
 from payments.models import FundingSource, OneOffKind, PaymentMethod, PaymentStatus
 from payments.money import Currency, MoneyError, validate_amount
 from payments.wallets import AccountError, normalise_account
+from protection.blind_indexes import western_digits
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-MONTH_FORMAT = "%Y-%m"
 DEFAULT_STIPEND = Decimal("1000")
-
-
-class MonthInput(forms.DateInput):
-    input_type = "month"
-
-
-class MonthField(forms.DateField):
-    """A month written YYYY-MM (what <input type="month"> sends), as its first day."""
-
-    input_formats = [MONTH_FORMAT]
-    default_error_messages = {
-        "invalid": _("Give the month as YYYY-MM, for example 2026-11."),
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "widget",
-            MonthInput(
-                format=MONTH_FORMAT, attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"}
-            ),
-        )
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> datetime.date | None:
-        value = super().to_python(value)
-        return value.replace(day=1) if value else value
 
 
 class AmountField(forms.CharField):
@@ -244,7 +218,7 @@ class CaseCodeForm(StyledForm):
     code = forms.CharField(label=_("Case code"), max_length=16)
 
     def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip().upper()
+        return western_digits(self.cleaned_data["code"].strip().upper())
 
 
 class OneOffForm(StyledForm):

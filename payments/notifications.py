@@ -4,6 +4,7 @@ import each other). The messages carry case codes, amounts and links, never name
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -16,7 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from payments.models import DisbursementBatch, OneOffPayment
+from payments.models import BatchStatus, DisbursementBatch, OneOffPayment
+
+logger = logging.getLogger(__name__)
 
 
 def approvers_by_language() -> dict[str, list[str]]:
@@ -52,8 +55,16 @@ def _send_to_approvers(compose: Callable[[], tuple[str, str]]) -> int:
 
 @shared_task(name="payments.notify_batch_ready")
 def notify_batch_ready(batch_id: int) -> int:
-    """Tell the approvers a draft batch awaits them: month, currency, lines, total; no names."""
+    """Tell the approvers a draft batch awaits them: month, currency, lines, total; no names.
+    A batch approved, rejected or closed by the time this runs (the demo's past months, a queue
+    that was down) awaits nobody: nothing is sent."""
     batch = DisbursementBatch.objects.get(pk=batch_id)
+    if batch.status != BatchStatus.DRAFT or not batch.line_count:
+        logger.info(
+            "batch ready not sent: the batch is no longer a draft awaiting approval",
+            extra={"batch_id": batch.pk, "status": batch.status},
+        )
+        return 0
 
     def compose() -> tuple[str, str]:
         subject = _("Haven: batch %(batch)s is ready for approval") % {"batch": batch.label}

@@ -17,9 +17,19 @@ from django.db import models
 from protection.keys import Ciphertext, Erased
 
 
+def western_digits(value: str) -> str:
+    """Every decimal digit written as 0-9: Myanmar digits (၀-၉, also Shan ႐-႙) and any other
+    script's, so that "၃၈၃၀၅၇" and "383057" are one number wherever numbers are typed."""
+    return "".join(
+        str(unicodedata.decimal(character)) if character.isdecimal() else character
+        for character in str(value)
+    )
+
+
 def normalise_identifier(value: str) -> str:
-    """Service and ID numbers match whatever their case, spacing and punctuation."""
-    folded = unicodedata.normalize("NFKC", str(value)).casefold()
+    """Service and ID numbers match whatever their case, spacing and punctuation, and whatever
+    script their digits are written in ("PL-၃၈၃၀၅၇" is "PL-383057")."""
+    folded = western_digits(unicodedata.normalize("NFKC", str(value)).casefold())
     return "".join(character for character in folded if character.isalnum())
 
 

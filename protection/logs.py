@@ -71,3 +71,15 @@ class RedactProtectedValuesFilter(logging.Filter):
         if hasattr(record, "request"):
             record.request = "<request>"
         return True
+
+
+class RefusalAsInfoFilter(logging.Filter):
+    """A page refused with 403 is routine (a role without the permission, a stale link): one
+    INFO line, not a WARNING with the PermissionDenied traceback that Django attaches. The
+    refusal itself is in the access log (accounts/permissions.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403 and record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -383,11 +383,15 @@ def test_approvers_are_told_in_their_own_language_without_names(make_staff):
 def test_dates_read_as_staff_expect_in_both_languages():
     day = datetime.date(2026, 1, 15)
     moment = timezone.make_aware(datetime.datetime(2026, 1, 15, 14, 5))
+    # One format per language, the short ones too; day first, never US month/day.
     with translation.override("en"):
-        assert formats.date_format(day) == "Jan. 15, 2026"
+        assert formats.date_format(day) == "15 Jan 2026"
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "15 Jan 2026"
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "15 Jan 2026 14:05"
+        assert "%m/%d/%Y" not in formats.get_format("DATE_INPUT_FORMATS")
     with translation.override("my"):
         assert formats.date_format(day) == "15 ဇန်နဝါရီ 2026"
-        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "15/01/2026"
-        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "15/01/2026 14:05"
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "15 ဇန်နဝါရီ 2026"
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "15 ဇန်နဝါရီ 2026 14:05"
         assert formats.date_format(day, "M Y") == "ဇန် 2026"
         assert formats.get_format("DATE_INPUT_FORMATS")[0] == "%Y-%m-%d"

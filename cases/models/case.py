@@ -126,6 +126,12 @@ class Case(ProtectedModel):
     )
     phone = EncryptedField(_("phone"), blank=True, null=True, max_plaintext_length=50)
     date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    # Set when Myanmar digits came to be read as Western ones (migration 0010) and this case's
+    # service or ID number turned out equal to another case's: both stay findable and are
+    # listed for duplicate review, and this one is exempt from the one-case-per-number rule.
+    identifier_clash = models.BooleanField(
+        _("number shared with another case"), default=False, editable=False
+    )
     name_and_birth_index = BlindIndexField(
         source=("real_name", "date_of_birth"),
         normalise="name",
@@ -242,12 +248,12 @@ class Case(ProtectedModel):
             # One case per service or ID number: a second intake must use the existing case.
             models.UniqueConstraint(
                 fields=["service_number_index"],
-                condition=~Q(service_number_index=""),
+                condition=~Q(service_number_index="") & Q(identifier_clash=False),
                 name="one_case_per_service_number",
             ),
             models.UniqueConstraint(
                 fields=["national_id_index"],
-                condition=~Q(national_id_index=""),
+                condition=~Q(national_id_index="") & Q(identifier_clash=False),
                 name="one_case_per_national_id",
             ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_valid"),

@@ -99,6 +99,7 @@ from cases.services.verification import (
     case_verifier_ids,
     case_withdraw,
     verification_check_record,
+    verification_checklist_record,
 )
 
 __all__ = [
@@ -170,5 +171,6 @@ __all__ = [
     "referral_create",
     "referral_set_status",
     "verification_check_record",
+    "verification_checklist_record",
     "with_closed_since",
 ]

@@ -200,6 +200,9 @@ def case_update(
     ]
     for name, value in fields.items():
         setattr(case, name, value)
+    if {"service_number", "national_id"} & set(changed):
+        # A new number is checked against the others (above) and held to the rule again.
+        case.identifier_clash = False
     case.version += 1
     with audit_context(actor=actor, action="case.update"):
         verification_reset_for_identity_change(case=case, actor=actor, changed=changed)

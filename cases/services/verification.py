@@ -11,7 +11,7 @@ from accounts.cooling import require_settled
 from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
-from cases.choices import OPEN_STATUSES, CheckResult, Status
+from cases.choices import OPEN_STATUSES, CheckItem, CheckResult, Status
 from cases.models import Case, CaseNote, VerificationCheck
 from cases.services.common import CaseError, _lock
 from notifications.services import notify
@@ -55,6 +55,48 @@ def verification_check_record(
 
 
 @transaction.atomic
+def verification_checklist_record(
+    *, case: Case, actor: User, entries: list[tuple[VerificationCheck, str, str]]
+) -> list[VerificationCheck]:
+    """The whole checklist in one save: every check whose result or notes changed is recorded
+    (with who and when), the others keep who checked them. All or nothing: one refusal and no
+    check is changed. Returns the checks that changed."""
+    require_permission(actor, "cases.verify_case")
+    case = _lock(case)
+    current = {
+        check.pk: check for check in VerificationCheck.objects.select_for_update().filter(case=case)
+    }
+    changed = []
+    for check, result, notes in entries:
+        stored = current.get(check.pk)
+        if stored is None:
+            raise CaseError(_("That check does not belong to this case."))
+        if stored.result == result and (stored.notes or "") == (notes or "").strip():
+            continue
+        changed.append(
+            verification_check_record(check=stored, actor=actor, result=result, notes=notes)
+        )
+    return changed
+
+
+def open_checks(case: Case) -> list[VerificationCheck]:
+    """The checks of a case that have not passed, in the checklist's order."""
+    return sorted(
+        VerificationCheck.objects.filter(case=case).exclude(result=CheckResult.PASSED),
+        key=lambda check: CheckItem.values.index(check.item),
+    )
+
+
+def open_checks_listed(checks: list[VerificationCheck]) -> str:
+    """The open checks as a person reads them: "Interview held (Not done yet); …"."""
+    return "; ".join(
+        _("%(check)s (%(result)s)")
+        % {"check": check.get_item_display(), "result": check.get_result_display()}
+        for check in checks
+    )
+
+
+@transaction.atomic
 def case_propose_decision(*, case: Case, actor: User, decision: str, reason: str) -> Case:
     require_permission(actor, "cases.verify_case")
     case = _lock(case)
@@ -64,6 +106,16 @@ def case_propose_decision(*, case: Case, actor: User, decision: str, reason: str
         raise CaseError(_("Propose either verified or rejected."))
     if not reason.strip():
         raise CaseError(_("Give a reason for the proposal."))
+    if decision == Status.VERIFIED:
+        unfinished = open_checks(case)
+        if unfinished:
+            raise CaseError(
+                _(
+                    "A case can be proposed as verified only once every check has passed. "
+                    "Still open: %(checks)s."
+                )
+                % {"checks": open_checks_listed(unfinished)}
+            )
     require_settled(actor, "cases.verify_case")
     case.proposed_decision, case.proposal_reason = decision, reason.strip()
     case.version += 1
@@ -103,9 +155,15 @@ def case_decide(*, case: Case, actor: User, decision: str, reason: str) -> Case:
         )
     require_settled(actor, "cases.decide_case")
     if decision == Status.VERIFIED:
-        unfinished = VerificationCheck.objects.filter(case=case).exclude(result=CheckResult.PASSED)
-        if unfinished.exists():
-            raise CaseError(_("Every check must have passed before a case can be verified."))
+        unfinished = open_checks(case)
+        if unfinished:
+            raise CaseError(
+                _(
+                    "Every check must have passed before a case can be verified. "
+                    "Still open: %(checks)s."
+                )
+                % {"checks": open_checks_listed(unfinished)}
+            )
     case.status, case.decided_by, case.decided_at = decision, actor, timezone.now()
     case.decision_reason = reason.strip()
     case.version += 1

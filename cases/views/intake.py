@@ -160,6 +160,12 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _going_on(request: HttpRequest, case: Case) -> bool:
+    """Whether "Go on" was pressed (intake only): what the form holds is saved first, never
+    thrown away."""
+    return case.status == Status.INTAKE and "go_on" in request.POST
+
+
 @permission_required("cases.view_case", raise_exception=True)
 @permission_required_logged("cases.change_case", "cases.manage_safety")
 def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
@@ -179,6 +185,9 @@ def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The family member is removed."))
             return redirect("cases:intake_family", pk=case.pk)
         form = FamilyMemberForm(request.POST)
+        going_on = _going_on(request, case)
+        if going_on and not form.has_changed():
+            return redirect("cases:intake_items", pk=case.pk)
         if form.is_valid():
             try:
                 services.family_member_add(case=case, actor=request.user, **form.cleaned_data)
@@ -186,7 +195,17 @@ def intake_family(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The family member is added."))
-                return redirect("cases:intake_family", pk=case.pk)
+                return redirect(
+                    "cases:intake_items" if going_on else "cases:intake_family", pk=case.pk
+                )
+        elif going_on:
+            form.add_error(
+                None,
+                _(
+                    "The family member you typed is not saved yet: complete it (or empty the "
+                    "form) and go on again."
+                ),
+            )
     members = FamilyMember.objects.filter(case=case).order_by("pk")
     return render(
         request,
@@ -218,6 +237,9 @@ def intake_items(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The item is removed."))
             return redirect("cases:intake_items", pk=case.pk)
         form = ItemForm(request.POST)
+        going_on = _going_on(request, case)
+        if going_on and not form.has_changed():
+            return redirect("cases:intake_review", pk=case.pk)
         if form.is_valid():
             try:
                 services.item_add(case=case, actor=request.user, **form.cleaned_data)
@@ -225,7 +247,17 @@ def intake_items(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, refusal_message(error))
             else:
                 messages.success(request, _("The item is added."))
-                return redirect("cases:intake_items", pk=case.pk)
+                return redirect(
+                    "cases:intake_review" if going_on else "cases:intake_items", pk=case.pk
+                )
+        elif going_on:
+            form.add_error(
+                None,
+                _(
+                    "The item you typed is not saved yet: complete it (or empty the form) and "
+                    "go on again."
+                ),
+            )
     items = ItemBrought.objects.filter(case=case).select_related("recorded_by").order_by("pk")
     return render(
         request,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.forms import MONTH_FORMAT, MonthField
 from audit.models import AccessLog
 from audit.services import log_access
 from cases import selectors
@@ -30,7 +31,6 @@ from protection.exports import csv_safe
 
 DEFAULT_MONTHS = 24
 MAX_MONTHS = 120
-MONTH_FORMAT = "%Y-%m"
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 
@@ -42,32 +42,6 @@ def add_months(month: datetime.date, count: int) -> datetime.date:
 
 def current_month() -> datetime.date:
     return timezone.localdate().replace(day=1)
-
-
-class MonthInput(forms.DateInput):
-    input_type = "month"
-
-
-class MonthField(forms.DateField):
-    """A month written YYYY-MM (what <input type="month"> sends), as its first day."""
-
-    input_formats = [MONTH_FORMAT]
-    default_error_messages = {
-        "invalid": gettext_lazy("Enter a month as YYYY-MM, for example 2021-07."),
-    }
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault(
-            "widget",
-            MonthInput(
-                format=MONTH_FORMAT, attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"}
-            ),
-        )
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value.replace(day=1) if value else value
 
 
 class ReportRangeForm(forms.Form):

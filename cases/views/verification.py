@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from accounts.permissions import permission_required_logged, refusal_message
@@ -19,7 +20,7 @@ from cases.choices import Status
 from cases.forms import CheckForm, DecisionForm, ReasonForm, VerifierForm
 from cases.models import Case
 from cases.services import CaseError
-from cases.views.common import _case_or_404, _detail_or_404, _ordered_checks, _posted_int
+from cases.views.common import _case_or_404, _detail_or_404, _ordered_checks
 
 
 @permission_required(("cases.view_case", "cases.verify_case"), raise_exception=True)
@@ -38,6 +39,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
         prefix="propose",
         initial={"decision": case.proposed_decision or None, "reason": case.proposal_reason},
     )
+    checklist_error = ""
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "start":
@@ -48,26 +50,36 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Verification has started."))
             return redirect("cases:verify", pk=case.pk)
-        if action == "check":
-            check_pk = _posted_int(request, "check")
-            check = next((check for check in checks if check.pk == check_pk), None)
-            if check is None:
-                raise Http404
-            form = CheckForm(request.POST, prefix=f"check-{check.pk}")
-            check_forms[check.pk] = form
-            if form.is_valid():
+        if action == "checks":
+            for check in checks:
+                check_forms[check.pk] = CheckForm(request.POST, prefix=f"check-{check.pk}")
+            if all(form.is_valid() for form in check_forms.values()):
+                entries = [
+                    (check, form.cleaned_data["result"], form.cleaned_data["notes"])
+                    for check, form in ((check, check_forms[check.pk]) for check in checks)
+                ]
                 try:
-                    services.verification_check_record(
-                        check=check, actor=request.user, **form.cleaned_data
+                    changed = services.verification_checklist_record(
+                        case=case, actor=request.user, entries=entries
                     )
                 except (CaseError, PermissionDenied) as error:
-                    form.add_error(None, refusal_message(error))
+                    checklist_error = refusal_message(error)
                 else:
-                    messages.success(
-                        request,
-                        _("“%(check)s” is recorded.") % {"check": check.get_item_display()},
-                    )
+                    if changed:
+                        messages.success(
+                            request,
+                            ngettext(
+                                "The checklist is saved: %(count)d check changed.",
+                                "The checklist is saved: %(count)d checks changed.",
+                                len(changed),
+                            )
+                            % {"count": len(changed)},
+                        )
+                    else:
+                        messages.info(request, _("Nothing was changed in the checklist."))
                     return redirect("cases:verify", pk=case.pk)
+            else:
+                checklist_error = _("Nothing was saved: correct the checks marked below.")
         elif action == "propose":
             propose_form = DecisionForm(request.POST, prefix="propose")
             if propose_form.is_valid():
@@ -91,6 +103,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "rows": [{"check": check, "form": check_forms[check.pk]} for check in checks],
             "checks": checks,
+            "checklist_error": checklist_error,
             "propose_form": propose_form,
         },
     )

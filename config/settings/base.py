@@ -270,7 +270,10 @@ LOG_LEVEL = env("HAVEN_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "protection.logs.RedactProtectedValuesFilter"}},
+    "filters": {
+        "redact": {"()": "protection.logs.RedactProtectedValuesFilter"},
+        "refusal_as_info": {"()": "protection.logs.RefusalAsInfoFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -293,6 +296,8 @@ LOGGING = {
         # filter: everything goes through the root handler instead.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING", "propagate": True},
+        # A 403 is one INFO line (protection/logs.py), not a WARNING with a traceback.
+        "django.request": {"filters": ["refusal_as_info"], "propagate": True},
         "celery": {"level": LOG_LEVEL, "propagate": True},
         # Apprise quotes alert target URLs, secrets and all, in its messages: they are captured
         # where an alert is sent (notifications/channels.py) and never reach the logs.

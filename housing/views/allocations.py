@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -110,7 +111,11 @@ def allocate(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(count)d of %(code)s allocated a bed.")
+                ngettext(
+                    "%(count)d person of %(code)s was given a bed.",
+                    "%(count)d people of %(code)s were given beds.",
+                    len(allocations),
+                )
                 % {"count": len(allocations), "code": case.code},
             )
             return redirect("housing:case_history", pk=case.pk)

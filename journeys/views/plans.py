@@ -21,6 +21,7 @@ from journeys import selectors, services
 from journeys.forms import CodeWordForm, JourneyPlanForm
 from journeys.models import Debrief, Journey, JourneyStatus
 from journeys.services import JourneyError
+from protection.blind_indexes import western_digits
 
 CASE_CODE = re.compile(r"HV-\d{4}-\d{5}")
 
@@ -42,7 +43,7 @@ def journey_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.has_perm("journeys.plan_journey"):
             raise PermissionDenied
-        code = str(request.POST.get("case", "")).strip().upper()
+        code = western_digits(str(request.POST.get("case", "")).strip().upper())
         case = None
         if CASE_CODE.fullmatch(code):
             case = Case.objects.filter(code=code).only("pk").first()

@@ -27,6 +27,7 @@ from payments.forms import CloseForm, RecordForm, SettlementForm
 from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
 from payments.services import PaymentError
 from payments.views.common import _batch_or_404
+from protection.blind_indexes import western_digits
 
 LINE_PAGE_SIZE = 100
 OPEN_BATCH = (BatchStatus.APPROVED, BatchStatus.DISBURSING)
@@ -50,14 +51,18 @@ def _ids(values: list[str]) -> set[int]:
 
 def _search(value: str) -> str:
     """Part of a case code: letters, digits and hyphens only."""
-    return re.sub(r"[^A-Z0-9-]", "", value.upper())[:16]
+    return re.sub(r"[^A-Z0-9-]", "", western_digits(value).upper())[:16]
 
 
 def _recorded_message(request: HttpRequest, lines: list[Payment]) -> None:
     outcomes = sorted({line.status for line in lines})
     messages.success(
         request,
-        _("%(count)d lines recorded as %(outcome)s.")
+        ngettext(
+            "%(count)d line recorded as %(outcome)s.",
+            "%(count)d lines recorded as %(outcome)s.",
+            len(lines),
+        )
         % {
             "count": len(lines),
             "outcome": ", ".join(str(PaymentStatus(status).label).lower() for status in outcomes),

@@ -8,8 +8,9 @@ TIME_FORMAT = "H:i"
 DATETIME_FORMAT = "j F Y H:i"
 YEAR_MONTH_FORMAT = "F Y"
 MONTH_DAY_FORMAT = "j F"
-SHORT_DATE_FORMAT = "d/m/Y"
-SHORT_DATETIME_FORMAT = "d/m/Y H:i"
+# The short formats are the same: a list and a detail page write a date the same way.
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
 FIRST_DAY_OF_WEEK = 0  # Sunday
 
 DATE_INPUT_FORMATS = [
