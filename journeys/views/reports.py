@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.forms import MONTH_FORMAT
 from audit.models import AccessLog
 from audit.services import log_access
 from cases.charts import bar_line_chart_svg
-from cases.views.reports import MONTH_FORMAT, ReportRangeForm
+from cases.views.reports import ReportRangeForm
 from journeys import selectors
 from protection.exports import csv_safe
 
