@@ -38,7 +38,7 @@ from payments.models import DisbursementBatch, PaymentMethod, PaymentStatus
 from payments.money import MINOR_UNITS, Currency, quantum
 from payments.rules import PAYOUT_PERMISSION
 from payments.templatetags.payments_money import format_amount, format_money
-from protection.keys import Erased
+from protection.keys import Erased, decrypt_text
 from protection.masks import MASK
 
 EXPORT_PERMISSION = "payments.view_disbursementbatch"
@@ -122,7 +122,9 @@ def _transfer_rows(
             line.amount.quantize(quantum(line.currency)),
             line.currency,
             _method_label(line.method),
-            line.reference,
+            # A mobile money or bank reference leads to the person's wallet: encrypted under the
+            # case's key, and printed only on a sheet that also shows whom each line pays.
+            _reference(line.reference) if payees is not None else "",
             _status_label(line.status),
             *(
                 [payees[index].name, _method_label(payees[index].method), payees[index].account]
@@ -132,6 +134,13 @@ def _transfer_rows(
         ]
         for index, line in enumerate(lines)
     ]
+
+
+def _reference(stored: str | None) -> str:
+    if not stored:
+        return ""
+    reference = decrypt_text(stored)
+    return "" if isinstance(reference, Erased) else reference
 
 
 def _transfer_header(payees: bool = False) -> list[str]:

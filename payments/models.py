@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.history import track_history
 from cases.choices import ItemType
 from cases.models import Case
+from cases.models.case import UnderCaseKey
 from payments.choices import (
     BatchStatus,
     LedgerAccount,
@@ -260,7 +261,7 @@ class DisbursementBatch(CachedChoiceLabels, models.Model):
 
 
 @track_history()
-class OneOffPayment(CachedChoiceLabels, models.Model):
+class OneOffPayment(UnderCaseKey, CachedChoiceLabels, models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="one_off_payments", verbose_name=_("case")
     )
@@ -270,8 +271,11 @@ class OneOffPayment(CachedChoiceLabels, models.Model):
     proposed_amount = models.DecimalField(
         _("amount by the reward policy"), null=True, blank=True, **MONEY
     )
-    adjustment_reason = models.CharField(_("reason for the adjustment"), max_length=500, blank=True)
-    description = models.CharField(_("description"), max_length=500, blank=True)
+    # What is written about a reward says what the person brought and did: under the case's key.
+    adjustment_reason = EncryptedField(
+        _("reason for the adjustment"), blank=True, null=True, max_plaintext_length=500
+    )
+    description = EncryptedField(_("description"), blank=True, null=True, max_plaintext_length=500)
     funding_source = models.ForeignKey(
         FundingSource,
         on_delete=models.PROTECT,
@@ -299,8 +303,8 @@ class OneOffPayment(CachedChoiceLabels, models.Model):
         related_name="+",
         verbose_name=_("rejected by"),
     )
-    rejection_reason = models.CharField(
-        max_length=500, blank=True, verbose_name=_("reason for rejection")
+    rejection_reason = EncryptedField(
+        blank=True, null=True, max_plaintext_length=500, verbose_name=_("reason for rejection")
     )
 
     class Meta:
@@ -316,7 +320,7 @@ class OneOffPayment(CachedChoiceLabels, models.Model):
             models.CheckConstraint(
                 condition=Q(proposed_amount__isnull=True)
                 | Q(amount=F("proposed_amount"))
-                | ~Q(adjustment_reason=""),
+                | Q(adjustment_reason__isnull=False),
                 name="one_off_adjustment_has_reason",
             ),
         ]
@@ -358,7 +362,7 @@ class OneOffApproval(CachedChoiceLabels, models.Model):
 
 
 @track_history()
-class Payment(CachedChoiceLabels, models.Model):
+class Payment(UnderCaseKey, CachedChoiceLabels, models.Model):
     """One line: a month of a stipend plan in a batch, or a one-off payment."""
 
     batch = models.ForeignKey(
@@ -401,7 +405,8 @@ class Payment(CachedChoiceLabels, models.Model):
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices, blank=True)
-    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    # A mobile money or bank reference leads to the person's wallet: under the case's key.
+    reference = EncryptedField(_("reference"), blank=True, null=True, max_plaintext_length=100)
     acknowledged = models.BooleanField(_("recipient acknowledged"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -458,7 +463,7 @@ class Payment(CachedChoiceLabels, models.Model):
                 | (Q(method=PaymentMethod.CASH) & Q(acknowledged=True))
                 | (
                     Q(method__in=[PaymentMethod.MOBILE_MONEY, PaymentMethod.BANK_TRANSFER])
-                    & ~Q(reference="")
+                    & Q(reference__isnull=False)
                 ),
                 name="payment_paid_has_proof",
             ),

@@ -9,7 +9,7 @@ from cases.models.family import FamilyMember
 from cases.models.items import ItemBrought
 from cases.models.evidence import Evidence
 from cases.models.verification import VerificationCheck
-from cases.models.referrals import Referral
+from cases.models.referrals import Partner, Referral
 from cases.models.notes import CaseNote
 from cases.models.journey import JourneyEvent
 from cases.models.duplicates import DuplicateDismissal
@@ -41,6 +41,7 @@ __all__ = [
     "FamilyMember",
     "ItemBrought",
     "JourneyEvent",
+    "Partner",
     "Referral",
     "VerificationCheck",
     "rank_group_expression",
