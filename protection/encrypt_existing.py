@@ -28,7 +28,10 @@ def lift_triggers(schema_editor, tables: Iterable[str]) -> None:
 
 
 def restore_triggers(schema_editor) -> None:
+    """The triggers in force again. Deferred ones queued by the conversion run now, while still
+    lifted: pending trigger events would refuse the migration's next ALTER TABLE."""
     with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
 
 

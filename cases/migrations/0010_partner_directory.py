@@ -166,6 +166,50 @@ class Migration(migrations.Migration):
             trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='b5b00abafcb197d76e255593b4597dce77add997', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_fbc28', table='cases_partnerevent', when='BEFORE')),
         ),
         migrations.RunPython(link_partners, unlink_partners),
+        # Blank allowed first, so that going back can add the columns again before filling them.
+        migrations.AlterField(
+            model_name="referral",
+            name="partner_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("resistance", "Armed resistance group"),
+                    ("ministry", "Ministry"),
+                    ("medical", "Medical"),
+                    ("legal", "Legal"),
+                    ("other", "Other"),
+                ],
+                max_length=12,
+                verbose_name="partner type",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="referral",
+            name="partner_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="partner organisation"),
+        ),
+        # Blank allowed first, so that going back can add the columns again before filling them.
+        migrations.AlterField(
+            model_name="referralevent",
+            name="partner_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("resistance", "Armed resistance group"),
+                    ("ministry", "Ministry"),
+                    ("medical", "Medical"),
+                    ("legal", "Legal"),
+                    ("other", "Other"),
+                ],
+                max_length=12,
+                verbose_name="partner type",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="referralevent",
+            name="partner_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="partner organisation"),
+        ),
         migrations.RemoveField(
             model_name='referral',
             name='partner_name',
