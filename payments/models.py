@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
 from cases.choices import ItemType
-from cases.models import Case
-from cases.models.case import UnderCaseKey
+from cases.models import Case, UnderCaseKey
 from payments.choices import (
     BatchStatus,
     LedgerAccount,
@@ -271,7 +270,7 @@ class OneOffPayment(UnderCaseKey, CachedChoiceLabels, models.Model):
     proposed_amount = models.DecimalField(
         _("amount by the reward policy"), null=True, blank=True, **MONEY
     )
-    # What is written about a reward says what the person brought and did: under the case's key.
+    # Under the case's key, like a line's (mobile money) reference: it says who the person is.
     adjustment_reason = EncryptedField(
         _("reason for the adjustment"), blank=True, null=True, max_plaintext_length=500
     )
@@ -405,7 +404,6 @@ class Payment(UnderCaseKey, CachedChoiceLabels, models.Model):
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices, blank=True)
-    # A mobile money or bank reference leads to the person's wallet: under the case's key.
     reference = EncryptedField(_("reference"), blank=True, null=True, max_plaintext_length=100)
     acknowledged = models.BooleanField(_("recipient acknowledged"), default=False)
     recorded_by = models.ForeignKey(

@@ -108,9 +108,9 @@ def _encrypted(value, key_id: int | None, destroyed: set[int], *, required: bool
 def decrypt_columns(
     schema_editor, *, table: str, columns: Iterable[str], nullable: Iterable[str] = ()
 ) -> None:
-    """Going back: the clear values of `columns` again. An erased value becomes blank (NULL in
-    `nullable` columns, which are also left NULL); other NULLs become blank, as the clear
-    fields had them."""
+    """Going back: the clear values of `columns` again. An erased value becomes "[erased]"
+    (NULL in `nullable` columns, which are also left NULL); other NULLs become blank, as the
+    clear fields had them."""
     columns = list(columns)
     nullable = set(nullable)
     pk = _primary_key(schema_editor, table)
@@ -124,7 +124,8 @@ def decrypt_columns(
             for column, value in zip(columns, values, strict=True):
                 if value is not None and value.startswith(CIPHERTEXT_PREFIX):
                     value = decrypt_text(value)
-                    value = "" if isinstance(value, Erased) else value
+                    if isinstance(value, Erased):  # says so, rather than a blank
+                        value = None if column in nullable else str(value)
                 if column in nullable:
                     value = value or None
                 elif value is None:

@@ -4,7 +4,13 @@
 # In the order of the models.py they came from: Django registers the models (and their history
 # models) in import order, and that order (of deletions, of related lists) stays as it was.
 # isort: off
-from cases.models.case import Case, CaseChild, CaseCodeCounter, rank_group_expression
+from cases.models.case import (
+    Case,
+    CaseChild,
+    CaseCodeCounter,
+    UnderCaseKey,
+    rank_group_expression,
+)
 from cases.models.family import FamilyMember
 from cases.models.items import ItemBrought
 from cases.models.evidence import Evidence
@@ -43,6 +49,7 @@ __all__ = [
     "JourneyEvent",
     "Partner",
     "Referral",
+    "UnderCaseKey",
     "VerificationCheck",
     "rank_group_expression",
 ]
