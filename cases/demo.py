@@ -321,7 +321,7 @@ def load_demo_need_to_know(stdout: TextIO) -> None:
         return
     second_manager = User.objects.get(username="casemanager2")
     outsider = User.objects.get(username="verifier2")
-    in_verification = Case.objects.filter(status=Status.VERIFYING).order_by("contact_date")
+    in_verification = Case.objects.filter(status=Status.VERIFYING).order_by("contact_month", "code")
     helped = in_verification.first()
     if helped is None:
         return
@@ -329,7 +329,7 @@ def load_demo_need_to_know(stdout: TextIO) -> None:
     others = Case.objects.exclude(pk=helped.pk)
     emergency = (
         others.filter(emergency=True).order_by("-emergency_since").first()
-        or others.filter(status=Status.VERIFIED).order_by("contact_date").first()
+        or others.filter(status=Status.VERIFIED).order_by("contact_month", "code").first()
     )
     if emergency is None:
         return
@@ -341,7 +341,7 @@ def load_demo_need_to_know(stdout: TextIO) -> None:
     )
     # A backlog shared out: verifier2 added to more teams than a day's budget of reveals.
     budget = settings.HAVEN_REVEAL_BUDGET_PER_DAY
-    verified = Case.objects.filter(status=Status.VERIFIED).order_by("-contact_date")
+    verified = Case.objects.filter(status=Status.VERIFIED).order_by("-contact_month", "-code")
     backlog = list(verified[: budget + 1])
     refused = 0
     for case in backlog:

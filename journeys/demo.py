@@ -81,7 +81,7 @@ def load_demo_journeys(stdout: TextIO) -> None:
             intake_officer=backup,
             journey_stage__in=[JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT],
             data_key__destroyed_at__isnull=True,
-        ).order_by("-contact_date")[: len(ROUTES)]
+        ).order_by("-contact_month", "-code")[: len(ROUTES)]
     )
     if len(cases) < len(ROUTES):
         stdout.write("  not enough verified cases for the demo journeys\n")
