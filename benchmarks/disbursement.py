@@ -38,7 +38,8 @@ MEBIBYTE = 1024 * 1024
 # their first or last month is pro-rated.
 CASES_SQL = """
     INSERT INTO cases_case (
-        code, status, version, contact_date, channel, region, township, force, rank, unit_type,
+        code, status, version, contact_date, contact_month, channel, region, township, force,
+        rank, unit_type,
         urgency, risk_level, journey_stage, emergency, real_name, service_number_index,
         national_id_index, name_and_birth_index, proposed_decision, proposal_reason,
         decided_at, decision_reason, status_reason, created_at, updated_at, data_key_id,
@@ -47,9 +48,10 @@ CASES_SQL = """
     SELECT
         'HV-' || (%(newest_year)s - (number - 1) / %(per_year)s)::text || '-'
             || lpad((((number - 1) %% %(per_year)s) + 1)::text, 5, '0'),
-        'verified', 1, %(period)s::date - 30 - number %% 700, 'messaging', 'sagaing', '',
-        'army', 'unknown', '', 'routine', 'medium', 'arrived', false, %(ciphertext)s, '', '',
-        '', '', '', now(), 'Benchmark data', '', now(), now(), %(data_key)s,
+        'verified', 1, %(ciphertext)s,
+        date_trunc('month', %(period)s::date - 30 - number %% 700)::date, 'messaging', 'sagaing',
+        NULL, 'army', 'unknown', '', 'routine', 'medium', 'arrived', false, %(ciphertext)s, '',
+        '', '', '', NULL, now(), %(ciphertext)s, NULL, now(), now(), %(data_key)s,
         %(case_manager)s, %(intake_officer)s
     FROM generate_series(1, %(plans)s) AS number
 """
@@ -123,7 +125,7 @@ SINGLE_STATEMENT_SQL = """
                / %(days_in_month)s,
                CASE plan.currency WHEN 'MMK' THEN 0 ELSE 2 END
            ),
-           plan.currency, plan.funding_source_id, 'pending', '', '', false, false
+           plan.currency, plan.funding_source_id, 'pending', '', NULL, false, false
     FROM payments_stipendplan AS plan
     JOIN cases_case AS person ON person.id = plan.case_id AND person.status = 'verified'
     JOIN payments_disbursementbatch AS batch

@@ -77,8 +77,9 @@ TOWNS = ["Mae Sot", "Umphang", "Chiang Mai", "Mae Hong Son", "Mae Sariang"]
 # an emergency. Decided cases were decided three weeks after contact.
 CASES_SQL = """
     INSERT INTO cases_case (
-        code, status, version, contact_date, channel, region, township, force, rank, unit_type,
-        defection_date, urgency, risk_level, journey_stage, emergency, emergency_since,
+        code, status, version, contact_date, contact_month, channel, region, township, force,
+        rank, unit_type, defection_date, defection_month, urgency, risk_level, journey_stage,
+        emergency, emergency_since,
         real_name, service_number_index, national_id_index, name_and_birth_index,
         proposed_decision, proposal_reason, decided_at, decision_reason, status_reason,
         created_at, updated_at, data_key_id, intake_officer_id, verifier_id, case_manager_id,
@@ -87,24 +88,26 @@ CASES_SQL = """
     SELECT
         'HV-' || (%(first_year)s + (n - 1) / %(per_year)s)::text || '-'
             || lpad((((n - 1) %% %(per_year)s) + 1)::text, 5, '0'),
-        kind.status, 1, kind.contacted,
+        -- The exact dates and the township are ciphertext (never decrypted here); the months
+        -- are in clear, as the application writes them.
+        kind.status, 1, %(name)s, date_trunc('month', kind.contacted)::date,
         (ARRAY['phone', 'messaging', 'in_person', 'partner'])[1 + n %% 4],
-        (%(regions)s::text[])[1 + n %% %(region_count)s], '',
+        (%(regions)s::text[])[1 + n %% %(region_count)s], NULL,
         (ARRAY['army', 'army', 'police', 'other'])[1 + (n / 2) %% 4],
         (%(ranks)s::text[])[1 + (n / 3) %% %(rank_count)s],
         (%(unit_types)s::text[])[1 + (n / 5) %% %(unit_type_count)s],
-        kind.contacted - 3,
+        %(name)s, date_trunc('month', kind.contacted - 3)::date,
         CASE WHEN n %% 13 = 0 THEN 'immediate' WHEN n %% 5 = 0 THEN 'urgent' ELSE 'routine' END,
         CASE WHEN n %% 17 = 0 THEN 'critical' WHEN n %% 7 = 0 THEN 'high'
              WHEN n %% 3 = 0 THEN 'low' ELSE 'medium' END,
         (ARRAY['arrived', 'arrived', 'arrived', 'relocated', 'resettled', 'contacted',
                'in_transit', 'lost_contact'])[1 + (n / 7) %% 8],
         n %% 1000 = 0, CASE WHEN n %% 1000 = 0 THEN now() END,
-        %(name)s, '', '', '', '', '',
+        %(name)s, '', '', '', '', NULL,
         CASE WHEN kind.status IN ('verified', 'rejected')
              THEN kind.contacted + interval '21 days 10 hours' END,
-        CASE WHEN kind.status IN ('verified', 'rejected') THEN 'Benchmark data' ELSE '' END,
-        '', now(), now(), %(data_key)s, %(intake)s, %(verifier)s,
+        CASE WHEN kind.status IN ('verified', 'rejected') THEN %(name)s END,
+        NULL, now(), now(), %(data_key)s, %(intake)s, %(verifier)s,
         CASE WHEN n %% 2 = 0 THEN %(case_manager)s ELSE %(case_manager2)s END,
         CASE WHEN kind.status IN ('verified', 'rejected') THEN %(case_manager)s END
     FROM generate_series(1, %(cases)s) AS n
@@ -181,7 +184,7 @@ STAYS_SQL = """
                           THEN %(today)s::timestamptz - interval '1 day' END),
            CASE WHEN slot > 0 OR bed_number %% 10 = 0 THEN start + interval '9 days' END,
            CASE WHEN slot > 0 OR bed_number %% 10 = 0 THEN %(housing)s END,
-           '', start, case_id, %(housing)s, bed_id, ''
+           NULL, start, case_id, %(housing)s, bed_id, NULL
     FROM stay
 """
 
@@ -238,7 +241,7 @@ PAYMENTS_SQL = """
     SELECT batch.period, plan.amount, plan.currency,
            CASE WHEN (plan.id + extract(month FROM batch.period)::int) %% 40 = 0
                 THEN 'unclaimed' ELSE 'paid' END,
-           'cash', '', true, batch.period + interval '10 days', false, batch.id, plan.case_id,
+           'cash', NULL, true, batch.period + interval '10 days', false, batch.id, plan.case_id,
            plan.funding_source_id, %(finance)s, plan.id
     FROM payments_disbursementbatch AS batch
     JOIN payments_stipendplan AS plan ON plan.currency = batch.currency

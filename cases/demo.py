@@ -10,7 +10,6 @@ from typing import TextIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.utils import timezone
 
 from accounts.demo import register_demo_loader
@@ -27,7 +26,7 @@ from cases.choices import (
     UnitType,
     Urgency,
 )
-from cases.models import BreakGlass, Case, VerificationCheck
+from cases.models import BreakGlass, Case, Partner, VerificationCheck
 
 GIVEN = (
     "Aung",
@@ -165,22 +164,41 @@ def load_demo_cases(stdout: TextIO) -> None:
         created += 1
     backdate_decisions()
     stdout.write(f"  {created} fictional cases created\n")
+    load_demo_partners(case_manager)
+    stdout.write(f"  {len(DEMO_PARTNERS)} fictional partner organisations\n")
+
+
+# Fictional partner organisations, one of each kind, for the referral form's directory.
+DEMO_PARTNERS = (
+    ("Border Clinic (fictional)", "medical"),
+    ("Legal Aid Circle (fictional)", "legal"),
+    ("Ministry Liaison Office (fictional)", "ministry"),
+    ("Resistance Contact Desk (fictional)", "resistance"),
+)
+
+
+def load_demo_partners(actor: User) -> None:
+    for name, partner_type in DEMO_PARTNERS:
+        if not Partner.objects.filter(name=name).exists():
+            services.partner_create(actor=actor, name=name, partner_type=partner_type)
 
 
 def backdate_decisions() -> None:
     """The services stamp decisions with the time they ran; in the demo, a case was decided one
-    to four weeks after its first contact (never in the future)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE cases_case
-            SET decided_at = LEAST(now(), contact_date + (7 + id %% 22) * interval '1 day'
-                                          + interval '10 hours'),
-                emergency_since = CASE WHEN emergency
-                    THEN LEAST(now(), contact_date + (9 + id %% 22) * interval '1 day') END
-            WHERE decided_at IS NOT NULL
-            """
-        )
+    to four weeks after its first contact (never in the future). The contact date is encrypted,
+    so this is worked out here rather than in SQL."""
+    zone = timezone.get_current_timezone()
+    now = timezone.now()
+    changed = []
+    for case in Case.objects.filter(decided_at__isnull=False).only(
+        "pk", "contact_date", "emergency", "emergency_since", "data_key"
+    ):
+        contact = datetime.datetime.combine(case.contact_date, datetime.time(), tzinfo=zone)
+        case.decided_at = min(now, contact + datetime.timedelta(days=7 + case.pk % 22, hours=10))
+        if case.emergency:
+            case.emergency_since = min(now, contact + datetime.timedelta(days=9 + case.pk % 22))
+        changed.append(case)
+    Case.objects.bulk_update(changed, ["decided_at", "emergency_since"], batch_size=500)
 
 
 def create_case(chooser, contact, today, intake_officer, verifier, case_manager) -> Case:
@@ -303,7 +321,7 @@ def load_demo_need_to_know(stdout: TextIO) -> None:
         return
     second_manager = User.objects.get(username="casemanager2")
     outsider = User.objects.get(username="verifier2")
-    in_verification = Case.objects.filter(status=Status.VERIFYING).order_by("contact_date")
+    in_verification = Case.objects.filter(status=Status.VERIFYING).order_by("contact_month", "code")
     helped = in_verification.first()
     if helped is None:
         return
@@ -311,7 +329,7 @@ def load_demo_need_to_know(stdout: TextIO) -> None:
     others = Case.objects.exclude(pk=helped.pk)
     emergency = (
         others.filter(emergency=True).order_by("-emergency_since").first()
-        or others.filter(status=Status.VERIFIED).order_by("contact_date").first()
+        or others.filter(status=Status.VERIFIED).order_by("contact_month", "code").first()
     )
     if emergency is None:
         return
@@ -323,7 +341,7 @@ def load_demo_need_to_know(stdout: TextIO) -> None:
     )
     # A backlog shared out: verifier2 added to more teams than a day's budget of reveals.
     budget = settings.HAVEN_REVEAL_BUDGET_PER_DAY
-    verified = Case.objects.filter(status=Status.VERIFIED).order_by("-contact_date")
+    verified = Case.objects.filter(status=Status.VERIFIED).order_by("-contact_month", "-code")
     backlog = list(verified[: budget + 1])
     refused = 0
     for case in backlog:

@@ -32,6 +32,7 @@ from cases.models import (
     Case,
     ErasureReason,
     ErasureRequest,
+    Partner,
 )
 from cases.selectors import CaseFilters
 from cases.services.evidence import evidence_content_type
@@ -128,7 +129,7 @@ class CaseDetailsForm(StyledForm):
     contact_date = _case_field("contact_date", widget=DATE_WIDGET)
     channel = _case_field("channel")
     region = _case_field("region")
-    township = _case_field("township")
+    township = _case_field("township", widget=forms.TextInput)
     force = _case_field("force")
     rank = _case_field("rank")
     unit_type = _case_field("unit_type")
@@ -352,9 +353,23 @@ class SafetyPlanForm(StyledForm):
 
 
 class ReferralForm(StyledForm):
-    partner_type = forms.ChoiceField(label=_("Partner type"), choices=PartnerType.choices)
-    partner_name = forms.CharField(label=_("Partner organisation"), max_length=200)
+    partner = forms.ModelChoiceField(
+        label=_("Partner organisation"),
+        queryset=Partner.objects.filter(active=True).order_by("name"),
+        empty_label=_("Choose from the directory"),
+    )
     purpose = forms.CharField(label=_("Purpose"), max_length=500)
+
+
+class PartnerForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    partner_type = forms.ChoiceField(label=_("Partner type"), choices=PartnerType.choices)
+    contact = forms.CharField(
+        label=_("Contact"),
+        max_length=500,
+        required=False,
+        help_text=_("The organisation's office contact, never a person's private one."),
+    )
 
 
 class ReferralStatusForm(StyledForm):
@@ -372,7 +387,13 @@ class NoteForm(StyledForm):
 
 
 class DuplicateDismissForm(StyledForm):
-    reason = forms.CharField(label=_("How do you know these are different people?"), max_length=500)
+    reason = forms.CharField(
+        label=_("How do you know these are different people?"),
+        max_length=500,
+        help_text=_(
+            "Write the difference you found, never a name: this note stays after an erasure."
+        ),
+    )
 
 
 # --- erasure: each irreversible step asks for the case code to be typed ---------------------------

@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -51,7 +51,7 @@ LIST_FIELDS = (
     "pk",
     "code",
     "status",
-    "contact_date",
+    "contact_month",
     "force",
     "rank",
     "region",
@@ -110,12 +110,10 @@ def case_list(*, filters: CaseFilters, user=None) -> QuerySet[Case]:
     if filters.region:
         cases = cases.filter(region=filters.region)
     if filters.month:
-        cases = cases.filter(
-            contact_date__year=filters.month.year, contact_date__month=filters.month.month
-        )
+        cases = cases.filter(contact_month=filters.month.replace(day=1))
     if filters.has_weapons is not None:
         cases = cases.filter(has_weapons=filters.has_weapons)
-    return cases.order_by("-contact_date", "-code")
+    return cases.order_by("-contact_month", "-code")
 
 
 def case_detail(*, pk: int) -> Case:
@@ -183,7 +181,7 @@ def possible_duplicates() -> list[DuplicatePair]:
         # The empty value excluded here too, so that PostgreSQL can use the partial index.
         candidates = Case.objects.exclude(**{index_field: ""})
         for case in candidates.filter(**{f"{index_field}__in": shared}).only(
-            "pk", "code", "status", "contact_date", index_field
+            "pk", "code", "status", "contact_month", index_field
         ):
             case = cases_by_pk.setdefault(case.pk, case)
             groups[getattr(case, index_field)].append(case)
@@ -213,18 +211,18 @@ class MonthRow:
 
 def monthly_counts(*, date_from: datetime.date, date_to: datetime.date) -> list[MonthRow]:
     """Contacts per month of first contact, and verified defections per month of defection
-    (or of contact, when the defection date is not known); every month in the range appears."""
+    (or of contact, when the defection date is not known); every month in the range appears.
+    Counted on the clear months: the exact dates are encrypted and erasable."""
     contacts = (
-        Case.objects.filter(contact_date__range=(date_from, date_to))
-        .annotate(month=TruncMonth("contact_date"))
+        Case.objects.filter(contact_month__range=(date_from.replace(day=1), date_to))
+        .annotate(month=F("contact_month"))
         .values("month")
         .annotate(count=Count("pk"))
     )
     verified = (
         Case.objects.filter(status=Status.VERIFIED)
-        .annotate(defected=Coalesce("defection_date", "contact_date"))
-        .filter(defected__range=(date_from, date_to))
-        .annotate(month=TruncMonth("defected"))
+        .annotate(month=Coalesce("defection_month", "contact_month"))
+        .filter(month__range=(date_from.replace(day=1), date_to))
         .values("month")
         .annotate(count=Count("pk"))
     )
@@ -259,7 +257,7 @@ def breakdowns(
 ) -> dict[str, list[BreakdownRow]]:
     """Contacts and verified cases in the range by force, rank group, region and weapons."""
     cases = with_weapons_flag(
-        Case.objects.filter(contact_date__range=(date_from, date_to))
+        Case.objects.filter(contact_month__range=(date_from.replace(day=1), date_to))
     ).annotate(rank_group_value=rank_group_expression())
     verified = Count("pk", filter=Q(status=Status.VERIFIED))
     result: dict[str, list[BreakdownRow]] = {}
@@ -311,18 +309,22 @@ def cases_awaiting(*, user) -> QuerySet[Case]:
             & ~Q(intake_officer=user)
             & ~Q(verifier=user)
         )
-    return Case.objects.filter(condition).only(*LIST_FIELDS).order_by(F("contact_date").asc())
+    return (
+        Case.objects.filter(condition).only(*LIST_FIELDS).order_by(F("contact_month").asc(), "code")
+    )
 
 
 def report_case_rows(*, date_from: datetime.date, date_to: datetime.date) -> QuerySet:
     """One row of clear statistics per case first contacted in the range, for the report
     export. Values only: no encrypted column is selected, so nothing can be decrypted."""
     return (
-        with_weapons_flag(Case.objects.filter(contact_date__range=(date_from, date_to)))
+        with_weapons_flag(
+            Case.objects.filter(contact_month__range=(date_from.replace(day=1), date_to))
+        )
         .annotate(rank_group_value=rank_group_expression())
-        .order_by("contact_date", "code")
+        .order_by("contact_month", "code")
         .values(
-            "code", "contact_date", "force", "rank_group_value", "region", "status", "has_weapons"
+            "code", "contact_month", "force", "rank_group_value", "region", "status", "has_weapons"
         )
     )
 
@@ -387,7 +389,7 @@ def awaiting_action(*, user) -> QuerySet[Case]:
             sees_identity=identity_visible(user),
         )
         .only(*LIST_FIELDS)
-        .order_by("-emergency", "urgency_order", "contact_date", "code")
+        .order_by("-emergency", "urgency_order", "contact_month", "code")
     )
 
 

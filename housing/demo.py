@@ -61,9 +61,9 @@ def load_demo_housing(stdout: TextIO) -> None:
                 )
     today = timezone.localdate()
     verified = list(
-        Case.objects.filter(status=CaseStatus.VERIFIED).order_by("-decided_at", "-contact_date")[
-            :90
-        ]
+        Case.objects.filter(status=CaseStatus.VERIFIED).order_by(
+            "-decided_at", "-contact_month", "-code"
+        )[:90]
     )
     housed = 0
     for position, case in enumerate(reversed(verified)):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
 from cases.models import Case, FamilyMember
+from cases.models.case import UnderCaseKey
 from protection.choice_labels import CachedChoiceLabels
 from protection.fields import EncryptedField, ProtectedModel
 
@@ -123,7 +124,7 @@ IN_FORCE = Q(cancelled_at__isnull=True)
 
 
 @track_history()
-class Allocation(CachedChoiceLabels, models.Model):
+class Allocation(UnderCaseKey, CachedChoiceLabels, models.Model):
     """A person in a bed from the moment of check-in (inclusive) to the moment of check-out
     (exclusive; open until then). Moments, not days: a person placed in the morning can be moved
     or checked out the same afternoon, and the constraints still hold at every instant.
@@ -162,7 +163,10 @@ class Allocation(CachedChoiceLabels, models.Model):
         verbose_name=_("checked out by"),
     )
     checked_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked out at"))
-    move_reason = models.CharField(_("reason for the move"), max_length=500, blank=True)
+    # Reasons are under the case's data key: they tend to say what happened to the person.
+    move_reason = EncryptedField(
+        _("reason for the move"), blank=True, null=True, max_plaintext_length=500
+    )
     moved_from = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -180,7 +184,9 @@ class Allocation(CachedChoiceLabels, models.Model):
         related_name="+",
         verbose_name=_("cancelled by"),
     )
-    cancel_reason = models.CharField(_("reason for the cancellation"), max_length=500, blank=True)
+    cancel_reason = EncryptedField(
+        _("reason for the cancellation"), blank=True, null=True, max_plaintext_length=500
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
@@ -212,7 +218,7 @@ class Allocation(CachedChoiceLabels, models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(cancelled_at__isnull=True)
-                | (Q(cancelled_by__isnull=False) & ~Q(cancel_reason="")),
+                | (Q(cancelled_by__isnull=False) & Q(cancel_reason__isnull=False)),
                 name="allocation_cancellation_has_who_and_why",
             ),
         ]

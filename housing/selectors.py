@@ -124,7 +124,7 @@ class WaitingEntry:
 WAITING_SQL = """
     WITH candidate AS NOT MATERIALIZED (
         SELECT id, code, emergency, risk_level, urgency,
-               COALESCE((decided_at AT TIME ZONE %(zone)s)::date, contact_date) AS since
+               COALESCE((decided_at AT TIME ZONE %(zone)s)::date, contact_month) AS since
         FROM cases_case
         WHERE status = %(verified)s AND journey_stage = ANY(%(stages)s) {case_filter}
     ), waiting AS (

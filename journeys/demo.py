@@ -83,7 +83,7 @@ def load_demo_journeys(stdout: TextIO) -> None:
             intake_officer=backup,
             journey_stage__in=[JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT],
             data_key__destroyed_at__isnull=True,
-        ).order_by("-contact_date")[: len(ROUTES)]
+        ).order_by("-contact_month", "-code")[: len(ROUTES)]
     )
     if len(cases) < len(ROUTES):
         stdout.write("  not enough verified cases for the demo journeys\n")
@@ -139,7 +139,7 @@ def _load_ended_journeys(stdout: TextIO, coordinator, lead, backup, *, exclude) 
             data_key__destroyed_at__isnull=True,
         )
         .exclude(pk__in=exclude)
-        .order_by("-contact_date")[: len(ENDED_ROUTES)]
+        .order_by("-contact_month", "-pk")[: len(ENDED_ROUTES)]
     )
     if len(cases) < len(ENDED_ROUTES):
         stdout.write("  not enough verified cases for the ended demo journeys\n")

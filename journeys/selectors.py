@@ -11,9 +11,9 @@ from django.db.models import (
     Avg,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
-    Func,
     IntegerField,
     Max,
     Min,
@@ -22,7 +22,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,15 +226,14 @@ class Median(Aggregate):
     output_field = FloatField()
 
 
-def _days_to_arrival() -> Func:
-    """Whole days from the case's first contact to the journey's arrival (local dates)."""
-    return Func(
-        TruncDate("ended_at"),
-        F("case__contact_date"),
-        template="(%(expressions)s)",
-        arg_joiner=" - ",
-        output_field=IntegerField(),
-    )
+def _months_to_arrival() -> ExpressionWrapper:
+    """Whole months from the month of the case's first contact to the month of the journey's
+    arrival (local time). Months, not days: the exact date of first contact is encrypted under
+    the case's key (a quasi-identifier); its month stays in clear for statistics, so the figure
+    survives erasure."""
+    arrival = ExtractYear("ended_at") * 12 + ExtractMonth("ended_at")
+    contact = ExtractYear("case__contact_month") * 12 + ExtractMonth("case__contact_month")
+    return ExpressionWrapper(arrival - contact, output_field=IntegerField())
 
 
 @dataclass
@@ -250,10 +249,10 @@ class JourneyMonthRow:
 @dataclass
 class ArrivalTimes:
     count: int
-    median_days: float | None
-    average_days: float | None
-    shortest_days: int | None
-    longest_days: int | None
+    median_months: float | None
+    average_months: float | None
+    shortest_months: int | None
+    longest_months: int | None
 
 
 @dataclass
@@ -264,7 +263,7 @@ class BreakdownRow:
     arrived: int
     missed: int
     lost_contact: int
-    median_days: float | None
+    median_months: float | None
 
 
 @dataclass
@@ -327,15 +326,16 @@ def _in_range(field_name: str, date_from: datetime.date, date_to: datetime.date)
 def _breakdown(
     cohort: QuerySet[Journey], field_name: str, labels: dict[str, str]
 ) -> list[BreakdownRow]:
-    """Journeys, arrivals and median days per value of `field_name` (a field of the case), and
-    the missed check-ins and lost contact of the same journeys: three grouped queries."""
+    """Journeys, arrivals and median months to arrival per value of `field_name` (a field of
+    the case), and the missed check-ins and lost contact of the same journeys: two grouped
+    queries."""
     rows = (
-        cohort.annotate(days=_days_to_arrival())
+        cohort.annotate(months=_months_to_arrival())
         .values(field_name)
         .annotate(
             journeys=Count("pk"),
             arrived=Count("pk", filter=Q(status=JourneyStatus.ARRIVED)),
-            median_days=Median("days", filter=Q(status=JourneyStatus.ARRIVED)),
+            median_months=Median("months", filter=Q(status=JourneyStatus.ARRIVED)),
         )
         .order_by(field_name)
     )
@@ -356,7 +356,7 @@ def _breakdown(
             arrived=row["arrived"],
             missed=steps.get((row[field_name], Step.LEAD), 0),
             lost_contact=steps.get((row[field_name], Step.CONTINGENCY), 0),
-            median_days=row["median_days"],
+            median_months=row["median_months"],
         )
         for row in rows
     ]
@@ -396,13 +396,13 @@ def journey_report(*, date_from: datetime.date, date_to: datetime.date) -> Journ
 
     arrived = journeys.filter(
         _in_range("ended_at", date_from, date_to), status=JourneyStatus.ARRIVED
-    ).annotate(days=_days_to_arrival())
+    ).annotate(months=_months_to_arrival())
     times = arrived.aggregate(
         count=Count("pk"),
-        median_days=Median("days"),
-        average_days=Avg("days"),
-        shortest_days=Min("days"),
-        longest_days=Max("days"),
+        median_months=Median("months"),
+        average_months=Avg("months"),
+        shortest_months=Min("months"),
+        longest_months=Max("months"),
     )
 
     cohort = journeys.filter(_in_range("created_at", date_from, date_to))

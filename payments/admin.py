@@ -28,6 +28,7 @@ from payments.models import (
     StipendPlan,
 )
 from protection.admin import ReadOnlyAdmin
+from protection.fields import EncryptedField
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -38,12 +39,28 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
 
 class PaymentsReadOnlyAdmin(ReadOnlyAdmin):
-    """Every field shown, none editable; foreign keys shown as their labels, not as pickers."""
+    """Every clear field shown, none editable; foreign keys shown as their labels, not as
+    pickers. Encrypted fields (what was written about the person, a mobile money reference) are
+    left out: the admin is open to auditors, who see no identities; finance staff see them on the
+    payment pages."""
 
     list_per_page = 50
 
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*(super().get_exclude(request, obj) or []), *self.encrypted_fields()]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in self.model._meta.concrete_fields]
+        hidden = set(self.encrypted_fields())
+        return [
+            field.name for field in self.model._meta.concrete_fields if field.name not in hidden
+        ]
+
+    def encrypted_fields(self) -> list[str]:
+        return [
+            field.name
+            for field in self.model._meta.concrete_fields
+            if isinstance(field, EncryptedField)
+        ]
 
 
 @admin.register(FundingSource)
@@ -124,7 +141,6 @@ class PaymentAdmin(PaymentsReadOnlyAdmin):
         "currency",
         "status",
         "method",
-        "reference",
         "recorded_by",
         "batch",
     ]

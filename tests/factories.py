@@ -112,6 +112,15 @@ class FamilyMemberFactory(factory.django.DjangoModelFactory):
     needs_housing = True
 
 
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.Partner"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda number: f"Fictional Partner {number}")
+    partner_type = "medical"
+
+
 # --- housing ----------------------------------------------------------------------------------
 
 

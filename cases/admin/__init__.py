@@ -42,6 +42,7 @@ from cases.models import (
     FamilyMember,
     ItemBrought,
     JourneyEvent,
+    Partner,
     Referral,
     VerificationCheck,
 )
@@ -155,7 +156,8 @@ class CaseAdmin(ProtectedFieldsAdmin):
     list_display = [
         "code",
         "status",
-        "contact_date",
+        # The exact day, beside the coarse facts, narrows a person down: the month, for all.
+        "first_contact_month",
         "force",
         "rank",
         "region",
@@ -175,16 +177,11 @@ class CaseAdmin(ProtectedFieldsAdmin):
     search_fields = ["code"]
     list_select_related = False
 
-    def get_list_display(self, request: HttpRequest):
-        # The exact day, beside the coarse facts, narrows a person down: a list mixes cases of
-        # the user's teams and others, so it shows the month to everyone.
-        return [name if name != "contact_date" else "contact_month" for name in self.list_display]
-
     @admin.display(
-        description=Case._meta.get_field("contact_date").verbose_name, ordering="contact_date"
+        description=Case._meta.get_field("contact_date").verbose_name, ordering="contact_month"
     )
-    def contact_month(self, case: Case) -> str:
-        return formats.date_format(case.contact_date, "YEAR_MONTH_FORMAT")
+    def first_contact_month(self, case: Case) -> str:
+        return formats.date_format(case.contact_month, "YEAR_MONTH_FORMAT")
 
     # Clear details; the case's identity (for revealers) is limited to what case_update edits.
     editable_clear_fields = frozenset(services.EDITABLE_FIELDS) - {"intake_notes"}
@@ -329,9 +326,26 @@ class VerificationCheckAdmin(ProtectedFieldsAdmin):
 
 @admin.register(Referral)
 class ReferralAdmin(ProtectedFieldsAdmin):
-    list_display = ["case_code", "partner_type", "partner_name", "status", "created_at"]
-    list_filter = ["partner_type", "status"]
-    search_fields = ["case__code", "partner_name"]
+    list_display = ["case_code", "partner", "status", "created_at"]
+    list_filter = ["partner__partner_type", "status"]
+    search_fields = ["case__code", "partner__name"]
+    list_select_related = ["case", "partner"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    """The partner directory, to look up: partners are added and retired on its page."""
+
+    list_display = ["name", "partner_type", "active", "created_at"]
+    list_filter = ["partner_type", "active"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "partner_type", "contact", "active", "created_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(CaseNote)

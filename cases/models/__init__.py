@@ -4,12 +4,18 @@
 # In the order of the models.py they came from: Django registers the models (and their history
 # models) in import order, and that order (of deletions, of related lists) stays as it was.
 # isort: off
-from cases.models.case import Case, CaseChild, CaseCodeCounter, rank_group_expression
+from cases.models.case import (
+    Case,
+    CaseChild,
+    CaseCodeCounter,
+    UnderCaseKey,
+    rank_group_expression,
+)
 from cases.models.family import FamilyMember
 from cases.models.items import ItemBrought
 from cases.models.evidence import Evidence
 from cases.models.verification import VerificationCheck
-from cases.models.referrals import Referral
+from cases.models.referrals import Partner, Referral
 from cases.models.notes import CaseNote
 from cases.models.journey import JourneyEvent
 from cases.models.duplicates import DuplicateDismissal
@@ -41,7 +47,9 @@ __all__ = [
     "FamilyMember",
     "ItemBrought",
     "JourneyEvent",
+    "Partner",
     "Referral",
+    "UnderCaseKey",
     "VerificationCheck",
     "rank_group_expression",
 ]

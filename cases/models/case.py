@@ -4,6 +4,9 @@ base of the records whose protected fields share the case's data key."""
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -25,7 +28,16 @@ from cases.choices import (
 )
 from protection.blind_indexes import BlindIndexField
 from protection.fields import EncryptedDateField, EncryptedField, ProtectedModel
-from protection.keys import create_data_key
+from protection.keys import Ciphertext, Erased, create_data_key
+
+
+def month_of(day: datetime.date | None) -> datetime.date | None:
+    """The first day of the month of a date: what statistics keep of an exact date."""
+    return None if day is None else day.replace(day=1)
+
+
+# Each encrypted date of a case and the clear month kept of it.
+MONTH_OF_DATE = (("contact_date", "contact_month"), ("defection_date", "defection_month"))
 
 
 def rank_group_expression() -> models.Case:
@@ -82,16 +94,22 @@ class Case(ProtectedModel):
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     # Contact and statistics: in clear.
-    contact_date = models.DateField(_("date of first contact"))
+    # The exact dates and the township narrow a person down: encrypted under the case's key,
+    # with the month (derived on save) and the region in clear for statistics.
+    contact_date = EncryptedDateField(_("date of first contact"))
+    contact_month = models.DateField(_("month of first contact"), editable=False)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     region = models.CharField(_("state or region"), max_length=16, choices=Region.choices)
-    township = models.CharField(_("township"), max_length=100, blank=True)
+    township = EncryptedField(_("township"), blank=True, null=True, max_plaintext_length=100)
     force = models.CharField(_("force"), max_length=8, choices=Force.choices)
     rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, default=Rank.UNKNOWN)
     unit_type = models.CharField(
         _("unit type"), max_length=20, choices=UnitType.choices, blank=True
     )
-    defection_date = models.DateField(_("date of defection"), null=True, blank=True)
+    defection_date = EncryptedDateField(_("date of defection"), null=True, blank=True)
+    defection_month = models.DateField(
+        _("month of defection"), null=True, blank=True, editable=False
+    )
     urgency = models.CharField(
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE
     )
@@ -168,7 +186,10 @@ class Case(ProtectedModel):
     proposed_decision = models.CharField(
         max_length=12, choices=Status.choices, blank=True, verbose_name=_("proposed decision")
     )
-    proposal_reason = models.TextField(blank=True, verbose_name=_("reason for the proposal"))
+    # What staff write about the person is encrypted under the case's key like the identity.
+    proposal_reason = EncryptedField(
+        blank=True, null=True, max_plaintext_length=2000, verbose_name=_("reason for the proposal")
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -178,15 +199,19 @@ class Case(ProtectedModel):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
-    decision_reason = models.TextField(blank=True, verbose_name=_("reason for the decision"))
-    status_reason = models.TextField(_("reason for the last status change"), blank=True)
+    decision_reason = EncryptedField(
+        blank=True, null=True, max_plaintext_length=2000, verbose_name=_("reason for the decision")
+    )
+    status_reason = EncryptedField(
+        _("reason for the last status change"), blank=True, null=True, max_plaintext_length=2000
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
-        ordering = ["-contact_date", "-code"]
+        ordering = ["-contact_month", "-code"]
         permissions = [
             ("verify_case", _("Can work verification checklists and propose a decision")),
             ("decide_case", _("Can verify or reject a case, and re-open it")),
@@ -196,8 +221,8 @@ class Case(ProtectedModel):
             ("export_case_reports", _("Can export case statistics")),
         ]
         indexes = [
-            models.Index(fields=["status", "contact_date"]),
-            models.Index(fields=["contact_date"]),
+            models.Index(fields=["status", "contact_month"]),
+            models.Index(fields=["contact_month"]),
             # Lists and counts of verified cases at scale (the waiting list, verified defections
             # per month) read this index alone, not the wide rows with their ciphertexts.
             models.Index(
@@ -209,8 +234,8 @@ class Case(ProtectedModel):
                     "risk_level",
                     "urgency",
                     "decided_at",
-                    "contact_date",
-                    "defection_date",
+                    "contact_month",
+                    "defection_month",
                 ],
                 condition=Q(status=Status.VERIFIED),
                 name="case_verified_covering",
@@ -223,8 +248,8 @@ class Case(ProtectedModel):
             ),
             # The reports' counts by month, force, rank, region read this index alone.
             models.Index(
-                fields=["contact_date"],
-                include=["id", "status", "force", "rank", "region", "defection_date"],
+                fields=["contact_month"],
+                include=["id", "status", "force", "rank", "region", "defection_month"],
                 name="case_report_facts",
             ),
             # The emergencies (dashboard alerts), longest-standing first.
@@ -262,7 +287,7 @@ class Case(ProtectedModel):
                 | (
                     Q(decided_by__isnull=False)
                     & Q(decided_at__isnull=False)
-                    & ~Q(decision_reason="")
+                    & Q(decision_reason__isnull=False)
                 ),
                 name="case_decision_has_who_when_why",
             ),
@@ -278,6 +303,11 @@ class Case(ProtectedModel):
                 condition=Q(emergency=False) | Q(emergency_since__isnull=False),
                 name="case_emergency_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(contact_month__day=1)
+                & (Q(defection_month__isnull=True) | Q(defection_month__day=1)),
+                name="case_months_are_first_days",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -286,6 +316,27 @@ class Case(ProtectedModel):
     def new_data_key(self):
         # Each case has its own data key, so its identity can be erased on its own.
         return create_data_key(purpose="cases.case")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        derived = self._derive_months()
+        if kwargs.get("update_fields") is not None:
+            fields = set(kwargs["update_fields"])
+            kwargs["update_fields"] = fields | {month for date, month in derived if date in fields}
+        super().save(*args, **kwargs)
+
+    def _derive_months(self) -> list[tuple[str, str]]:
+        """The clear months of the encrypted dates, for statistics; derived here, so they never
+        disagree with the dates. A date still encrypted (never read) has not changed."""
+        derived = []
+        for date_field, month_field in MONTH_OF_DATE:
+            value = self.__dict__.get(date_field)
+            if isinstance(value, Ciphertext | Erased):  # as read (unchanged), or erased
+                continue
+            if isinstance(value, str):
+                value = datetime.date.fromisoformat(value)
+            setattr(self, month_field, month_of(value))
+            derived.append((date_field, month_field))
+        return derived
 
     @property
     def rank_group(self) -> str:
@@ -316,3 +367,27 @@ class CaseChild(ProtectedModel):
 
     def new_data_key(self):
         return self.case.data_key
+
+
+class UnderCaseKey:
+    """A record pointing at a case (its `case` field) whose encrypted fields use the case's data
+    key, without a key column of its own: each ciphertext names its key (hv1:<key id>:…), so
+    erasing the case makes them unreadable with the rest of it."""
+
+    REVEAL_RULE = Case.REVEAL_RULE
+    REVEAL_REFUSAL = Case.REVEAL_REFUSAL
+
+    @property
+    def data_key_id(self) -> int | None:
+        if self.case_id is None:
+            return None
+        cached = self.__dict__.get("_haven_case_key")
+        if cached is None:
+            case = self._state.fields_cache.get("case")
+            cached = (
+                case.data_key_id
+                if case is not None
+                else Case.objects.values_list("data_key_id", flat=True).get(pk=self.case_id)
+            )
+            self.__dict__["_haven_case_key"] = cached
+        return cached

@@ -9,12 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
 from cases.choices import ItemCategory, ItemType
-from cases.models.case import Case
+from cases.models.case import Case, UnderCaseKey
 from protection.choice_labels import CachedChoiceLabels
+from protection.fields import EncryptedField
 
 
 @track_history()
-class ItemBrought(CachedChoiceLabels, models.Model):
+class ItemBrought(UnderCaseKey, CachedChoiceLabels, models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="items", verbose_name=_("case")
     )
@@ -23,8 +24,11 @@ class ItemBrought(CachedChoiceLabels, models.Model):
     )
     item_type = models.CharField(_("item"), max_length=20, choices=ItemType.choices)
     count = models.PositiveIntegerField(_("count"))
-    handed_over_to = models.CharField(_("handed over to"), max_length=200, blank=True)
-    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    # Who received a weapon and notes on it can name the person: under the case's key.
+    handed_over_to = EncryptedField(
+        _("handed over to"), blank=True, null=True, max_plaintext_length=200
+    )
+    notes = EncryptedField(_("notes"), blank=True, null=True, max_plaintext_length=500)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
 from cases.choices import JourneyEventKind, JourneyStage
-from cases.models.case import Case
+from cases.models.case import Case, UnderCaseKey
 from protection.choice_labels import CachedChoiceLabels
+from protection.fields import EncryptedField
 
 
 @track_history()
-class JourneyEvent(CachedChoiceLabels, models.Model):
+class JourneyEvent(UnderCaseKey, CachedChoiceLabels, models.Model):
     """A stage change, an emergency flag raised or cleared, or a journey plan destroyed, with
     when and by whom."""
 
@@ -32,7 +33,8 @@ class JourneyEvent(CachedChoiceLabels, models.Model):
         blank=True,
         verbose_name=_("by"),
     )
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Under the case's key: a reason for a stage change tends to say where the person is.
+    reason = EncryptedField(_("reason"), blank=True, null=True, max_plaintext_length=500)
 
     class Meta:
         verbose_name = _("journey event")

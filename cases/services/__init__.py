@@ -81,6 +81,8 @@ from cases.services.notes import (
 )
 from cases.services.referrals import (
     REFERRAL_TRANSITIONS,
+    partner_create,
+    partner_set_active,
     referral_create,
     referral_set_status,
 )
@@ -168,6 +170,8 @@ __all__ = [
     "name_and_birth_matches",
     "on_team",
     "open_glass",
+    "partner_create",
+    "partner_set_active",
     "referral_create",
     "referral_set_status",
     "verification_check_record",

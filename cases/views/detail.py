@@ -19,7 +19,7 @@ from accounts.services import protected_field_reveal
 from cases import selectors, services
 from cases.choices import ReferralStatus, Status
 from cases.forms import EvidenceForm, NoteForm, ReferralForm, ReferralStatusForm, VerifierForm
-from cases.models import Case, Evidence, FamilyMember, Referral
+from cases.models import Case, Evidence, FamilyMember, Partner, Referral
 from cases.services import CaseError
 from cases.views.common import (
     IDENTITY_FIELDS,
@@ -194,7 +194,8 @@ def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
         case,
         "referrals",
         form=form,
-        rows=_referral_rows(case.referrals.all()),
+        rows=_referral_rows(case.referrals.select_related("partner")),
+        partners_in_use=Partner.objects.filter(active=True).exists(),
     )
 
 

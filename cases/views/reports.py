@@ -183,7 +183,7 @@ def _case_rows(date_from: datetime.date, date_to: datetime.date) -> list[list]:
     rows.extend(
         [
             case["code"],
-            case["contact_date"].strftime(MONTH_FORMAT),
+            case["contact_month"].strftime(MONTH_FORMAT),
             case["force"],
             case["rank_group_value"],
             case["region"],

@@ -64,12 +64,18 @@ def report_rows(report: selectors.JourneyReport) -> list[list]:
         for measure in ("contacts", "started", "arrived", "missed", "lost_contact"):
             rows.append(["month", key, measure, getattr(month, measure)])
     arrival = report.arrival
-    for measure in ("count", "median_days", "average_days", "shortest_days", "longest_days"):
+    for measure in (
+        "count",
+        "median_months",
+        "average_months",
+        "shortest_months",
+        "longest_months",
+    ):
         value = getattr(arrival, measure)
         rows.append(["arrival", "all", measure, "" if value is None else round(value, 1)])
     for section, breakdown in (("region", report.by_region), ("channel", report.by_channel)):
         for row in breakdown:
-            for measure in ("journeys", "arrived", "missed", "lost_contact", "median_days"):
+            for measure in ("journeys", "arrived", "missed", "lost_contact", "median_months"):
                 value = getattr(row, measure)
                 rows.append([section, row.code, measure, "" if value is None else value])
     for row in report.outcomes:

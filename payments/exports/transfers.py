@@ -33,6 +33,7 @@ from payments.exports.common import (
 from payments.models import DisbursementBatch
 from payments.money import MINOR_UNITS, Currency, quantum
 from payments.rules import PAYOUT_PERMISSION
+from protection.keys import Erased, decrypt_text
 
 
 def _transfer_rows(
@@ -46,7 +47,9 @@ def _transfer_rows(
             line.amount.quantize(quantum(line.currency)),
             line.currency,
             method_label(line.method),
-            line.reference,
+            # A mobile money or bank reference leads to the person's wallet: encrypted under the
+            # case's key, and printed only on a sheet that also shows whom each line pays.
+            _reference(line.reference) if payees is not None else "",
             status_label(line.status),
             *(
                 [payees[index].name, method_label(payees[index].method), payees[index].account]
@@ -56,6 +59,13 @@ def _transfer_rows(
         ]
         for index, line in enumerate(lines)
     ]
+
+
+def _reference(stored: str | None) -> str:
+    if not stored:
+        return ""
+    reference = decrypt_text(stored)
+    return "" if isinstance(reference, Erased) else reference
 
 
 def _transfer_header(payees: bool = False) -> list[str]:

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
-from cases.models import Case
+from cases.models import Case, UnderCaseKey
 from payments.choices import (
     BatchStatus,
     OneOffKind,
@@ -257,7 +257,7 @@ class DisbursementBatch(CachedChoiceLabels, models.Model):
 
 
 @track_history()
-class OneOffPayment(CachedChoiceLabels, models.Model):
+class OneOffPayment(UnderCaseKey, CachedChoiceLabels, models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="one_off_payments", verbose_name=_("case")
     )
@@ -267,8 +267,11 @@ class OneOffPayment(CachedChoiceLabels, models.Model):
     proposed_amount = models.DecimalField(
         _("amount by the reward policy"), null=True, blank=True, **MONEY
     )
-    adjustment_reason = models.CharField(_("reason for the adjustment"), max_length=500, blank=True)
-    description = models.CharField(_("description"), max_length=500, blank=True)
+    # Under the case's key, like a line's (mobile money) reference: it says who the person is.
+    adjustment_reason = EncryptedField(
+        _("reason for the adjustment"), blank=True, null=True, max_plaintext_length=500
+    )
+    description = EncryptedField(_("description"), blank=True, null=True, max_plaintext_length=500)
     funding_source = models.ForeignKey(
         FundingSource,
         on_delete=models.PROTECT,
@@ -296,8 +299,8 @@ class OneOffPayment(CachedChoiceLabels, models.Model):
         related_name="+",
         verbose_name=_("rejected by"),
     )
-    rejection_reason = models.CharField(
-        max_length=500, blank=True, verbose_name=_("reason for rejection")
+    rejection_reason = EncryptedField(
+        blank=True, null=True, max_plaintext_length=500, verbose_name=_("reason for rejection")
     )
 
     class Meta:
@@ -313,7 +316,7 @@ class OneOffPayment(CachedChoiceLabels, models.Model):
             models.CheckConstraint(
                 condition=Q(proposed_amount__isnull=True)
                 | Q(amount=F("proposed_amount"))
-                | ~Q(adjustment_reason=""),
+                | Q(adjustment_reason__isnull=False),
                 name="one_off_adjustment_has_reason",
             ),
         ]
@@ -356,7 +359,7 @@ class OneOffApproval(CachedChoiceLabels, models.Model):
 
 # The monthly run writes a month's lines by the hundred thousand: their history is set-based.
 @track_history(per_statement=True)
-class Payment(CachedChoiceLabels, models.Model):
+class Payment(UnderCaseKey, CachedChoiceLabels, models.Model):
     """One line: a month of a stipend plan in a batch, or a one-off payment."""
 
     batch = models.ForeignKey(
@@ -399,7 +402,7 @@ class Payment(CachedChoiceLabels, models.Model):
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices, blank=True)
-    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    reference = EncryptedField(_("reference"), blank=True, null=True, max_plaintext_length=100)
     acknowledged = models.BooleanField(_("recipient acknowledged"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -456,7 +459,7 @@ class Payment(CachedChoiceLabels, models.Model):
                 | (Q(method=PaymentMethod.CASH) & Q(acknowledged=True))
                 | (
                     Q(method__in=[PaymentMethod.MOBILE_MONEY, PaymentMethod.BANK_TRANSFER])
-                    & ~Q(reference="")
+                    & Q(reference__isnull=False)
                 ),
                 name="payment_paid_has_proof",
             ),

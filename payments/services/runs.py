@@ -89,7 +89,7 @@ def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
                 (batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status,
                  method, reference, acknowledged, carry_forward)
             SELECT batch.id, plan.id, plan.case_id, %(period)s, line.amount, plan.currency,
-                   plan.funding_source_id, 'pending', '', '', false, false
+                   plan.funding_source_id, 'pending', '', NULL, false, false
             FROM payments_stipendplan AS plan
             JOIN cases_case AS person ON person.id = plan.case_id
             CROSS JOIN LATERAL (SELECT {_LINE_AMOUNT} AS amount) AS line
@@ -115,7 +115,7 @@ def _insert_carried_lines(parameters: dict) -> int:
                 (batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status,
                  method, reference, acknowledged, carry_forward, carried_from_id)
             SELECT batch.id, carried.plan_id, carried.case_id, %(period)s, carried.amount,
-                   carried.currency, carried.funding_source_id, 'pending', '', '', false, false,
+                   carried.currency, carried.funding_source_id, 'pending', '', NULL, false, false,
                    carried.id
             FROM payments_payment AS carried
             JOIN payments_disbursementbatch AS batch

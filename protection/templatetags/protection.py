@@ -22,4 +22,6 @@ def day_or_month(value: datetime.date | None, may_reveal: bool) -> str:
     coarse facts, the exact day narrows a person down)."""
     if not value:
         return ""
+    if isinstance(value, str):  # an erased date reads "[erased]"
+        return value
     return formats.date_format(value, "DATE_FORMAT" if may_reveal else "YEAR_MONTH_FORMAT")

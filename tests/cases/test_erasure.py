@@ -378,13 +378,15 @@ def test_after_erasure_every_protected_value_of_case_family_and_evidence_reads_e
     with pytest.raises(Exception, match="erased"):
         decrypt_bytes(stored, data_key_id=evidence.data_key_id)
     # The non-identity facts stay.
-    assert (case.code, case.status, case.force, case.rank, case.contact_date) == (
+    # The exact date is erased with the identity; its month stays for statistics.
+    assert (case.code, case.status, case.force, case.rank, case.contact_month) == (
         CONFIRM,
         Status.VERIFIED,
         "army",
         "corporal",
-        datetime.date(2025, 3, 14),
+        datetime.date(2025, 3, 1),
     )
+    assert case.contact_date is ERASED
     assert ItemBrought.objects.get(case=case).count == 1
     assert (member.relation, member.age) == ("spouse", 29)
     # Nobody can find the case by its old numbers any more.

@@ -17,7 +17,7 @@ from cases import services
 from cases.choices import CheckResult, JourneyStage, Status
 from cases.models import Case, Evidence, JourneyEvent, VerificationCheck
 from protection.erasure import destroy_data_key
-from protection.keys import ERASED
+from protection.keys import ERASED, Ciphertext
 from tests.factories import add_to_team, assign_verifier
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +250,7 @@ def test_database_refuses_a_decision_by_the_intake_officer_even_bypassing_servic
             status=Status.VERIFIED,
             decided_by=intake_officer,
             decided_at=timezone.now(),
-            decision_reason="x",
+            decision_reason=Ciphertext("hv1:1:x"),
         )
 
 
@@ -261,7 +261,7 @@ def test_database_refuses_a_decision_without_reason(intake_officer, verifier, ca
             status=Status.VERIFIED,
             decided_by=case_manager,
             decided_at=timezone.now(),
-            decision_reason="",
+            decision_reason=None,
         )
 
 
@@ -468,7 +468,12 @@ def test_erasing_a_case_key_erases_identity_family_and_evidence_but_not_statisti
     erased = Case.objects.get(pk=case.pk)
     assert erased.real_name is ERASED or erased.real_name == ERASED
     assert erased.family_members.get().name == ERASED
-    assert (erased.force, erased.region, erased.contact_date) == ("army", "sagaing", TODAY)
+    assert (erased.force, erased.region, erased.contact_month) == (
+        "army",
+        "sagaing",
+        TODAY.replace(day=1),
+    )
+    assert erased.contact_date is ERASED
     with pytest.raises(Exception, match="erased"):
         services.evidence_open(evidence=evidence, actor=intake_officer)
     assert not services.duplicate_matches(service_number="BA-123456")
@@ -509,7 +514,7 @@ def test_changing_identity_after_the_checks_passed_resets_them_and_alerts_the_ve
     )
     case.refresh_from_db()
     assert case.status == Status.VERIFYING
-    assert (case.proposed_decision, case.proposal_reason) == ("", "")
+    assert (case.proposed_decision, case.proposal_reason) == ("", None)
     assert set(case.checks.values_list("result", flat=True)) == {CheckResult.PENDING}
     assert not case.checks.filter(checked_by__isnull=False).exists()
     [note] = case.notes.all()
@@ -533,7 +538,7 @@ def test_a_verified_case_whose_identity_changes_goes_back_to_verification(
     services.case_update(case=case, actor=other_case_manager, version=case.version, unit="LIB 99")
     case.refresh_from_db()
     assert case.status == Status.VERIFYING
-    assert (case.decided_by, case.decided_at, case.decision_reason) == (None, None, "")
+    assert (case.decided_by, case.decided_at, case.decision_reason) == (None, None, None)
     assert not case.checks.filter(result=CheckResult.PASSED).exists()
 
 

@@ -20,7 +20,7 @@ from audit.models import AccessLog
 from cases import services
 from cases.choices import CheckResult, Status
 from cases.models import Case, CaseNote, DuplicateDismissal, Evidence, FamilyMember, ItemBrought
-from tests.factories import CaseFactory, add_to_team, assign_verifier
+from tests.factories import CaseFactory, PartnerFactory, add_to_team, assign_verifier
 
 pytestmark = pytest.mark.django_db
 
@@ -616,7 +616,12 @@ def test_an_edit_saves_only_what_changed(login, intake_officer):
     assert case.defection_date == TODAY - datetime.timedelta(days=3)
     assert case.version == 2
     last_change = Events.objects.tracks(case).order_by("-pgh_id").first()
-    assert set(last_change.pgh_diff) <= {"defection_date", "version", "updated_at"}
+    assert set(last_change.pgh_diff) <= {
+        "defection_date",
+        "defection_month",
+        "version",
+        "updated_at",
+    }
 
 
 def test_the_verifier_cannot_edit(login, verifier):
@@ -697,8 +702,7 @@ def test_referrals_are_created_and_move_on(login, intake_officer, case_manager):
         url("referrals", case),
         {
             "action": "create",
-            "partner_type": "medical",
-            "partner_name": "Clinic",
+            "partner": PartnerFactory(name="Fictional Clinic").pk,
             "purpose": "Wound",
         },
     )

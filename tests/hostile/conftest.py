@@ -37,6 +37,7 @@ from tests.factories import (
     FamilyMemberFactory,
     FundingSourceFactory,
     HouseFactory,
+    PartnerFactory,
     RoomFactory,
     StipendPlanFactory,
     VerifiedCaseFactory,
@@ -298,7 +299,7 @@ def world(make_staff, settings, tmp_path) -> World:
         upload=SimpleUploadedFile("photo.png", PNG, content_type="image/png"),
     )
     case_services.referral_create(
-        case=case, actor=manager, partner_type="legal", partner_name="Fictional Aid", purpose="Help"
+        case=case, actor=manager, partner=PartnerFactory(name="Fictional Aid"), purpose="Help"
     )
     case_services.case_note_add(case=case, actor=manager, text="First call went well.")
     verifying_case = CaseFactory()

@@ -14,7 +14,7 @@ from cases import services as case_services
 from cases.models import FamilyMember, ItemBrought, Referral
 from payments import services as payment_services
 from payments.models import Payment, PaymentStatus
-from tests.factories import CaseFactory, StipendPlanFactory
+from tests.factories import CaseFactory, PartnerFactory, StipendPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_case_pages_answer_unicode_digit_ids_with_not_found(login, make_staff, d
     case_services.family_member_add(case=case, actor=manager, name="Ma Hla", relation="child")
     case_services.item_add(case=case, actor=manager, item_type="rifle", count=1)
     case_services.referral_create(
-        case=case, actor=manager, partner_type="legal", partner_name="Aid", purpose="Help"
+        case=case, actor=manager, partner=PartnerFactory(name="Aid"), purpose="Help"
     )
     posts = {
         reverse("cases:intake_family", args=[case.pk]): {"action": "remove", "member": digits},

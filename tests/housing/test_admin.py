@@ -199,7 +199,7 @@ def test_allocations_are_read_only(login, revealing_admin, make_staff):
     assert response.status_code == 403
     delete = reverse("admin:housing_allocation_delete", args=[allocation.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
-    assert Allocation.objects.get().move_reason == ""
+    assert not Allocation.objects.get().move_reason
 
 
 def test_allocation_search_by_case_code_and_house(login, revealing_admin, make_staff):

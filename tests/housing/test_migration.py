@@ -18,7 +18,8 @@ from tests.factories import BedFactory, VerifiedCaseFactory
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [("housing", "0004_data_key_in_protection")]
-AFTER = [("housing", "0005_timestamp_stays_and_undo")]
+# Then on to the newest, which encrypts the reasons (issue 16), as an upgrade would go.
+AFTER = [("housing", "0006_encrypt_stay_reasons")]
 
 
 def migrate(targets) -> None:

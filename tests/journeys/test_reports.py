@@ -56,13 +56,13 @@ def world(coordinator, lead, backup):
     b = case(region="bago", channel="in_person", contact_date=datetime.date(2026, 8, 20))
     c = case(region="chin", channel="phone", contact_date=datetime.date(2026, 10, 2))
     case(region="chin", channel="phone", contact_date=datetime.date(2026, 11, 15))
-    # A: planned 10 Sep, arrived 20 Sep: 15 days after first contact on 5 Sep. One missed
+    # A: planned 10 Sep, arrived 20 Sep: 0 months after first contact in September. One missed
     # check-in that reached step 2 and ended with a late check-in.
     ja = journey_of(
         a, coordinator, lead, backup, created=at(9, 10), ended=at(9, 20), status="arrived"
     )
     escalate(ja, [1, 2], when=at(9, 12), closed_reason="late_check_in")
-    # B: planned 1 Oct, arrived 31 Oct: 72 days after first contact on 20 Aug (11 + 30 + 31).
+    # B: planned 1 Oct, arrived 31 Oct: 2 months after first contact in August.
     # One missed check-in that reached the contingency step (lost contact), ended by arrival.
     jb = journey_of(
         b, coordinator, lead, backup, created=at(10, 1), ended=at(10, 31, 12), status="arrived"
@@ -106,20 +106,20 @@ def test_the_figures_are_the_ones_computed_by_hand(world):
     assert months == {9: (1, 1, 1, 1, 0), 10: (1, 2, 1, 1, 1), 11: (1, 0, 0, 1, 0)}
 
     assert report.arrival.count == 2
-    assert report.arrival.median_days == 43.5
-    assert report.arrival.average_days == 43.5
-    assert (report.arrival.shortest_days, report.arrival.longest_days) == (15, 72)
+    assert report.arrival.median_months == 1.0
+    assert report.arrival.average_months == 1.0
+    assert (report.arrival.shortest_months, report.arrival.longest_months) == (0, 2)
 
     regions = {
-        row.code: (row.journeys, row.arrived, row.missed, row.lost_contact, row.median_days)
+        row.code: (row.journeys, row.arrived, row.missed, row.lost_contact, row.median_months)
         for row in report.by_region
     }
-    assert regions == {"bago": (2, 2, 2, 1, 43.5), "chin": (1, 0, 1, 0, None)}
+    assert regions == {"bago": (2, 2, 2, 1, 1.0), "chin": (1, 0, 1, 0, None)}
     channels = {
-        row.code: (row.journeys, row.arrived, row.missed, row.lost_contact, row.median_days)
+        row.code: (row.journeys, row.arrived, row.missed, row.lost_contact, row.median_months)
         for row in report.by_channel
     }
-    assert channels == {"in_person": (1, 1, 1, 1, 72.0), "phone": (2, 1, 2, 0, 15.0)}
+    assert channels == {"in_person": (1, 1, 1, 1, 2.0), "phone": (2, 1, 2, 0, 0.0)}
 
     assert [(row.step, row.outcome, row.windows) for row in report.outcomes] == [
         (1, "", 1),
@@ -202,7 +202,7 @@ def test_the_csv_holds_codes_and_counts_only_and_is_logged(world, login, coordin
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["section", "key", "measure", "value"]
     assert ["month", "2026-10", "lost_contact", "1"] in rows
-    assert ["region", "bago", "median_days", "43.5"] in rows
+    assert ["region", "bago", "median_months", "1.0"] in rows
     assert ["escalation", "step3", "arrived", "1"] in rows
     assert ["problem", "checkpoint", "count", "1"] in rows
     for journey in world.values():
@@ -233,4 +233,4 @@ def test_journey_status_arrived_is_what_counts(world):
     Journey.objects.filter(pk=world["b"].pk).update(status=JourneyStatus.CANCELLED)
     report = selectors.journey_report(date_from=START, date_to=END)
     assert report.arrival.count == 1
-    assert report.arrival.median_days == 15
+    assert report.arrival.median_months == 0

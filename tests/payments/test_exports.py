@@ -72,9 +72,13 @@ def codes_of(batch) -> list[str]:
     return sorted(Payment.objects.filter(batch=batch).values_list("case__code", flat=True))
 
 
-def download(client, name: str, batch):
+def download(client, name: str, batch, *, payees: bool = False):
     """Asked for, built in the background, downloaded: the file's bytes."""
-    response = exporting.export(client, reverse(f"payments:batch_{name}", args=[batch.pk]))
+    response = exporting.export(
+        client,
+        reverse(f"payments:batch_{name}", args=[batch.pk]),
+        {"payees": "1"} if payees else None,
+    )
     extension = name
     assert response["Content-Disposition"] == (
         f'attachment; filename="batch-{batch.period:%Y-%m}-{batch.currency}.{extension}"'
@@ -164,15 +168,25 @@ def test_transfer_lists_never_have_names_even_for_a_reader_who_may_see_them(
 
 
 def test_a_reference_that_looks_like_a_formula_is_neutralised(login, officer, batch):
+    # The reference is printed only with the payees, for the officer paying the batch out.
     client = login(officer)
-    csv_text = download(client, "csv", batch).decode("utf-8-sig")
+    csv_text = download(client, "csv", batch, payees=True).decode("utf-8-sig")
     assert f"'{FORMULA}" in csv_text.replace('""', '"')
     assert "\n=" not in csv_text and ",=" not in csv_text
-    cells = xlsx_cells(download(client, "xlsx", batch))
+    cells = xlsx_cells(download(client, "xlsx", batch, payees=True))
     (reference,) = [cell for cell in cells if "HYPERLINK" in str(cell.value)]
     assert reference.data_type == "s"
     assert reference.value == f"'{FORMULA}"
     assert not any(cell.data_type == "f" for cell in cells)
+
+
+def test_a_transfer_list_without_payees_carries_no_mobile_money_reference(login, officer, batch):
+    client = login(officer)
+    csv_text = download(client, "csv", batch).decode("utf-8-sig")
+    assert "HYPERLINK" not in csv_text
+    assert not any(
+        "HYPERLINK" in str(cell.value) for cell in xlsx_cells(download(client, "xlsx", batch))
+    )
 
 
 def test_auditor_exports_too_and_each_export_is_logged(login, auditor, batch):
