@@ -45,7 +45,7 @@ from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import Allocation
 from journeys import services as journey_services
-from journeys.models import CheckIn, ContingencyStep, Journey, Leg
+from journeys.models import CheckIn, ContingencyStep, Debrief, Journey, Leg
 from journeys.services import ContingencyPlan, LegPlan
 from operations.backups.common import (
     _libpq_environment,
@@ -294,6 +294,14 @@ def plan_journey(case, staff, mark):
         word=ALL_CLEAR,
         coarse_location="Kalay",
         note=mark(CheckIn, "note"),
+    )
+    journey_services.journey_mark_arrived(journey=journey, actor=staff["lead"])
+    journey_services.debrief_record(
+        journey=journey,
+        actor=staff["lead"],
+        answers=journey_services.DebriefAnswers(
+            problems=["checkpoint"], notes=mark(Debrief, "notes")
+        ),
     )
 
 
