@@ -64,6 +64,7 @@ ALLOWED: dict[str, set[str]] = {
     "cases:reopen": {MANAGER},
     "cases:safety_plan": {MANAGER},
     "cases:duplicates": {MANAGER},
+    "cases:partners": {MANAGER},
     "cases:reports": {INTAKE, VERIFIER, MANAGER, AUDITOR, ADMINISTRATOR},
     "cases:reports_export": {MANAGER, AUDITOR},
     "cases:erasure_create": ERASURE_DECIDERS,
