@@ -28,7 +28,7 @@ from journeys.models import (
 from journeys.services.code_words import _compare
 from operations import health, schedules
 from protection.keys import Erased
-from tests.journeys.conftest import ALL_CLEAR, CHANNEL_DETAILS, NOTE
+from tests.journeys.conftest import ALL_CLEAR, CHANNEL_DETAILS, DURESS, NOTE
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +212,29 @@ def test_the_debrief_notes_go_with_the_key_and_its_categories_stay(
         services.debrief_record(
             journey=ended, actor=lead, answers=services.DebriefAnswers(problems=["other"])
         )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_after_minimisation_a_pg_dump_holds_no_route_code_word_or_note(
+    ended, lead, time_machine_now
+):
+    """The issue's test, on the whole database as a backup would hold it: no route detail, code
+    word (nor its hash) or note of the journey or its debrief is in a pg_dump once minimised."""
+    from tests.cases.test_anonymisation import pg_dump_text
+
+    services.debrief_record(
+        journey=ended,
+        actor=lead,
+        answers=services.DebriefAnswers(problems=["checkpoint"], notes=DEBRIEF_NOTE),
+    )
+    hashes = [ended.all_clear_hash, ended.duress_hash]
+    before = pg_dump_text()
+    # The dump sees the committed journey (its hashes are stored as they are), so a miss below
+    # is a real absence.
+    assert all(needle in before for needle in hashes)
+    time_machine_now.shift((31 * DAY).total_seconds())
+    assert tasks.minimise() == 1
+    dump = pg_dump_text()
+    assert ended.case.code in dump
+    for needle in [*MARKERS, *hashes, DEBRIEF_NOTE, DURESS]:
+        assert needle not in dump, needle
