@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -305,7 +305,7 @@ def write_payroll_pdf(
                     "status": batch.get_status_display(),
                     "lines": count,
                     "total": format_money(total, batch.currency),
-                    "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+                    "when": formats.date_format(timezone.localtime(), "DATETIME_FORMAT"),
                     "user": prepared_for,
                 }
             ),
