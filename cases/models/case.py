@@ -147,8 +147,10 @@ class Case(ProtectedModel):
     # Set when Myanmar digits came to be read as Western ones (migration 0010) and this case's
     # service or ID number turned out equal to another case's: both stay findable and are
     # listed for duplicate review, and this one is exempt from the one-case-per-number rule.
+    # A database default too, so that rows written by SQL (benchmark fills, data migrations)
+    # need not name it.
     identifier_clash = models.BooleanField(
-        _("number shared with another case"), default=False, editable=False
+        _("number shared with another case"), default=False, db_default=False, editable=False
     )
     name_and_birth_index = BlindIndexField(
         source=("real_name", "date_of_birth"),
