@@ -239,6 +239,8 @@ def staff_pages(*, only: str, admin: bool) -> list[tuple[str, str]]:
         if walked.url.startswith("/admin/") and resolve(walked.url).kwargs:
             continue
         match = resolve(walked.url.split("?")[0])
+        if any(not isinstance(value, int) for value in match.kwargs.values()):
+            continue  # an export job's page (a uuid): one person's file, not a page to time
         if match.kwargs:
             kwargs = {key: _object_for(walked.name, key, samples) for key in match.kwargs}
             path = reverse(walked.name, kwargs=kwargs)
