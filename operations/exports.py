@@ -123,6 +123,9 @@ class ExportKind:
     back_url: Callable[[dict[str, Any]], str] | None = None
     # Whether the file may hold identities: an erasure stops such jobs while they are built.
     names_people: bool = False
+    # The permission that let the builder print names: a file that holds some is downloaded
+    # only while the reader still has it (a reader who lost it meanwhile gets nothing).
+    names_permission: str | None = None
     arguments: dict[str, type] = field(default_factory=dict)
 
 
@@ -445,6 +448,8 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
     kind = get_kind(job.kind)
     try:
         check_allowed(kind=kind, actor=actor, arguments=job.arguments)
+        if kind.names_permission and job.named_case_ids:
+            require_permission(actor, kind.names_permission)
     except PermissionDenied:
         log_access(
             action=AccessLog.Action.DENIED,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import require_permission
+from accounts.services import REVEAL_PERMISSION
 from audit.models import AccessLog
 from audit.services import log_access
 from operations import exports as background
@@ -98,6 +99,7 @@ def register_exports() -> None:
             check=_check_batch,
             back_url=_batch_page,
             names_people=True,
+            names_permission=REVEAL_PERMISSION,
             arguments={"batch": int},
         )
     )

@@ -297,3 +297,33 @@ def test_a_long_compressed_payroll_sheet_has_every_line_on_its_pages(officer):
     page_count = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page ")
     assert page_count >= 100 // 16
     assert pdf.count(b"endstream") >= page_count
+
+
+def test_a_payroll_sheet_with_names_is_not_downloaded_after_the_reveal_is_taken_away(
+    login, revealing_officer, batch
+):
+    (named,) = [
+        payment.case
+        for payment in Payment.objects.filter(batch=batch).select_related("case")
+        if payment.case.real_name == NAME
+    ]
+    add_to_team(named, revealing_officer)
+    client = login(revealing_officer)
+    job = exporting.build(exporting.start(client, reverse("payments:batch_pdf", args=[batch.pk])))
+    assert job.named_case_ids == [named.pk]
+    revealing_officer.user_permissions.clear()
+    response = exporting.download(client, job)
+    assert not response.has_header("Content-Disposition")
+    denied = AccessLog.objects.get(action=AccessLog.Action.DENIED, target_id=str(job.pk))
+    assert denied.detail["why"] == "no longer allowed"
+    assert not AccessLog.objects.filter(detail__has_key="download").exists()
+
+
+def test_a_payroll_sheet_without_names_is_still_downloaded_without_the_reveal(
+    login, officer, batch
+):
+    client = login(officer)
+    job = exporting.build(exporting.start(client, reverse("payments:batch_pdf", args=[batch.pk])))
+    assert job.named_case_ids == []
+    response = exporting.download(client, job)
+    assert response.has_header("Content-Disposition")
