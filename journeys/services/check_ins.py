@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 from audit.services import audit_context
-from cases.services import CaseError, case_set_emergency
 from journeys.models import (
     Channel,
     CheckIn,
@@ -26,7 +25,7 @@ from journeys.models import (
     Escalation,
     Journey,
 )
-from journeys.services.code_words import check_locked
+from journeys.services.code_words import check_locked, duress_heard
 from journeys.services.common import (
     JourneyError,
     RateLimited,
@@ -35,28 +34,6 @@ from journeys.services.common import (
     require_handler,
 )
 from notifications.services import notify
-
-EMERGENCY_PERMISSION = "cases.manage_safety"
-
-
-def _raise_emergency(journey: Journey, actor: User) -> bool:
-    """The case's emergency flag, through cases' own service. It needs a person who may manage
-    safety: the handler if they may, else the case's case manager (the reason names who heard
-    the word). Returns whether the flag is up."""
-    case = journey.case
-    raiser = actor if actor.has_perm(EMERGENCY_PERMISSION) else case.case_manager
-    if raiser is None or not raiser.is_active or not raiser.has_perm(EMERGENCY_PERMISSION):
-        return case.emergency
-    reason = _("Duress word heard at a journey check-in recorded by %(username)s.") % {
-        "username": actor.get_username()
-    }
-    try:
-        with transaction.atomic():
-            case_set_emergency(case=case, actor=raiser, emergency=True, reason=reason)
-    except CaseError:
-        pass  # already up, or the case was erased: the alerts below still go
-    case.refresh_from_db(fields=["emergency"])
-    return case.emergency
 
 
 def _satisfy_windows(journey: Journey, at: datetime.datetime) -> bool:
@@ -158,21 +135,5 @@ def _record(
             check_in.late = _satisfy_windows(journey, at)
         check_in.save()
     if result == CodeWordResult.DURESS:
-        _raise_emergency(journey, actor)
-        parameters = {"case": journey.case.code}
-        event_key = f"journeys.duress:{check_in.pk}"
-        notify(
-            kind="journeys.duress",
-            recipients=[Role.JOURNEY_COORDINATOR, journey.lead_handler, journey.backup_handler],
-            event_key=event_key,
-            parameters=parameters,
-            link=journey_link(journey.pk),
-        )
-        # The administrators do not open journeys: their alert links nowhere.
-        notify(
-            kind="journeys.duress",
-            recipients=[Role.ADMINISTRATOR],
-            event_key=event_key,
-            parameters=parameters,
-        )
+        duress_heard(journey, actor, event_key=f"journeys.duress:{check_in.pk}")
     return check_in

@@ -19,17 +19,18 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.models import AccessLog
 from audit.services import log_access
+from cases.services import CaseError, case_set_emergency
 from journeys.models import CodeWordCheck, CodeWordResult, Journey
 from journeys.services.common import RateLimited, journey_link, lock, require_handler
 from notifications.services import notify
+from protection.blind_indexes import western_digits
 
-# Myanmar digits are the same numbers as Western ones (SPEC: cross-cutting).
-_MYANMAR_DIGITS = str.maketrans("၀၁၂၃၄၅၆၇၈၉", "0123456789")
+EMERGENCY_PERMISSION = "cases.manage_safety"
 
 
 def normalise_word(word: str) -> str:
     """A word as heard over a bad line: case, spacing and digit script do not matter."""
-    text = unicodedata.normalize("NFC", str(word or "")).translate(_MYANMAR_DIGITS)
+    text = western_digits(unicodedata.normalize("NFC", str(word or "")))
     return " ".join(text.split()).casefold()
 
 
@@ -90,14 +91,61 @@ def check_locked(
     return result
 
 
+def _raise_emergency(journey: Journey, actor: User) -> bool:
+    """The case's emergency flag, through cases' own service. It needs a person who may manage
+    safety: the handler if they may, else the case's case manager (the reason names who heard
+    the word). Returns whether the flag is up."""
+    case = journey.case
+    raiser = actor if actor.has_perm(EMERGENCY_PERMISSION) else case.case_manager
+    if raiser is None or not raiser.is_active or not raiser.has_perm(EMERGENCY_PERMISSION):
+        return case.emergency
+    reason = _("Duress word heard at a journey check-in recorded by %(username)s.") % {
+        "username": actor.get_username()
+    }
+    try:
+        with transaction.atomic():
+            case_set_emergency(case=case, actor=raiser, emergency=True, reason=reason)
+    except CaseError:
+        pass  # already up, or the case was erased: the alerts below still go
+    case.refresh_from_db(fields=["emergency"])
+    return case.emergency
+
+
+def duress_heard(journey: Journey, actor: User, *, event_key: str) -> None:
+    """The duress word was heard, at a check-in or in a check of the word alone: the case's
+    emergency flag goes up and the coordinators, the handlers and the administrators hear at
+    once."""
+    _raise_emergency(journey, actor)
+    parameters = {"case": journey.case.code}
+    notify(
+        kind="journeys.duress",
+        recipients=[Role.JOURNEY_COORDINATOR, journey.lead_handler, journey.backup_handler],
+        event_key=event_key,
+        parameters=parameters,
+        link=journey_link(journey.pk),
+    )
+    # The administrators do not open journeys: their alert links nowhere.
+    notify(
+        kind="journeys.duress",
+        recipients=[Role.ADMINISTRATOR],
+        event_key=event_key,
+        parameters=parameters,
+    )
+
+
 def code_word_check(
     *, journey: Journey, actor: User, word: str, request: HttpRequest | None = None
 ) -> str:
-    """What the heard word is. Raises RateLimited (after logging the refusal) over the limit."""
+    """What the heard word is. Raises RateLimited (after logging the refusal) over the limit. A
+    duress word raises the alarm here too: a handler who checks the word before recording the
+    check-in must not be the only one who knows."""
     with transaction.atomic():
         journey = lock(journey)
         require_handler(actor, journey)
         result = check_locked(journey, actor=actor, word=word, request=request)
+        if result == CodeWordResult.DURESS:
+            check = CodeWordCheck.objects.filter(journey=journey, by=actor).latest("at", "pk")
+            duress_heard(journey, actor, event_key=f"journeys.duress-check:{check.pk}")
     if result is None:
         raise RateLimited(
             _(

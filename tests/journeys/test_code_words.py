@@ -93,3 +93,26 @@ def test_the_words_are_hashed_like_passwords(journey):
 def test_myanmar_digits_equal_western_digits_in_a_code_word(plan, lead):
     journey = plan(all_clear_word="tiger 42", duress_word="tiger 99")
     assert services.code_word_check(journey=journey, actor=lead, word="Tiger ၄၂") == "all_clear"
+
+
+def test_duress_heard_in_a_word_check_alone_raises_the_alarm(journey, lead, coordinator):
+    """A handler who checks the word before recording the check-in is not the only one who
+    knows: the flag goes up and the coordinators hear at once, once per check."""
+    from cases.models import JourneyEvent
+
+    assert services.code_word_check(journey=journey, actor=lead, word=DURESS) == "duress"
+    journey.case.refresh_from_db()
+    assert journey.case.emergency
+    assert JourneyEvent.objects.filter(case=journey.case, kind="emergency_on").exists()
+    alerts = Notification.objects.filter(kind="journeys.duress", recipient=coordinator)
+    assert alerts.count() == 1
+    assert alerts.get().severity == "urgent"
+    # An all-clear check raises nothing.
+    services.code_word_check(journey=journey, actor=lead, word=ALL_CLEAR)
+    assert Notification.objects.filter(kind="journeys.duress", recipient=coordinator).count() == 1
+
+
+def test_myanmar_digits_of_other_scripts_too(plan, lead):
+    journey = plan(all_clear_word="tiger 42", duress_word="tiger 99")
+    # Shan digits (U+1090…) are digits of the same numbers.
+    assert services.code_word_check(journey=journey, actor=lead, word="tiger ႔႒") == "all_clear"
