@@ -31,18 +31,6 @@ def journey_debrief(request: HttpRequest, pk: int) -> HttpResponse:
             _("A debrief is recorded for a journey that arrived, before it is minimised."),
         )
         return redirect("journeys:detail", pk=journey.pk)
-    # The notes are part of the journey's protected record: showing them is a reveal.
-    try:
-        record_reveal(
-            actor=request.user,
-            obj=journey,
-            field_name="journey debrief",
-            request=request,
-            permission="journeys.view_journey",
-        )
-    except PermissionDenied as refusal:
-        messages.error(request, refusal_message(refusal))
-        return redirect("journeys:list")
     legs = list(journey.legs.all())
     debrief = Debrief.objects.filter(journey=journey).first()
     form = DebriefForm(
@@ -56,6 +44,19 @@ def journey_debrief(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The debrief is recorded."))
             return redirect("journeys:detail", pk=journey.pk)
+    # The page shows the notes (the journey's protected record): a reveal, counted in the day's
+    # budget. A saved debrief goes straight back to the journey's page, which counts its own.
+    try:
+        record_reveal(
+            actor=request.user,
+            obj=journey,
+            field_name="journey debrief",
+            request=request,
+            permission="journeys.view_journey",
+        )
+    except PermissionDenied as refusal:
+        messages.error(request, refusal_message(refusal))
+        return redirect("journeys:list")
     return render(
         request,
         "journeys/debrief.html",

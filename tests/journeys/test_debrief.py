@@ -125,3 +125,19 @@ def test_the_dashboard_lists_arrivals_waiting_for_a_debrief(arrived, login, lead
     assert reverse("journeys:debrief", args=[arrived.pk]) in page
     services.debrief_record(journey=arrived, actor=lead, answers=DebriefAnswers())
     assert list(selectors.debriefs_to_record(lead)) == []
+
+
+def test_the_debrief_page_counts_one_reveal_and_a_saved_debrief_none_more(arrived, login, lead):
+    from audit.models import AccessLog
+
+    client = login(lead)
+    client.get(reverse("journeys:debrief", args=[arrived.pk]))
+    reveals = AccessLog.objects.filter(action=AccessLog.Action.REVEAL, actor=lead)
+    assert reveals.filter(field="journey debrief").count() == 1
+    response = client.post(reverse("journeys:debrief", args=[arrived.pk]), form_data())
+    assert response.status_code == 302
+    # Saving shows nothing: no second reveal of the debrief (the journey page counts its own).
+    assert reveals.filter(field="journey debrief").count() == 1
+    # A refused answer re-renders the notes: that is a reveal.
+    client.post(reverse("journeys:debrief", args=[arrived.pk]), form_data(leg_1="lots"))
+    assert reveals.filter(field="journey debrief").count() == 2
