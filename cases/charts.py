@@ -141,14 +141,6 @@ def monthly_chart_svg(rows: Sequence[MonthRow], *, element_id: str = "monthly-ch
     )
 
 
-def _default_bar_tooltip(month: str, bar: int, line: int) -> str:
-    return f"{month}: {bar} / {line}"
-
-
-def _default_line_tooltip(month: str, line: int) -> str:
-    return f"{month}: {line}"
-
-
 def bar_line_chart_svg(
     points: Sequence[tuple[datetime.date, int, int]],
     *,
@@ -157,8 +149,8 @@ def bar_line_chart_svg(
     bar_legend: str,
     line_legend: str,
     element_id: str,
-    bar_tooltip: Callable[[str, int, int], str] = _default_bar_tooltip,
-    line_tooltip: Callable[[str, int], str] = _default_line_tooltip,
+    bar_tooltip: Callable[[str, int, int], str],
+    line_tooltip: Callable[[str, int], str],
 ) -> SafeString:
     """Two monthly series, (month, bar value, line value) each, as inline SVG markup: bars and a
     line with hollow circles, told apart by shape and by a legend in words.

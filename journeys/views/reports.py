@@ -36,6 +36,13 @@ def _chart(report: selectors.JourneyReport):
         description=description,
         bar_legend=_("New contacts (bars)"),
         line_legend=_("Lost contact (line with circles)"),
+        bar_tooltip=lambda month, contacts, lost: (
+            _("%(month)s: new contacts %(contacts)d, lost contact %(lost)d")
+            % {"month": month, "contacts": contacts, "lost": lost}
+        ),
+        line_tooltip=lambda month, lost: (
+            _("%(month)s: lost contact %(lost)d") % {"month": month, "lost": lost}
+        ),
         element_id="journey-chart",
     ), description
 
