@@ -331,7 +331,9 @@ class Case(ProtectedModel):
         disagree with the dates. A date still encrypted (never read) has not changed."""
         derived = []
         for date_field, month_field in MONTH_OF_DATE:
-            value = self.__dict__.get(date_field)
+            if date_field not in self.__dict__:  # deferred (not loaded): it has not changed
+                continue
+            value = self.__dict__[date_field]
             if isinstance(value, Ciphertext | Erased):  # as read (unchanged), or erased
                 continue
             if isinstance(value, str):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.permissions import refusal_message
+from accounts.permissions import permission_required_logged, refusal_message
 from cases import services
 from cases.forms import PartnerForm
 from cases.models import Partner
@@ -17,7 +16,7 @@ from cases.services import CaseError
 from cases.views.common import _posted_int
 
 
-@permission_required("cases.manage_safety", raise_exception=True)
+@permission_required_logged("cases.manage_safety", log_reads=False)
 def partner_list(request: HttpRequest) -> HttpResponse:
     """Every partner, the ones in use first, with a form to add one and to retire one."""
     form = PartnerForm()

@@ -107,3 +107,27 @@ def test_two_people_adding_the_same_partner_at_once_make_one_entry(make_staff):
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], CaseError)
     assert Partner.objects.count() == 1
+
+
+def test_a_refused_change_of_the_directory_is_in_the_access_log(login, make_staff):
+    from audit.models import AccessLog
+
+    verifier = make_staff(Role.VERIFIER)
+    response = login(verifier).post(
+        reverse("cases:partners"), {"action": "add", "name": "Fictional Shelter"}
+    )
+    assert response.status_code == 403
+    assert not Partner.objects.filter(name="Fictional Shelter").exists()
+    assert AccessLog.objects.filter(action=AccessLog.Action.DENIED, actor=verifier).exists()
+
+
+def test_saving_a_case_loaded_without_its_dates_keeps_its_months():
+    from cases.models import Case
+
+    case = CaseFactory()
+    months = (case.contact_month, case.defection_month)
+    partial = Case.objects.only("pk", "status", "contact_month", "defection_month").get(pk=case.pk)
+    partial.save()
+    case.refresh_from_db()
+    assert (case.contact_month, case.defection_month) == months
+    assert case.contact_month is not None
