@@ -102,9 +102,7 @@ def _transferchunks(
     """The rows of a transfer list, a chunk at a time, payees decrypted per chunk."""
     for chunk in chunks(selectors.iter_export_lines(batch=batch)):
         payees = (
-            selectors.payees_for(pairs=[(line.plan_pk, line.case_pk) for line in chunk])
-            if with_payees
-            else None
+            selectors.payees_for(line_ids=[line.line_pk for line in chunk]) if with_payees else None
         )
         yield _transfer_rows(chunk, payees)
         advance(progress, len(chunk))

@@ -90,6 +90,17 @@ class StipendPlan(CachedChoiceLabels, models.Model):
     payout_account = EncryptedField(
         _("wallet or bank account"), blank=True, null=True, max_plaintext_length=40
     )
+    # Who last set where the stipend goes, and when: that person may not approve the next batch
+    # that pays it (payments/services/batches.py batch_approve).
+    payout_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payout set by"),
+    )
+    payout_set_at = models.DateTimeField(_("payout set at"), null=True, blank=True)
     data_key = models.ForeignKey(
         "protection.DataKey",
         on_delete=models.PROTECT,
@@ -402,6 +413,21 @@ class Payment(UnderCaseKey, CachedChoiceLabels, models.Model):
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethod.choices, blank=True)
+    # Where the line is to be paid, as the batch was approved: copied from the plan by the run
+    # (the ciphertext itself, under the case's key) and kept while the batch is draft; a plan's
+    # wallet changed after approval is paid from the next month, never to a batch approved
+    # without it.
+    payee_method = models.CharField(
+        _("payout method"),
+        max_length=14,
+        choices=PaymentMethod.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    payee_account = EncryptedField(
+        _("wallet or bank account"), blank=True, null=True, max_plaintext_length=40
+    )
     reference = EncryptedField(_("reference"), blank=True, null=True, max_plaintext_length=100)
     acknowledged = models.BooleanField(_("recipient acknowledged"), default=False)
     recorded_by = models.ForeignKey(

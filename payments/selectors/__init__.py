@@ -37,6 +37,7 @@ from payments.selectors.disbursement import (
     one_offs_awaiting_approval_by,
     payee_lines,
     payees_for,
+    payouts_set_by,
     pending_lines,
     with_status_totals,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "paid_per_month",
     "payee_lines",
     "payees_for",
+    "payouts_set_by",
     "pending_lines",
     "with_status_totals",
 ]

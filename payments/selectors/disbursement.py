@@ -193,11 +193,11 @@ CHANGES_LISTED = 50
 # with the count of all (a month in which every line is new names fifty, not 100,000).
 BATCH_CHANGES_SQL = """
     WITH now AS (
-        SELECT plan_id, case_id, amount FROM payments_payment
+        SELECT plan_id, case_id, amount, payee_method, payee_account FROM payments_payment
         WHERE batch_id = %(batch)s AND plan_id IS NOT NULL AND carried_from_id IS NULL
           AND status <> %(cancelled)s
     ), before AS (
-        SELECT plan_id, case_id, amount FROM payments_payment
+        SELECT plan_id, case_id, amount, payee_method, payee_account FROM payments_payment
         WHERE batch_id = %(previous)s AND plan_id IS NOT NULL AND carried_from_id IS NULL
           AND status <> %(cancelled)s
     ), difference AS (
@@ -207,6 +207,13 @@ BATCH_CHANGES_SQL = """
                before.amount AS before, now.amount AS after
         FROM now FULL JOIN before ON before.plan_id = now.plan_id
         WHERE now.plan_id IS NULL OR before.plan_id IS NULL OR now.amount <> before.amount
+        UNION ALL
+        -- The wallet is compared as stored: the run copies the plan's ciphertext, so a line
+        -- differs from last month's only when someone set the plan's payout in between.
+        SELECT 'payout', now.case_id, NULL, NULL
+        FROM now JOIN before ON before.plan_id = now.plan_id
+        WHERE now.payee_method <> before.payee_method
+           OR now.payee_account IS DISTINCT FROM before.payee_account
         UNION ALL
         SELECT 'carried', case_id, NULL, amount FROM payments_payment
         WHERE batch_id = %(batch)s AND carried_from_id IS NOT NULL AND status <> %(cancelled)s
@@ -234,6 +241,7 @@ class BatchChanges:
     ended_plans: list[str] = field(default_factory=list)
     changed: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
+    payout: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -252,9 +260,14 @@ class BatchChanges:
     def carried_count(self) -> int:
         return self.counts.get("carried", 0)
 
+    @property
+    def payout_count(self) -> int:
+        return self.counts.get("payout", 0)
+
 
 def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
-    """New plans, plans no longer paid, changed amounts and carried lines of `batch` against
+    """New plans, plans no longer paid, changed amounts, payouts set elsewhere and carried lines
+    of `batch` against
     the latest earlier batch of its currency that was not rejected (case codes only; two
     queries whatever the size)."""
     previous = (
@@ -275,7 +288,12 @@ def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
             },
         )
         rows = cursor.fetchall()
-    listed = {"new": changes.new_plans, "ended": changes.ended_plans, "carried": changes.carried}
+    listed = {
+        "new": changes.new_plans,
+        "ended": changes.ended_plans,
+        "carried": changes.carried,
+        "payout": changes.payout,
+    }
     for kind, code, before, after, total in rows:
         changes.counts[kind] = total
         if kind == "changed":
@@ -283,6 +301,27 @@ def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
         else:
             listed[kind].append(code)
     return changes
+
+
+def payouts_set_by(*, batch: DisbursementBatch, user) -> int:
+    """How many lines of `batch` `user` set the payout of (method, wallet or account) since
+    the last approved batch of its currency: that person may not approve it (two people
+    between a wallet and the money)."""
+    since = (
+        DisbursementBatch.objects.filter(
+            currency=batch.currency, period__lt=batch.period, approved_at__isnull=False
+        )
+        .exclude(status=BatchStatus.REJECTED)
+        .order_by("-period")
+        .values_list("approved_at", flat=True)
+        .first()
+    )
+    lines = Payment.objects.filter(
+        batch=batch, plan__payout_set_by=user, plan__payout_set_at__isnull=False
+    ).exclude(status=PaymentStatus.CANCELLED)
+    if since is not None:
+        lines = lines.filter(plan__payout_set_at__gte=since)
+    return lines.count()
 
 
 PAYS_TO_ACCOUNT = ("mobile_money", "bank_transfer")
@@ -295,28 +334,30 @@ class Payee:
     account: str
 
 
-def payees_for(*, pairs: list[tuple[int | None, int]]) -> list[Payee]:
-    """The payee of each (plan, case) pair: name, payout method and, where the method needs
-    one, the wallet or account — decrypted, in two queries. Only for a reader the caller has
-    checked and logged (payments/rules.py through accounts.services.record_reveal)."""
-    plans = {
-        plan.pk: plan
-        for plan in StipendPlan.objects.filter(pk__in={plan for plan, _case in pairs if plan}).only(
-            "pk", "payout_method", "payout_account", "data_key"
+def payees_for(*, line_ids: list[int]) -> list[Payee]:
+    """The payee of each line: name, payout method and, where the method needs one, the wallet
+    or account the line was approved to be paid to (its own copy, not the plan's current one) —
+    decrypted, in two queries. Only for a reader the caller has checked and logged
+    (payments/rules.py through accounts.services.record_reveal)."""
+    lines = {
+        line.pk: line
+        for line in Payment.objects.filter(pk__in=line_ids).only(
+            "pk", "case_id", "payee_method", "payee_account"
         )
     }
     cases = {
         case.pk: case
-        for case in Case.objects.filter(pk__in={case for _plan, case in pairs}).only(
+        for case in Case.objects.filter(pk__in={line.case_id for line in lines.values()}).only(
             "pk", "real_name", "data_key"
         )
     }
     payees = []
-    for plan_pk, case_pk in pairs:
-        plan, case = plans.get(plan_pk), cases.get(case_pk)
+    for line_id in line_ids:
+        line = lines.get(line_id)
+        case = cases.get(line.case_id) if line else None
         name = case.real_name if case else ""
-        method = plan.payout_method if plan else ""
-        account = plan.payout_account if plan and method in PAYS_TO_ACCOUNT else ""
+        method = line.payee_method if line else ""
+        account = line.payee_account if line and method in PAYS_TO_ACCOUNT else ""
         payees.append(
             Payee(
                 name=_("(erased)") if isinstance(name, Erased) else str(name or ""),
@@ -329,9 +370,7 @@ def payees_for(*, pairs: list[tuple[int | None, int]]) -> list[Payee]:
 
 def payee_lines(*, lines: list[Payment]) -> list[Payment]:
     """Attach `payee` to each line of a page (see payees_for)."""
-    for line, payee in zip(
-        lines, payees_for(pairs=[(line.plan_id, line.case_id) for line in lines]), strict=True
-    ):
+    for line, payee in zip(lines, payees_for(line_ids=[line.pk for line in lines]), strict=True):
         line.payee = payee
     return lines
 

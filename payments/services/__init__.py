@@ -22,6 +22,7 @@ from payments.services.payouts import (
 )
 from payments.services.plans import (
     PLAN_TRANSITIONS,
+    approved_payouts_unchanged,
     plan_amount_for,
     plan_create,
     plan_set_payout,
@@ -39,6 +40,7 @@ __all__ = [
     "PLAN_TRANSITIONS",
     "PaymentError",
     "SettlementPreview",
+    "approved_payouts_unchanged",
     "batch_approve",
     "batch_close",
     "batch_ledger_total",

@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.cooling import require_settled
 from accounts.models import User
 from audit.services import audit_context
+from payments import selectors
 from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
 from payments.services.common import PaymentError, guarded
 from payments.services.payouts import require_payout_officer
@@ -27,6 +29,18 @@ def batch_approve(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch
         raise PaymentError(_("Only a draft batch can be approved."))
     if batch.prepared_by_id == actor.pk:
         raise PaymentError(_("A batch must be approved by someone other than its preparer."))
+    set_by_actor = selectors.payouts_set_by(batch=batch, user=actor)
+    if set_by_actor:
+        raise PaymentError(
+            ngettext(
+                "You set where %(lines)d line of this batch is paid since the last batch: "
+                "someone else must approve it.",
+                "You set where %(lines)d lines of this batch are paid since the last batch: "
+                "someone else must approve it.",
+                set_by_actor,
+            )
+            % {"lines": set_by_actor}
+        )
     require_settled(actor, "payments.approve_batch")
     if batch.run_completed_at is None:
         raise PaymentError(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,14 @@ from accounts.models import User
 from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case
-from payments.models import FundingSource, PlanStatus, StipendPlan
+from payments.models import (
+    BatchStatus,
+    FundingSource,
+    Payment,
+    PaymentStatus,
+    PlanStatus,
+    StipendPlan,
+)
 from payments.money import Currency, round_money
 from payments.services.common import PaymentError, _money, guarded, month_end
 from payments.wallets import AccountError, normalise_account
@@ -65,6 +73,8 @@ def plan_create(
                 created_by=actor,
                 payout_method=payout_method,
                 payout_account=payout_account or None,
+                payout_set_by=actor if payout_method else None,
+                payout_set_at=timezone.now() if payout_method else None,
             )
     except IntegrityError as error:
         raise PaymentError(
@@ -106,10 +116,44 @@ def plan_set_payout(
     plan = StipendPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status == PlanStatus.ENDED:
         raise PaymentError(_("An ended plan cannot change."))
+    if plan.payout_method == payout_method and (plan.payout_account or "") == payout_account:
+        return plan  # the same again: nothing to change, nothing for an approver to check
     plan.payout_method, plan.payout_account = payout_method, payout_account or None
+    plan.payout_set_by, plan.payout_set_at = actor, timezone.now()
     with audit_context(actor=actor, action="plan.payout"):
-        plan.save(update_fields=["payout_method", "payout_account", "data_key", "updated_at"])
+        plan.save(
+            update_fields=[
+                "payout_method",
+                "payout_account",
+                "payout_set_by",
+                "payout_set_at",
+                "data_key",
+                "updated_at",
+            ]
+        )
+        # A line not yet approved is paid where the plan now says (its approver will see the
+        # change); a line already approved keeps what was approved.
+        Payment.objects.filter(
+            plan=plan, status=PaymentStatus.PENDING, batch__status=BatchStatus.DRAFT
+        ).update(
+            payee_method=payout_method,
+            payee_account=Subquery(
+                StipendPlan.objects.filter(pk=plan.pk).values("payout_account")[:1]
+            ),
+        )
     return plan
+
+
+def approved_payouts_unchanged(*, plan: StipendPlan) -> list[datetime.date]:
+    """The months of the plan's lines already approved and still to be paid: they go where
+    they were approved to go, not where the plan now says."""
+    return list(
+        Payment.objects.filter(plan=plan, status=PaymentStatus.PENDING)
+        .exclude(batch__status=BatchStatus.DRAFT)
+        .order_by("period")
+        .values_list("period", flat=True)
+        .distinct()
+    )
 
 
 def plan_amount_for(plan: StipendPlan, period: datetime.date) -> Decimal:

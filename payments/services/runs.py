@@ -87,9 +87,10 @@ def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
             f"""
             INSERT INTO payments_payment
                 (batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status,
-                 method, reference, acknowledged, carry_forward)
+                 method, reference, acknowledged, carry_forward, payee_method, payee_account)
             SELECT batch.id, plan.id, plan.case_id, %(period)s, line.amount, plan.currency,
-                   plan.funding_source_id, 'pending', '', NULL, false, false
+                   plan.funding_source_id, 'pending', '', NULL, false, false,
+                   plan.payout_method, plan.payout_account
             FROM payments_stipendplan AS plan
             JOIN cases_case AS person ON person.id = plan.case_id
             CROSS JOIN LATERAL (SELECT {_LINE_AMOUNT} AS amount) AS line
@@ -113,11 +114,15 @@ def _insert_carried_lines(parameters: dict) -> int:
             f"""
             INSERT INTO payments_payment
                 (batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status,
-                 method, reference, acknowledged, carry_forward, carried_from_id)
+                 method, reference, acknowledged, carry_forward, carried_from_id, payee_method,
+                 payee_account)
             SELECT batch.id, carried.plan_id, carried.case_id, %(period)s, carried.amount,
                    carried.currency, carried.funding_source_id, 'pending', '', NULL, false, false,
-                   carried.id
+                   carried.id, COALESCE(plan.payout_method, carried.payee_method),
+                   CASE WHEN plan.id IS NULL THEN carried.payee_account
+                        ELSE plan.payout_account END
             FROM payments_payment AS carried
+            LEFT JOIN payments_stipendplan AS plan ON plan.id = carried.plan_id
             JOIN payments_disbursementbatch AS batch
               ON batch.period = %(period)s AND batch.currency = carried.currency
              AND batch.status = 'draft'

@@ -140,6 +140,7 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
             "is_draft": batch.status == BatchStatus.DRAFT,
             "changes": selectors.batch_changes(batch=batch),
             "is_preparer": batch.prepared_by_id == request.user.pk,
+            "payouts_set_by_you": selectors.payouts_set_by(batch=batch, user=request.user),
         },
     )
 

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -141,6 +143,23 @@ def plan_payout(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("Where the plan of %(code)s is paid is saved.") % {"code": plan.case.code},
             )
+            months = services.approved_payouts_unchanged(plan=plan)
+            if months:
+                messages.info(
+                    request,
+                    ngettext(
+                        "The batch of %(months)s is already approved: it still pays where it "
+                        "was approved to pay. The change applies from the next batch.",
+                        "The batches of %(months)s are already approved: they still pay where "
+                        "they were approved to pay. The change applies from the next batch.",
+                        len(months),
+                    )
+                    % {
+                        "months": ", ".join(
+                            date_format(month, "YEAR_MONTH_FORMAT") for month in months
+                        )
+                    },
+                )
     return redirect("payments:case_plans", pk=plan.case_id)
 
 

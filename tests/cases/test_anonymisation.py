@@ -341,6 +341,10 @@ def pay(case, staff, mark):
     (batch,) = payment_services.disbursement_run(
         period=timezone.localdate().replace(day=1), actor=officer
     )
+    # The run copied the plan's wallet onto the line; a marker of its own proves that copy goes.
+    line = Payment.objects.get(case=case, plan__isnull=False)
+    line.payee_account = mark(Payment, "payee_account")
+    line.save(update_fields=["payee_account"])
     payment_services.batch_approve(batch=batch, actor=approver)
     payment_services.payments_record(
         payments=list(Payment.objects.filter(case=case, plan__isnull=False)),

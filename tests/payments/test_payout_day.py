@@ -725,3 +725,94 @@ def test_only_the_officer_paying_a_batch_out_records_and_closes_it(paying, other
     line.refresh_from_db()
     paying.refresh_from_db()
     assert line.status == "pending" and paying.status == "disbursing"
+
+
+# --- a wallet changed between approval and payout ------------------------------------------------
+
+LAST_MONTH = (THIS_MONTH - timezone.timedelta(days=1)).replace(day=1)
+NEW_WALLET = "+66898765432"
+
+
+def payee_wallets(batch) -> dict[str, str]:
+    lines = list(batch.lines.select_related("case").order_by("pk"))
+    payees = selectors.payees_for(line_ids=[line.pk for line in lines])
+    return {line.case.code: payee.account for line, payee in zip(lines, payees, strict=True)}
+
+
+def test_a_wallet_changed_after_approval_is_paid_from_the_next_batch_and_shown_to_its_approver(
+    login, officer, other_officer, approver, make_staff
+):
+    """What the approver approved is what is paid: a wallet set again after approval does not
+    redirect the approved line; the next month's approver sees which case is paid somewhere
+    else, and the person who set it may not approve that batch."""
+    source = FundingSourceFactory()
+    plan = StipendPlanFactory(case=VerifiedCaseFactory(real_name=NAME), funding_source=source)
+    services.plan_set_payout(
+        plan=plan, actor=officer, payout_method="mobile_money", payout_account=WALLET
+    )
+    StipendPlanFactory(funding_source=source)
+    (first,) = services.disbursement_run(period=LAST_MONTH, actor=officer)
+    first = services.batch_approve(batch=first, actor=approver)
+
+    response = login(other_officer).post(
+        reverse("payments:plan_payout", args=[plan.pk]),
+        {"payout_method": "mobile_money", "payout_account": NEW_WALLET},
+        follow=True,
+    )
+    assert any("already approved" in message for message in messages_of(response))
+    assert payee_wallets(first)[plan.case.code] == WALLET
+
+    (second,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    assert payee_wallets(second)[plan.case.code] == NEW_WALLET
+    changes = selectors.batch_changes(batch=second)
+    assert changes.payout == [plan.case.code] and changes.payout_count == 1
+    page = login(approver).get(reverse("payments:batch_approve", args=[second.pk]))
+    assert plan.case.code in page.content.decode()
+    assert NEW_WALLET not in page.content.decode() and NAME not in page.content.decode()
+
+    # The officer who set the wallet, were they also an approver, may not approve it.
+    other_officer.user_permissions.add(
+        *approver.groups.get().permissions.filter(codename="approve_batch")
+    )
+    other_officer = type(other_officer).objects.get(pk=other_officer.pk)
+    with pytest.raises(PaymentError, match="someone else must approve"):
+        services.batch_approve(batch=second, actor=other_officer)
+    second.refresh_from_db()
+    assert second.status == BatchStatus.DRAFT
+    assert services.batch_approve(batch=second, actor=approver).status == BatchStatus.APPROVED
+
+
+def test_a_wallet_set_while_the_batch_is_a_draft_is_what_its_approver_approves(
+    officer, other_officer, approver
+):
+    plan = StipendPlanFactory()
+    services.plan_set_payout(
+        plan=plan, actor=officer, payout_method="mobile_money", payout_account=WALLET
+    )
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    services.plan_set_payout(
+        plan=plan, actor=other_officer, payout_method="bank_transfer", payout_account="1234567890"
+    )
+    line = batch.lines.get()
+    assert line.payee_method == "bank_transfer"
+    assert payee_wallets(batch) == {plan.case.code: "1234567890"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT payee_account FROM payments_payment WHERE id = %s", [line.pk])
+        (raw,) = cursor.fetchone()
+    assert raw.startswith("hv1:") and "1234567890" not in raw
+
+
+def test_the_same_wallet_set_again_is_no_change(officer, other_officer, approver):
+    plan = StipendPlanFactory()
+    services.plan_set_payout(
+        plan=plan, actor=officer, payout_method="mobile_money", payout_account=WALLET
+    )
+    (first,) = services.disbursement_run(period=LAST_MONTH, actor=officer)
+    services.batch_approve(batch=first, actor=approver)
+    services.plan_set_payout(
+        plan=plan, actor=other_officer, payout_method="mobile_money", payout_account="081 234 5678"
+    )
+    plan.refresh_from_db()
+    assert plan.payout_set_by == officer
+    (second,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    assert selectors.batch_changes(batch=second).payout_count == 0
