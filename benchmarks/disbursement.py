@@ -115,7 +115,7 @@ SHAPE_SQL = """
 SINGLE_STATEMENT_SQL = """
     INSERT INTO bench_floor_payment (
         batch_id, plan_id, case_id, period, amount, currency, funding_source_id, status, method,
-        reference, acknowledged, carry_forward
+        reference, acknowledged, carry_forward, payee_method, payee_account
     )
     SELECT batch.id, plan.id, plan.case_id, %(period)s,
            round(
@@ -125,7 +125,8 @@ SINGLE_STATEMENT_SQL = """
                / %(days_in_month)s,
                CASE plan.currency WHEN 'MMK' THEN 0 ELSE 2 END
            ),
-           plan.currency, plan.funding_source_id, 'pending', '', NULL, false, false
+           plan.currency, plan.funding_source_id, 'pending', '', NULL, false, false,
+           plan.payout_method, plan.payout_account
     FROM payments_stipendplan AS plan
     JOIN cases_case AS person ON person.id = plan.case_id AND person.status = 'verified'
     JOIN payments_disbursementbatch AS batch
