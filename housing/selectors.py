@@ -208,7 +208,21 @@ class WaitingList:
     def entries(self, *, offset: int = 0, limit: int | None = None) -> list[WaitingEntry]:
         """The entries from `offset` on (at most `limit`), in the list's order, in two queries
         more (their cases and family members)."""
-        rows = self._fetch(WAITING_PAGE_SQL, {"limit": limit, "offset": offset})
+        return self.entries_of(self.places(offset=offset, limit=limit))
+
+    def places(
+        self, *, offset: int = 0, limit: int | None = None
+    ) -> list[tuple[int, int | None, datetime.date]]:
+        """The list's order from `offset` on as (case, family member or None, waiting since):
+        numbers and a date, nothing that names anyone (the dashboard keeps the first few for a
+        minute)."""
+        return [
+            tuple(row) for row in self._fetch(WAITING_PAGE_SQL, {"limit": limit, "offset": offset})
+        ]
+
+    @staticmethod
+    def entries_of(rows: list[tuple[int, int | None, datetime.date]]) -> list[WaitingEntry]:
+        """The entries at these places, their cases and family members read now (two queries)."""
         cases = Case.objects.only(
             "pk", "code", "risk_level", "urgency", "decided_at", "contact_date", "emergency"
         ).in_bulk({case_pk for case_pk, _member, _since in rows})
@@ -223,6 +237,7 @@ class WaitingList:
         return [
             WaitingEntry(cases[case_pk], members.get(member_pk), since)
             for case_pk, member_pk, since in rows
+            if case_pk in cases
         ]
 
     def __getitem__(self, index: int | slice) -> list[WaitingEntry] | WaitingEntry:
