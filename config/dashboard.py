@@ -5,12 +5,10 @@ so it lives here, where nothing imports it back (STYLE.md: imports run one way).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,6 +21,7 @@ from cases.charts import chart_description, monthly_chart_svg
 from housing import selectors as housing_selectors
 from journeys import selectors as journey_selectors
 from notifications import selectors as notification_selectors
+from operations.figures import shared_figure
 from payments import selectors as payment_selectors
 
 # How many case codes a block lists before it says "and N more".
@@ -62,24 +61,12 @@ class WaitingFigures:
     first: list
 
 
-def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
-    """A figure over the whole caseload, the same for everyone who may see it, kept for
-    HAVEN_FIGURES_CACHE_SECONDS: ranking 65,000 people waiting for a bed or counting two years
-    of cases costs PostgreSQL a tenth of a second, and fifty people opening the dashboard would
-    ask it every second. Only numbers and dates go in (never a name, never what one member of
-    staff may see and another may not); the people they point to are read anew."""
-    seconds = settings.HAVEN_FIGURES_CACHE_SECONDS
-    if seconds <= 0:
-        return compute()
-    return cache.get_or_set(f"dashboard:{key}", compute, seconds)
-
-
 def _waiting_figures(today: datetime.date) -> WaitingFigures:
     def figures() -> tuple[int, datetime.date | None, list]:
         waiting = housing_selectors.waiting_list()
         return waiting.count(), waiting.oldest_since(), waiting.places(limit=3)
 
-    count, oldest, places = shared_figure(f"waiting:{today}", figures)
+    count, oldest, places = shared_figure(f"dashboard:waiting:{today}", figures)
     return WaitingFigures(
         count=count,
         longest_wait_days=(today - oldest).days if oldest is not None else None,
@@ -90,7 +77,7 @@ def _waiting_figures(today: datetime.date) -> WaitingFigures:
 def _chart(today: datetime.date) -> dict[str, Any]:
     this_month = today.replace(day=1)
     rows = shared_figure(
-        f"monthly:{today}",
+        f"dashboard:monthly:{today}",
         lambda: case_selectors.monthly_counts(
             date_from=first_of_month(this_month, -(CHART_MONTHS - 1)), date_to=today
         ),
@@ -157,7 +144,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["awaiting"] = preview(case_selectors.awaiting_action(user=user))
     if user.has_perm("cases.view_case_reports"):
         context["verified_this_month"] = shared_figure(
-            f"verified:{this_month}",
+            f"dashboard:verified:{this_month}",
             lambda: case_selectors.verified_in_month(month=this_month),
         )
         context["chart"] = _chart(today)
