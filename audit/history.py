@@ -27,8 +27,9 @@ def track_history(*, per_statement: bool = False, **options: Any):
     by one INSERT … SELECT per SQL statement over its transition table (pghistory's statement-
     level triggers) instead of one trigger call per row: the same events with the same context,
     at a fraction of the cost. Its history table then indexes only what the audit pages look
-    events up by (the record and the context), not every copied foreign key: each index is paid
-    for on every line of every run. Trackers hold per-model state, so each model gets fresh ones.
+    events up by (the record, the context and the case; the time and the action, as every
+    history table), not every copied foreign key: each index is paid for on every line of every
+    run. Trackers hold per-model state, so each model gets fresh ones.
     """
     if not per_statement:
         return _track(**options)
