@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from pghistory.models import Events
 
 from audit import selectors
 from audit.forms import AuditTrailFilterForm
@@ -46,13 +45,20 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     record_text = request.GET.get("record", "").strip()
     if filters and filters.model and RECORD_NUMBER.fullmatch(record_text):
         filters = dataclasses.replace(filters, record=int(record_text))
-    events = selectors.history_events(filters=filters) if filters else Events.objects.none()
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    diffs = selectors.history_diffs(page)
-    changes = {event.pgh_slug: describe_changes(diffs.get(event.pgh_slug)) for event in page}
-    keys = {model: foreign_keys(model) for model in {event.pgh_obj_model for event in page}}
-    references = {(event.pgh_obj_model, str(event.pgh_obj_id)) for event in page}
-    for event in page:
+    page = (
+        selectors.history_page(
+            filters=filters,
+            before=selectors.HistoryCursor.parse(request.GET.get("before", "")),
+            after=selectors.HistoryCursor.parse(request.GET.get("after", "")),
+            size=PAGE_SIZE,
+        )
+        if filters
+        else selectors.HistoryPage(events=[], newer=None, older=None)
+    )
+    changes = {event.pgh_slug: describe_changes(event.pgh_diff) for event in page.events}
+    keys = {model: foreign_keys(model) for model in {event.pgh_obj_model for event in page.events}}
+    references = {(event.pgh_obj_model, str(event.pgh_obj_id)) for event in page.events}
+    for event in page.events:
         actor = (event.pgh_context or {}).get("user")
         if actor is not None:
             references.add((USER_MODEL, str(actor)))
@@ -69,7 +75,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         return format_history_value(model, field, text)
 
     rows = []
-    for event in page:
+    for event in page.events:
         fields = field_labels(event.pgh_obj_model)
         actor = (event.pgh_context or {}).get("user")
         rows.append(
@@ -92,13 +98,15 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    query = {name: value for name, value in request.GET.items() if name != "page" and value}
+    paging = ("page", "before", "after")
+    query = {name: value for name, value in request.GET.items() if name not in paging and value}
     return render(
         request,
         "audit/audit_trail.html",
         {
             "page": page,
-            "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            # A cursor in the address: not the newest page, so say how to get back to it.
+            "paged": bool(request.GET.get("before") or request.GET.get("after")),
             "rows": rows,
             "form": form,
             "record": filters.record if filters else None,

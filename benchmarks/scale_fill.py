@@ -88,15 +88,15 @@ CASES_SQL = """
     SELECT
         'HV-' || (%(first_year)s + (n - 1) / %(per_year)s)::text || '-'
             || lpad((((n - 1) %% %(per_year)s) + 1)::text, 5, '0'),
-        -- The exact dates and the township are ciphertext (never decrypted here); the months
-        -- are in clear, as the application writes them.
-        kind.status, 1, %(name)s, date_trunc('month', kind.contacted)::date,
+        -- The exact dates are ciphertext (one fictional date: the case page decrypts it) and
+        -- the township none; the months are in clear, as the application writes them.
+        kind.status, 1, %(date)s, date_trunc('month', kind.contacted)::date,
         (ARRAY['phone', 'messaging', 'in_person', 'partner'])[1 + n %% 4],
         (%(regions)s::text[])[1 + n %% %(region_count)s], NULL,
         (ARRAY['army', 'army', 'police', 'other'])[1 + (n / 2) %% 4],
         (%(ranks)s::text[])[1 + (n / 3) %% %(rank_count)s],
         (%(unit_types)s::text[])[1 + (n / 5) %% %(unit_type_count)s],
-        %(name)s, date_trunc('month', kind.contacted - 3)::date,
+        %(date)s, date_trunc('month', kind.contacted - 3)::date,
         CASE WHEN n %% 13 = 0 THEN 'immediate' WHEN n %% 5 = 0 THEN 'urgent' ELSE 'routine' END,
         CASE WHEN n %% 17 = 0 THEN 'critical' WHEN n %% 7 = 0 THEN 'high'
              WHEN n %% 3 = 0 THEN 'low' ELSE 'medium' END,
@@ -315,6 +315,7 @@ def fill(*, cases: int, progress=print) -> dict[str, float]:
         "towns": TOWNS,
         "town_count": len(TOWNS),
         "name": encrypt_text("Fictional Benchmark Person", data_key_id=data_key.pk),
+        "date": encrypt_text("2025-06-01", data_key_id=data_key.pk),
         "data_key": data_key.pk,
         "intake": staff["intake"],
         "verifier": staff["verifier"],

@@ -21,6 +21,7 @@ from cases.charts import chart_description, monthly_chart_svg
 from housing import selectors as housing_selectors
 from journeys import selectors as journey_selectors
 from notifications import selectors as notification_selectors
+from operations.figures import shared_figure
 from payments import selectors as payment_selectors
 
 # How many case codes a block lists before it says "and N more".
@@ -60,19 +61,26 @@ class WaitingFigures:
     first: list
 
 
-def _waiting_figures() -> WaitingFigures:
-    entries = housing_selectors.waiting_list()
+def _waiting_figures(today: datetime.date) -> WaitingFigures:
+    def figures() -> tuple[int, datetime.date | None, list]:
+        waiting = housing_selectors.waiting_list()
+        return waiting.count(), waiting.oldest_since(), waiting.places(limit=3)
+
+    count, oldest, places = shared_figure(f"dashboard:waiting:{today}", figures)
     return WaitingFigures(
-        count=entries.count(),
-        longest_wait_days=entries.longest_wait_days(),
-        first=entries[:3],
+        count=count,
+        longest_wait_days=(today - oldest).days if oldest is not None else None,
+        first=housing_selectors.WaitingList.entries_of(places),
     )
 
 
 def _chart(today: datetime.date) -> dict[str, Any]:
     this_month = today.replace(day=1)
-    rows = case_selectors.monthly_counts(
-        date_from=first_of_month(this_month, -(CHART_MONTHS - 1)), date_to=today
+    rows = shared_figure(
+        f"dashboard:monthly:{today}",
+        lambda: case_selectors.monthly_counts(
+            date_from=first_of_month(this_month, -(CHART_MONTHS - 1)), date_to=today
+        ),
     )
     return {
         "rows": rows,
@@ -135,10 +143,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.has_perm("cases.verify_case") or user.has_perm("cases.decide_case"):
         context["awaiting"] = preview(case_selectors.awaiting_action(user=user))
     if user.has_perm("cases.view_case_reports"):
-        context["verified_this_month"] = case_selectors.verified_in_month(month=this_month)
+        context["verified_this_month"] = shared_figure(
+            f"dashboard:verified:{this_month}",
+            lambda: case_selectors.verified_in_month(month=this_month),
+        )
         context["chart"] = _chart(today)
     if user.has_perm("housing.view_allocation"):
-        context["waiting"] = _waiting_figures()
+        context["waiting"] = _waiting_figures(today)
     if user.has_perm("journeys.plan_journey") or user.has_perm("journeys.handle_journey"):
         context["journeys_due"] = preview(journey_selectors.due_soon(user))
         context["debriefs_due"] = preview(journey_selectors.debriefs_to_record(user))

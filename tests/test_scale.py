@@ -14,6 +14,7 @@ from django.urls import resolve
 from django.utils import timezone
 
 from accounts.roles import Role
+from cases.models import Case
 from housing.models import Allocation
 from payments.models import DisbursementBatch
 from tests.factories import BedFactory, FamilyMemberFactory, HouseFactory, VerifiedCaseFactory
@@ -96,3 +97,33 @@ def test_every_list_and_dashboard_asks_as_many_queries_at_two_sizes(login, make_
         if large[path][0] != small[path][0] or large[path][1] > small[path][1]
     }
     assert not grew, f"pages whose query count grew with the data (small, large): {grew}"
+
+
+def test_the_audit_trail_asks_as_many_queries_at_two_sizes(login, auditor, make_staff):
+    """Its pages (the newest, an older one, filtered by person, case, action and record type)
+    cost as many queries with eight times as many events of the same kinds."""
+    staff = {role: make_staff(role) for role in Role.ALL}
+    client = login(auditor)
+    client.get("/accounts/audit/")
+    house = HouseFactory()
+    grow(staff, scale=1, house=house)
+
+    def counts() -> dict[str, tuple[int, int]]:
+        case = Case.objects.order_by("pk").first()
+        manager = staff[Role.CASE_MANAGER].username
+        first = client.get("/accounts/audit/", {"model": "cases.Case"}).content.decode()
+        paths = {
+            "newest": "/accounts/audit/?model=cases.Case",
+            "filtered": f"/accounts/audit/?model=cases.Case&action=insert&case={case.code}"
+            f"&who={manager}&start=2020-01-01",
+        }
+        if 'rel="next" href="?' in first:
+            older = first.split('rel="next" href="?')[1].split('"')[0].replace("&amp;", "&")
+            paths["older"] = f"/accounts/audit/?{older}"
+        return {name: page_queries(client, path) for name, path in paths.items()}
+
+    small = counts()
+    grow(staff, scale=8, house=house)
+    large = counts()
+    assert "older" in large
+    assert {name: large[name] for name in small} == small

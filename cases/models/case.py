@@ -267,6 +267,19 @@ class Case(ProtectedModel):
                 condition=~Q(name_and_birth_index=""),
                 name="case_name_and_birth_lookup",
             ),
+            # The duplicates review groups cases by service and ID number; without these it
+            # read every case, most of which have neither (the unique indexes above leave out
+            # the cases whose clash was acknowledged, so the review cannot use them).
+            models.Index(
+                fields=["service_number_index"],
+                condition=~Q(service_number_index=""),
+                name="case_service_number_lookup",
+            ),
+            models.Index(
+                fields=["national_id_index"],
+                condition=~Q(national_id_index=""),
+                name="case_national_id_lookup",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

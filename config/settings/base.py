@@ -118,6 +118,11 @@ CACHES = {
     }
 }
 
+# The dashboard's figures over the whole caseload (how many wait for a bed and since when, the
+# monthly chart, verified this month) are kept this long in the cache and shared by everyone who
+# may see them: numbers only, never a name. 0 computes them on every request.
+HAVEN_FIGURES_CACHE_SECONDS = env.int("HAVEN_FIGURES_CACHE_SECONDS", default=60)
+
 AUTH_USER_MODEL = "accounts.User"
 # Second-factor keys and backup codes are never shown in the admin, not even to a superuser.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

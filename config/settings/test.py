@@ -27,6 +27,8 @@ STORAGES = {
 AXES_FAILURE_LIMIT = 5
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "INFO"}}
 HAVEN_DEMO = False
+# Tests share one Redis: a figure kept from one test would show in the next.
+HAVEN_FIGURES_CACHE_SECONDS = 0
 
 # Static files come from the app folders (finders) here; the collected folder must merely exist.
 WHITENOISE_USE_FINDERS = True

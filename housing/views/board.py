@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from housing import selectors
@@ -34,6 +35,11 @@ def board(request: HttpRequest) -> HttpResponse:
             # Every compromised house shown, whichever page this is: people must move.
             "compromised": selectors.occupancy_of(houses.filter(status=HouseStatus.COMPROMISED)),
             "filtered": any(filters.values()),
+            # A case's housing history is at <prefix><case id>/: reversed once for the page,
+            # not once per occupied bed.
+            "case_history_prefix": reverse("housing:case_history", kwargs={"pk": 0}).removesuffix(
+                "0/"
+            ),
         },
     )
 

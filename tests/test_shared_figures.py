@@ -1,0 +1,62 @@
+"""Figures over the whole caseload are kept for a minute and shared by everyone who may see them
+(operations.figures): what is kept must be numbers, dates and record numbers, never a name, a
+case's code or a house's name, and the pages must say the same with and without them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+
+from accounts.roles import Role
+from cases.models import Case
+from housing.models import House
+from operations import figures
+from tests.test_dashboard import build_world
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ("/", "/housing/reports/", "/payments/")
+
+
+@pytest.fixture
+def kept_figures(settings, monkeypatch) -> LocMemCache:
+    """The figures kept in a cache of this test's own (the tests' Redis is shared)."""
+    cache = LocMemCache("shared-figures-test", {})
+    monkeypatch.setattr(figures, "cache", cache)
+    settings.HAVEN_FIGURES_CACHE_SECONDS = 60
+    return cache
+
+
+def body(response) -> str:
+    assert response.status_code == 200
+    html = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+def test_kept_figures_name_nobody_and_the_pages_read_the_same(
+    login, make_staff, kept_figures, settings
+):
+    staff = {role: make_staff(role) for role in Role.ALL}
+    world = build_world(staff, scale=2)
+    reader = make_staff(*Role.ALL, is_staff=True)
+    client = login(reader)
+
+    settings.HAVEN_FIGURES_CACHE_SECONDS = 0
+    fresh = {path: body(client.get(path)) for path in PAGES}
+    settings.HAVEN_FIGURES_CACHE_SECONDS = 60
+    first = {path: body(client.get(path)) for path in PAGES}
+    kept = {path: body(client.get(path)) for path in PAGES}
+    assert first == fresh and kept == fresh
+
+    stored = b"".join(kept_figures._cache.values())
+    assert stored, "the pages should have kept their figures"
+    names = [
+        *Case.objects.values_list("code", flat=True),
+        *House.objects.values_list("code_name", flat=True),
+        *(case.real_name for case in Case.objects.all()),
+    ]
+    assert names and world
+    for name in names:
+        assert name.encode() not in stored, f"{name!r} was kept in the shared figures"
