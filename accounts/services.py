@@ -70,6 +70,23 @@ def record_reveal(
         raise PermissionDenied(
             getattr(obj, "REVEAL_REFUSAL", None) or _("You may not see who this record is.")
         )
+    reveal_within_budget(
+        actor=actor, obj=obj, field_name=field_name, request=request, detail=detail
+    )
+
+
+def reveal_within_budget(
+    *,
+    actor: User,
+    obj: models.Model,
+    field_name: str,
+    request: HttpRequest | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Log a reveal of `obj` whose permission the caller has checked, within the reader's
+    reveal budget (accounts/budgets.py): past it, nothing is logged as revealed, the refusal
+    is logged, the administrators are alerted and RevealBudgetExceeded (a PermissionDenied)
+    says so. A file that holds names counts here at each download (operations/exports.py)."""
     with transaction.atomic():
         budget = budgets.budget_passed(actor=actor, obj=obj)
         if budget is None:

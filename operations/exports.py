@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import require_permission
+from accounts.services import reveal_within_budget
 from audit.models import AccessLog
 from audit.services import log_access
 from operations.models import ExportJob
@@ -126,6 +127,10 @@ class ExportKind:
     # The permission that let the builder print names: a file that holds some is downloaded
     # only while the reader still has it (a reader who lost it meanwhile gets nothing).
     names_permission: str | None = None
+    # The record (and its field) a file that holds names reveals, as its builder logged it:
+    # each download of such a file is a reveal of it, counted in the reader's reveal budget
+    # (accounts/budgets.py: once a day a record) and refused past it.
+    reveals: Callable[[dict[str, Any]], tuple[models.Model, str]] | None = None
     arguments: dict[str, type] = field(default_factory=dict)
 
 
@@ -435,7 +440,8 @@ class Download:
 
 def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
     """The file, decrypted a chunk at a time, for the person who asked for it and only while
-    they may still have it (the permission is checked again); every download is logged."""
+    they may still have it (the permission is checked again); every download is logged, and
+    the download of a file that holds names is a reveal within the reader's budget."""
     if job.requested_by_id != actor.pk:
         log_access(
             action=AccessLog.Action.DENIED,
@@ -469,6 +475,16 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
         first = next(chunks)
     except (ProtectedValueError, FileNotFoundError, StopIteration) as error:
         raise ExportError(_("This file can no longer be read. Build it again.")) from error
+    if job.named_case_ids and kind.reveals is not None:
+        # Past the reader's budget: RevealBudgetExceeded, logged and alerted, and no file.
+        obj, field_name = kind.reveals(job.arguments)
+        reveal_within_budget(
+            actor=actor,
+            obj=obj,
+            field_name=field_name,
+            request=request,
+            detail={"download": job.kind, "job": str(job.pk), "names": len(job.named_case_ids)},
+        )
     log_access(
         action=AccessLog.Action.EXPORT,
         actor=actor,

@@ -55,6 +55,14 @@ def _check_transfers(actor: User, arguments: dict, request=None) -> None:
         raise PermissionDenied(batch.REVEAL_REFUSAL)
 
 
+def _reveals_names(arguments: dict) -> tuple[DisbursementBatch, str]:
+    return _batch_of(arguments), "real_name"
+
+
+def _reveals_payees(arguments: dict) -> tuple[DisbursementBatch, str]:
+    return _batch_of(arguments), "payees"
+
+
 def _build_pdf(context: background.ExportContext) -> background.Built:
     batch = _batch_of(context.arguments)
     named = write_batch_pdf(
@@ -100,6 +108,7 @@ def register_exports() -> None:
             back_url=_batch_page,
             names_people=True,
             names_permission=REVEAL_PERMISSION,
+            reveals=_reveals_names,
             arguments={"batch": int},
         )
     )
@@ -116,6 +125,7 @@ def register_exports() -> None:
                 check=_check_transfers,
                 back_url=_batch_page,
                 names_people=True,
+                reveals=_reveals_payees,
                 arguments={"batch": int, "payees": bool},
             )
         )
