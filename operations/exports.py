@@ -379,6 +379,7 @@ def _build(job: ExportJob) -> str:
                         progress=progress,
                     )
                 )
+            size = writer.tell()
             writer.close()
     except ExportCancelled:
         part.unlink(missing_ok=True)
@@ -392,7 +393,7 @@ def _build(job: ExportJob) -> str:
             extra={"export": job.kind, "job": str(job.pk), "error": type(error).__name__},
         )
         return _finish_failed(job, str(FAILED_MESSAGE))
-    return _finish_ready(job, built)
+    return _finish_ready(job, built, size=size)
 
 
 def _finish_failed(job: ExportJob, message: str) -> str:
@@ -403,16 +404,16 @@ def _finish_failed(job: ExportJob, message: str) -> str:
         return job.status
 
 
-def _finish_ready(job: ExportJob, built: Built) -> str:
+def _finish_ready(job: ExportJob, built: Built, *, size: int) -> str:
+    """`size`: of the file as it is downloaded (decrypted), which the response's Content-Length
+    says: a browser given the encrypted size waits for bytes that never come."""
     with transaction.atomic():
         current = ExportJob.objects.select_for_update().get(pk=job.pk)
         if current.status != Status.RUNNING:
             # Failed as stuck, or erased, while it was being built: keep nothing.
             _destroy_file(current)
             return current.status
-        part = _part_path(current)
-        size = part.stat().st_size
-        part.rename(_storage_path(current))
+        _part_path(current).rename(_storage_path(current))
         now = timezone.now()
         current.status, current.finished_at = Status.READY, now
         current.heartbeat_at = now
