@@ -507,13 +507,16 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
 # --- destroying ------------------------------------------------------------------------------
 
 
-def export_expire(*, job: ExportJob) -> None:
+def export_expire(*, job: ExportJob, now: datetime.datetime | None = None) -> bool:
+    """Destroy the file and its key if it has expired (by `now`); whether it had."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job.pk)
-        if is_expired(job):
-            _destroy_file(job)
-            job.status = Status.EXPIRED
-            job.save(update_fields=["status"])
+        if not is_expired(job, now=now):
+            return False
+        _destroy_file(job)
+        job.status = Status.EXPIRED
+        job.save(update_fields=["status"])
+        return True
 
 
 def exports_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -521,16 +524,8 @@ def exports_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     expired = stuck = 0
     limit = now - datetime.timedelta(minutes=settings.HAVEN_EXPORT_STUCK_MINUTES)
-    for job_id in ExportJob.objects.filter(status=Status.READY, expires_at__lte=now).values_list(
-        "pk", flat=True
-    )[:1000]:
-        with transaction.atomic():
-            job = ExportJob.objects.select_for_update().get(pk=job_id)
-            if is_expired(job, now=now):
-                _destroy_file(job)
-                job.status = Status.EXPIRED
-                job.save(update_fields=["status"])
-                expired += 1
+    for job in ExportJob.objects.filter(status=Status.READY, expires_at__lte=now).only("pk")[:1000]:
+        expired += export_expire(job=job, now=now)
     for job_id in ExportJob.objects.filter(
         status__in=ExportJob.ACTIVE, heartbeat_at__lt=limit
     ).values_list("pk", flat=True)[:1000]:

@@ -833,6 +833,8 @@ def test_each_download_of_the_payee_list_counts_in_the_reveal_budget(
     client = login(officer)
     csv_url = reverse("payments:batch_csv", args=[paying.pk])
     job = exporting.build(exporting.start(client, csv_url, {"payees": "1"}))
+    # The list names every case of the batch: an erasure of any of them destroys it.
+    assert job.named_case_ids == sorted(paying.lines.values_list("case_id", flat=True))
     # The same day: the batch is the record already revealed by the build, so it costs nothing.
     assert NAME in exporting.content(exporting.download(client, job)).decode("utf-8-sig")
     downloads = AccessLog.objects.filter(
