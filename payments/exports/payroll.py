@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import logging
 from array import array
 from collections.abc import Callable, Iterable
@@ -32,11 +31,8 @@ from audit.services import log_access
 from payments import selectors
 from payments.exports.common import (
     EXPORT_PERMISSION,
-    PDF_TYPE,
-    Export,
     advance,
     chunks,
-    file_name,
     log_export,
 )
 from payments.exports.pdf import StreamingCanvas
@@ -348,29 +344,6 @@ def write_payroll_pdf(
     canvas.save()
 
 
-def payroll_pdf_bytes(
-    *,
-    batch: DisbursementBatch,
-    lines: list[selectors.ExportLine],
-    names: dict[int, str] | None,
-    prepared_for: str,
-    compress: bool | None = None,
-) -> bytes:
-    """The sheet of lines already read, in memory (tests)."""
-    buffer = io.BytesIO()
-    write_payroll_pdf(
-        buffer,
-        batch=batch,
-        lines=lines,
-        count=len(lines),
-        total=sum((line.amount for line in lines), start=Decimal(0)),
-        names_of=None if names is None else (lambda _chunk: names),
-        prepared_for=prepared_for,
-        compress=compress,
-    )
-    return buffer.getvalue()
-
-
 class _PrintedNames:
     """The cases whose names a sheet printed, for the access log and for the erasure, kept in a
     bounded way: REVEAL entries of at most REVEAL_CASES_PER_ENTRY case codes each, written as the
@@ -461,12 +434,3 @@ def write_batch_pdf(
         names=with_names,
     )
     return printed.case_ids
-
-
-def batch_pdf(
-    *, batch: DisbursementBatch, actor: User, request=None, compress: bool | None = None
-) -> Export:
-    """The payroll sheet in memory (for a small batch and for tests)."""
-    buffer = io.BytesIO()
-    write_batch_pdf(buffer, batch=batch, actor=actor, request=request, compress=compress)
-    return Export(buffer.getvalue(), PDF_TYPE, file_name(batch, "pdf"))

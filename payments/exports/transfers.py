@@ -19,13 +19,9 @@ from accounts.roles import require_permission
 from accounts.services import record_reveal
 from payments import selectors
 from payments.exports.common import (
-    CSV_TYPE,
     EXPORT_PERMISSION,
-    XLSX_TYPE,
-    Export,
     advance,
     chunks,
-    file_name,
     log_export,
     method_label,
     spreadsheet_safe,
@@ -201,21 +197,3 @@ def write_batch_xlsx(
         names=with_payees,
     )
     return count
-
-
-def batch_csv(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
-    """The transfer list in memory (for a small batch and for tests; the pages build it in the
-    background)."""
-    buffer = io.BytesIO()
-    write_batch_csv(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
-    return Export(buffer.getvalue(), CSV_TYPE, file_name(batch, "csv"))
-
-
-def batch_xlsx(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
-    buffer = io.BytesIO()
-    write_batch_xlsx(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
-    return Export(buffer.getvalue(), XLSX_TYPE, file_name(batch, "xlsx"))
