@@ -485,3 +485,30 @@ def test_each_download_of_a_payroll_sheet_with_names_counts_in_the_reveal_budget
     )
     assert downloads.count() == 3
     assert {entry.detail["names"] for entry in downloads} == {len(cases)}
+
+
+def test_the_pages_written_as_they_are_finished_make_a_valid_pdf_index():
+    """The cross-reference table points at every object where it really starts, startxref at
+    the table, and the page tree counts every page (a reader finds nothing otherwise)."""
+    from payments.models import DisbursementBatch
+
+    batch = DisbursementBatch(period=THIS_MONTH, currency="THB", status="draft")
+    lines = [
+        selectors.ExportLine(number, f"HV-2026-{number:05d}", Decimal("1000.00"), "THB", "", "", "")
+        for number in range(1, 61)
+    ]
+    pdf = sheet_bytes(batch, lines, prepared_for="tester", compress=True)
+    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", pdf).group(1))
+    assert pdf[start:].startswith(b"xref\n0 ")
+    header = re.match(rb"xref\n0 (\d+)\n", pdf[start:])
+    size = int(header.group(1))
+    entries = pdf[start + header.end() :].split(b"\n")[:size]
+    assert entries[0] == b"0000000000 65535 f "
+    for number, entry in enumerate(entries[1:], start=1):
+        offset = int(entry[:10])
+        assert entry.endswith(b" 00000 n "), entry
+        assert pdf[offset:].startswith(b"%d 0 obj\n" % number), number
+    assert re.search(rb"/Size %d\n" % size, pdf)
+    pages = len(re.findall(rb"/Type /Page\b", pdf))
+    assert pages >= 4
+    assert re.search(rb"/Count %d /Kids \[" % pages, pdf)
