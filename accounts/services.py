@@ -56,6 +56,25 @@ def record_reveal(
     cases.rules) and the refusal people read in `REVEAL_REFUSAL`; the reveal budget
     (accounts/budgets.py) applies to every record.
     """
+    reveal_check(
+        actor=actor, obj=obj, field_name=field_name, request=request, permission=permission
+    )
+    reveal_within_budget(
+        actor=actor, obj=obj, field_name=field_name, request=request, detail=detail
+    )
+
+
+def reveal_check(
+    *,
+    actor: User,
+    obj: models.Model,
+    field_name: str,
+    request: HttpRequest | None = None,
+    permission: str = REVEAL_PERMISSION,
+) -> None:
+    """May `actor` reveal `field_name` of `obj`? PermissionDenied if not, the refusal logged
+    (the model's REVEAL_RULE and REVEAL_REFUSAL). Nothing is revealed or counted: for a check
+    made ahead of the reveal, as an export's before it is built and at each download."""
     require_permission(actor, permission)
     rule = getattr(obj, "REVEAL_RULE", None)
     if rule and not actor.has_perm(rule, obj):
@@ -70,6 +89,20 @@ def record_reveal(
         raise PermissionDenied(
             getattr(obj, "REVEAL_REFUSAL", None) or _("You may not see who this record is.")
         )
+
+
+def reveal_within_budget(
+    *,
+    actor: User,
+    obj: models.Model,
+    field_name: str,
+    request: HttpRequest | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Log a reveal of `obj` whose permission the caller has checked, within the reader's
+    reveal budget (accounts/budgets.py): past it, nothing is logged as revealed, the refusal
+    is logged, the administrators are alerted and RevealBudgetExceeded (a PermissionDenied)
+    says so. A file that holds names counts here at each download (operations/exports.py)."""
     with transaction.atomic():
         budget = budgets.budget_passed(actor=actor, obj=obj)
         if budget is None:

@@ -90,9 +90,11 @@ def run(plans: int, *, traced: bool) -> int:
         rss_before = _max_rss_bytes()
         seconds, _peak, job = _build(batch, officer, traced=False)
         rss_growth = _max_rss_bytes() - rss_before
+        encrypted = exports._storage_path(job).stat().st_size
         print(
-            f"Payroll sheet, untraced: {seconds:.1f} s, {job.size / MEBIBYTE:.1f} MiB encrypted,"
-            f" peak RSS growth {rss_growth / MEBIBYTE:.1f} MiB"
+            f"Payroll sheet, untraced: {seconds:.1f} s, {job.size / MEBIBYTE:.1f} MiB PDF,"
+            f" {encrypted / MEBIBYTE:.1f} MiB encrypted, peak RSS growth"
+            f" {rss_growth / MEBIBYTE:.1f} MiB"
         )
         if traced:
             traced_seconds, peak, job = _build(batch, officer, traced=True)

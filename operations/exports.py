@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import require_permission
+from accounts.services import reveal_within_budget
 from audit.models import AccessLog
 from audit.services import log_access
 from operations.models import ExportJob
@@ -126,6 +127,10 @@ class ExportKind:
     # The permission that let the builder print names: a file that holds some is downloaded
     # only while the reader still has it (a reader who lost it meanwhile gets nothing).
     names_permission: str | None = None
+    # The record (and its field) a file that holds names reveals, as its builder logged it:
+    # each download of such a file is a reveal of it, counted in the reader's reveal budget
+    # (accounts/budgets.py: once a day a record) and refused past it.
+    reveals: Callable[[dict[str, Any]], tuple[models.Model, str]] | None = None
     arguments: dict[str, type] = field(default_factory=dict)
 
 
@@ -374,6 +379,7 @@ def _build(job: ExportJob) -> str:
                         progress=progress,
                     )
                 )
+            size = writer.tell()
             writer.close()
     except ExportCancelled:
         part.unlink(missing_ok=True)
@@ -387,7 +393,7 @@ def _build(job: ExportJob) -> str:
             extra={"export": job.kind, "job": str(job.pk), "error": type(error).__name__},
         )
         return _finish_failed(job, str(FAILED_MESSAGE))
-    return _finish_ready(job, built)
+    return _finish_ready(job, built, size=size)
 
 
 def _finish_failed(job: ExportJob, message: str) -> str:
@@ -398,16 +404,16 @@ def _finish_failed(job: ExportJob, message: str) -> str:
         return job.status
 
 
-def _finish_ready(job: ExportJob, built: Built) -> str:
+def _finish_ready(job: ExportJob, built: Built, *, size: int) -> str:
+    """`size`: of the file as it is downloaded (decrypted), which the response's Content-Length
+    says: a browser given the encrypted size waits for bytes that never come."""
     with transaction.atomic():
         current = ExportJob.objects.select_for_update().get(pk=job.pk)
         if current.status != Status.RUNNING:
             # Failed as stuck, or erased, while it was being built: keep nothing.
             _destroy_file(current)
             return current.status
-        part = _part_path(current)
-        size = part.stat().st_size
-        part.rename(_storage_path(current))
+        _part_path(current).rename(_storage_path(current))
         now = timezone.now()
         current.status, current.finished_at = Status.READY, now
         current.heartbeat_at = now
@@ -435,7 +441,8 @@ class Download:
 
 def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
     """The file, decrypted a chunk at a time, for the person who asked for it and only while
-    they may still have it (the permission is checked again); every download is logged."""
+    they may still have it (the permission is checked again); every download is logged, and
+    the download of a file that holds names is a reveal within the reader's budget."""
     if job.requested_by_id != actor.pk:
         log_access(
             action=AccessLog.Action.DENIED,
@@ -469,6 +476,16 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
         first = next(chunks)
     except (ProtectedValueError, FileNotFoundError, StopIteration) as error:
         raise ExportError(_("This file can no longer be read. Build it again.")) from error
+    if job.named_case_ids and kind.reveals is not None:
+        # Past the reader's budget: RevealBudgetExceeded, logged and alerted, and no file.
+        obj, field_name = kind.reveals(job.arguments)
+        reveal_within_budget(
+            actor=actor,
+            obj=obj,
+            field_name=field_name,
+            request=request,
+            detail={"download": job.kind, "job": str(job.pk), "names": len(job.named_case_ids)},
+        )
     log_access(
         action=AccessLog.Action.EXPORT,
         actor=actor,
@@ -490,13 +507,16 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
 # --- destroying ------------------------------------------------------------------------------
 
 
-def export_expire(*, job: ExportJob) -> None:
+def export_expire(*, job: ExportJob, now: datetime.datetime | None = None) -> bool:
+    """Destroy the file and its key if it has expired (by `now`); whether it had."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job.pk)
-        if is_expired(job):
-            _destroy_file(job)
-            job.status = Status.EXPIRED
-            job.save(update_fields=["status"])
+        if not is_expired(job, now=now):
+            return False
+        _destroy_file(job)
+        job.status = Status.EXPIRED
+        job.save(update_fields=["status"])
+        return True
 
 
 def exports_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -504,16 +524,8 @@ def exports_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     expired = stuck = 0
     limit = now - datetime.timedelta(minutes=settings.HAVEN_EXPORT_STUCK_MINUTES)
-    for job_id in ExportJob.objects.filter(status=Status.READY, expires_at__lte=now).values_list(
-        "pk", flat=True
-    )[:1000]:
-        with transaction.atomic():
-            job = ExportJob.objects.select_for_update().get(pk=job_id)
-            if is_expired(job, now=now):
-                _destroy_file(job)
-                job.status = Status.EXPIRED
-                job.save(update_fields=["status"])
-                expired += 1
+    for job in ExportJob.objects.filter(status=Status.READY, expires_at__lte=now).only("pk")[:1000]:
+        expired += export_expire(job=job, now=now)
     for job_id in ExportJob.objects.filter(
         status__in=ExportJob.ACTIVE, heartbeat_at__lt=limit
     ).values_list("pk", flat=True)[:1000]:

@@ -14,31 +14,23 @@ from payments.exports.common import (
     EXPORT_PERMISSION,
     PDF_TYPE,
     XLSX_TYPE,
-    Export,
     file_name,
     spreadsheet_safe,
 )
 from payments.exports.payroll import (
-    batch_pdf,
     escape,
-    payroll_pdf_bytes,
     write_batch_pdf,
     write_payroll_pdf,
 )
-from payments.exports.transfers import batch_csv, batch_xlsx, write_batch_csv, write_batch_xlsx
+from payments.exports.transfers import write_batch_csv, write_batch_xlsx
 
 __all__ = [
     "CSV_TYPE",
     "EXPORT_PERMISSION",
     "PDF_TYPE",
     "XLSX_TYPE",
-    "Export",
-    "batch_csv",
-    "batch_pdf",
-    "batch_xlsx",
     "escape",
     "file_name",
-    "payroll_pdf_bytes",
     "register_exports",
     "spreadsheet_safe",
     "write_batch_csv",

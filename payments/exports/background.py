@@ -3,23 +3,20 @@ builders, registered by PaymentsConfig.ready()."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from array import array
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.roles import require_permission
-from accounts.services import REVEAL_PERMISSION
-from audit.models import AccessLog
-from audit.services import log_access
+from accounts.services import REVEAL_PERMISSION, reveal_check
 from operations import exports as background
-from payments import selectors
 from payments.exports.common import CSV_TYPE, EXPORT_PERMISSION, PDF_TYPE, XLSX_TYPE, file_name
 from payments.exports.payroll import write_batch_pdf
 from payments.exports.transfers import write_batch_csv, write_batch_xlsx
 from payments.models import DisbursementBatch
-from payments.rules import PAYOUT_PERMISSION, SEE_PAYEES
+from payments.rules import PAYOUT_PERMISSION
 
 # --- built in the background -------------------------------------------------------------------
 
@@ -37,22 +34,25 @@ def _check_batch(actor: User, arguments: dict) -> None:
 
 def _check_transfers(actor: User, arguments: dict, request=None) -> None:
     """Names and wallets only for the officer paying the batch out, during the payout (asked
-    again at the build and at every download: a batch closed meanwhile keeps its list shut).
-    A refusal is logged as record_reveal logs one."""
+    again at the build and at every download: a batch closed meanwhile keeps its list shut),
+    as for every reveal of them (the batch's REVEAL_RULE); a refusal is logged."""
     batch = _batch_of(arguments)
-    if not arguments["payees"]:
-        return
-    require_permission(actor, PAYOUT_PERMISSION)
-    if not actor.has_perm(SEE_PAYEES, batch):
-        log_access(
-            action=AccessLog.Action.DENIED,
+    if arguments["payees"]:
+        reveal_check(
             actor=actor,
+            obj=batch,
+            field_name="payees",
             request=request,
-            target=batch,
-            field="payees",
-            detail={"permission": SEE_PAYEES, "action": "export"},
+            permission=PAYOUT_PERMISSION,
         )
-        raise PermissionDenied(batch.REVEAL_REFUSAL)
+
+
+def _reveals_names(arguments: dict) -> tuple[DisbursementBatch, str]:
+    return _batch_of(arguments), "real_name"
+
+
+def _reveals_payees(arguments: dict) -> tuple[DisbursementBatch, str]:
+    return _batch_of(arguments), "payees"
 
 
 def _build_pdf(context: background.ExportContext) -> background.Built:
@@ -66,18 +66,14 @@ def _build_pdf(context: background.ExportContext) -> background.Built:
 def _transfer_builder(write, extension: str, content_type: str):
     def build(context: background.ExportContext) -> background.Built:
         batch = _batch_of(context.arguments)
-        with_payees = context.arguments["payees"]
+        named = array("q")
         write(
             context.output,
             batch=batch,
             actor=context.actor,
-            with_payees=with_payees,
+            with_payees=context.arguments["payees"],
             progress=context.progress,
-        )
-        named = (
-            sorted({line.case_pk for line in selectors.iter_export_lines(batch=batch)})
-            if with_payees
-            else []
+            named=named,
         )
         return background.Built(file_name(batch, extension), content_type, named_case_ids=named)
 
@@ -100,6 +96,7 @@ def register_exports() -> None:
             back_url=_batch_page,
             names_people=True,
             names_permission=REVEAL_PERMISSION,
+            reveals=_reveals_names,
             arguments={"batch": int},
         )
     )
@@ -116,6 +113,7 @@ def register_exports() -> None:
                 check=_check_transfers,
                 back_url=_batch_page,
                 names_people=True,
+                reveals=_reveals_payees,
                 arguments={"batch": int, "payees": bool},
             )
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
@@ -23,13 +22,6 @@ CHUNK_LINES = 500
 PDF_TYPE = "application/pdf"
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class Export:
-    content: bytes
-    content_type: str
-    filename: str
 
 
 def spreadsheet_safe(value: Any) -> Any:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import logging
-import zlib
+from array import array
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -15,40 +14,38 @@ from typing import BinaryIO
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import bidiShapedText
 from reportlab.platypus import Paragraph
 
 from accounts.models import User
 from accounts.roles import require_permission
-from accounts.services import may_reveal
+from accounts.services import may_reveal, reveal_within_budget
 from audit.models import AccessLog
 from audit.services import log_access
 from payments import selectors
 from payments.exports.common import (
     EXPORT_PERMISSION,
-    PDF_TYPE,
-    Export,
     advance,
     chunks,
-    file_name,
     log_export,
 )
+from payments.exports.pdf import StreamingCanvas
 from payments.models import DisbursementBatch
 from payments.templatetags.payments_money import format_amount, format_money
 from protection.keys import Erased
 from protection.masks import MASK
 
-# ReportLab compresses page streams by default; tests switch it off to read the text.
+# Page streams are compressed; tests switch it off to read the text.
 COMPRESS_PDF = True
+# The cases whose names were printed are logged in REVEAL entries of at most this many case
+# codes each: the log lists every one, and the build never holds more than this many.
+REVEAL_CASES_PER_ENTRY = 2000
 # A TrueType font with wide script coverage when the system has one; Helvetica otherwise.
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
@@ -62,9 +59,6 @@ MYANMAR_FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSansMyanmar-Regular.ttf",
 )
 
-# Compressed page streams stored as binary, not also ASCII85-encoded: a quarter smaller and, for
-# a 98,000-line sheet, seconds faster (pure-Python encoding). Only payments draws PDFs.
-rl_config.useA85 = 0
 logger = logging.getLogger(__name__)
 
 
@@ -119,30 +113,14 @@ WIDTHS_WITH_NAMES = (14 * mm, 38 * mm, 70 * mm, 35 * mm, 22 * mm, 88 * mm)
 WIDTHS_CODES_ONLY = (14 * mm, 45 * mm, 40 * mm, 25 * mm, 143 * mm)
 
 
-def compress_last_page(canvas: Canvas) -> None:
-    """Compress the page just finished now rather than when the document is saved: ReportLab
-    keeps every page's drawing operators until then, which for 98,000 lines is about ten
-    times the compressed size. Uses ReportLab's page and stream objects as its own
-    PDFPage.check_format would, with the Flate filter already applied."""
-    if not canvas._doc.compression:
-        return
-    page = canvas._doc.Pages.pages[-1]
-    if not page.stream or page.Contents:
-        return
-    content = page.stream.encode("utf-8") if isinstance(page.stream, str) else page.stream
-    contents = PDFStream(content=zlib.compress(content), filters=[])
-    contents.dictionary["Filter"] = PDFArray([PDFName("FlateDecode")])
-    page.Contents, page.stream = contents, None
-
-
 class _PayrollCanvas:
     """Draws the sheet's table row by row, starting a page (with the header row repeated and
     the footer) whenever the next row would not fit. Each page's text goes into one text
     object and its rules into one grid, drawn when the page is done: a row costs a few text
-    operators, which is what lets 98,000 lines be drawn in about a minute."""
+    operators, which is what lets 98,000 lines be drawn in seconds."""
 
     def __init__(
-        self, canvas: Canvas, *, font: str, shaping: bool, label: str, names: bool
+        self, canvas: StreamingCanvas, *, font: str, shaping: bool, label: str, names: bool
     ) -> None:
         self.canvas, self.font, self.shaping, self.label = canvas, font, shaping, label
         self.widths = WIDTHS_WITH_NAMES if names else WIDTHS_CODES_ONLY
@@ -239,7 +217,6 @@ class _PayrollCanvas:
     def new_page(self) -> None:
         self.finish_page()
         self.canvas.showPage()
-        compress_last_page(self.canvas)
         self.y = PAGE_SIZE[1] - MARGIN_TOP
         self.header_row(self.header)
 
@@ -255,11 +232,13 @@ def write_payroll_pdf(
     prepared_for: str,
     compress: bool | None = None,
     progress=None,
-) -> list[selectors.ExportLine]:
+    names_printed: Callable[[list[selectors.ExportLine]], None] | None = None,
+) -> None:
     """The sheet itself: a table of case code, (name,) amount, currency and a blank signature
-    column, with the batch's total, drawn as the lines come. `names_of` (None for a reader who
-    may not see names) decrypts the names of a chunk of lines. Returns the lines whose names
-    were printed.
+    column, with the batch's total, drawn as the lines come, each page written to `output` as
+    soon as it is finished (payments/exports/pdf.py). `names_of` (None for a reader who may not
+    see names) decrypts the names of a chunk of lines; `names_printed` is told, a chunk at a
+    time, the lines whose names were printed (nothing here keeps them).
 
     In Burmese when the reader's language is Burmese; in English, rather than in boxes where
     letters should be, when this server lacks the Myanmar font or the shaping library."""
@@ -278,10 +257,11 @@ def write_payroll_pdf(
                 prepared_for=prepared_for,
                 compress=compress,
                 progress=progress,
+                names_printed=names_printed,
             )
     font = _myanmar_pdf_font() if shaping else _pdf_font()
     label = batch.label
-    canvas = Canvas(output, pagesize=PAGE_SIZE, pageCompression=1 if compress else 0)
+    canvas = StreamingCanvas(output, pagesize=PAGE_SIZE, pageCompression=1 if compress else 0)
     canvas.setTitle(_("Payroll sheet %(batch)s") % {"batch": label})
     canvas.setAuthor("Haven")
     canvas.setCreator("Haven")
@@ -337,10 +317,10 @@ def write_payroll_pdf(
     header += [_("Amount"), _("Currency"), _("Signature")]
     sheet.header_row(header)
 
-    named: list[selectors.ExportLine] = []
     number = 0
     for chunk in chunks(lines):
         names = names_of(chunk) if names_of is not None else None
+        named: list[selectors.ExportLine] = []
         for line in chunk:
             number += 1
             row = [str(number), line.case_code]
@@ -351,6 +331,8 @@ def write_payroll_pdf(
                     named.append(line)
             row += [format_amount(line.amount, line.currency), line.currency, ""]
             sheet.table_row(row)
+        if named and names_printed is not None:
+            names_printed(named)
         advance(progress, len(chunk))
     total_row = ["", _("Total")]
     if names_of is not None:
@@ -359,32 +341,57 @@ def write_payroll_pdf(
     sheet.total_row(total_row)
     sheet.finish_page()
     canvas.showPage()
-    compress_last_page(canvas)
     canvas.save()
-    return named
 
 
-def payroll_pdf_bytes(
-    *,
-    batch: DisbursementBatch,
-    lines: list[selectors.ExportLine],
-    names: dict[int, str] | None,
-    prepared_for: str,
-    compress: bool | None = None,
-) -> bytes:
-    """The sheet of lines already read, in memory (tests)."""
-    buffer = io.BytesIO()
-    write_payroll_pdf(
-        buffer,
-        batch=batch,
-        lines=lines,
-        count=len(lines),
-        total=sum((line.amount for line in lines), start=Decimal(0)),
-        names_of=None if names is None else (lambda _chunk: names),
-        prepared_for=prepared_for,
-        compress=compress,
-    )
-    return buffer.getvalue()
+class _PrintedNames:
+    """The cases whose names a sheet printed, for the access log and for the erasure, kept in a
+    bounded way: REVEAL entries of at most REVEAL_CASES_PER_ENTRY case codes each, written as the
+    sheet is drawn (the first within the reader's reveal budget: past it the build stops with
+    the usual refusal), and the cases' ids, 8 bytes each."""
+
+    def __init__(self, *, batch: DisbursementBatch, actor: User, request=None) -> None:
+        self.batch, self.actor, self.request = batch, actor, request
+        self.codes: list[str] = []
+        self.case_ids = array("q")
+        self.entries = 0
+
+    def add(self, lines: list[selectors.ExportLine]) -> None:
+        for line in lines:
+            self.codes.append(line.case_code)
+            self.case_ids.append(line.case_pk)
+            if len(self.codes) >= REVEAL_CASES_PER_ENTRY:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.codes:
+            return
+        self.entries += 1
+        detail = {
+            "via": "payments.batch_pdf",
+            "names": len(set(self.codes)),
+            "cases": sorted(set(self.codes)),
+            "part": self.entries,
+        }
+        if self.entries == 1:
+            reveal_within_budget(
+                actor=self.actor,
+                obj=self.batch,
+                field_name="real_name",
+                request=self.request,
+                detail=detail,
+            )
+        else:
+            # The same record on the same day: already counted by the first entry.
+            log_access(
+                action=AccessLog.Action.REVEAL,
+                actor=self.actor,
+                request=self.request,
+                target=self.batch,
+                field="real_name",
+                detail=detail,
+            )
+        self.codes = []
 
 
 def write_batch_pdf(
@@ -395,15 +402,17 @@ def write_batch_pdf(
     request=None,
     compress: bool | None = None,
     progress=None,
-) -> list[int]:
+) -> array:
     """The payroll sheet: codes only, or with names for a reader who may reveal identity —
-    then one REVEAL entry lists the cases whose names were printed. Returns their ids."""
+    then REVEAL entries (payments/exports/payroll.py _PrintedNames) list the cases whose names
+    were printed, and count once in the reader's reveal budget. Returns their ids."""
     require_permission(actor, EXPORT_PERMISSION)
     count, total = selectors.export_totals(batch=batch)
     if progress is not None:
         progress.total(count)
     with_names = may_reveal(actor)
-    named = write_payroll_pdf(
+    printed = _PrintedNames(batch=batch, actor=actor, request=request)
+    write_payroll_pdf(
         output,
         batch=batch,
         lines=selectors.iter_export_lines(batch=batch),
@@ -413,20 +422,9 @@ def write_batch_pdf(
         prepared_for=actor.get_username(),
         compress=compress,
         progress=progress,
+        names_printed=printed.add if with_names else None,
     )
-    if with_names and count:
-        log_access(
-            action=AccessLog.Action.REVEAL,
-            actor=actor,
-            request=request,
-            target=batch,
-            field="real_name",
-            detail={
-                "via": "payments.batch_pdf",
-                "names": len({line.case_pk for line in named}),
-                "cases": sorted({line.case_code for line in named}),
-            },
-        )
+    printed.flush()
     log_export(
         batch=batch,
         actor=actor,
@@ -435,13 +433,4 @@ def write_batch_pdf(
         lines=count,
         names=with_names,
     )
-    return sorted({line.case_pk for line in named})
-
-
-def batch_pdf(
-    *, batch: DisbursementBatch, actor: User, request=None, compress: bool | None = None
-) -> Export:
-    """The payroll sheet in memory (for a small batch and for tests)."""
-    buffer = io.BytesIO()
-    write_batch_pdf(buffer, batch=batch, actor=actor, request=request, compress=compress)
-    return Export(buffer.getvalue(), PDF_TYPE, file_name(batch, "pdf"))
+    return printed.case_ids

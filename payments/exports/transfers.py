@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from array import array
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -18,13 +19,9 @@ from accounts.roles import require_permission
 from accounts.services import record_reveal
 from payments import selectors
 from payments.exports.common import (
-    CSV_TYPE,
     EXPORT_PERMISSION,
-    XLSX_TYPE,
-    Export,
     advance,
     chunks,
-    file_name,
     log_export,
     method_label,
     spreadsheet_safe,
@@ -97,13 +94,16 @@ def _record_payee_reveal(batch: DisbursementBatch, actor: User, request) -> None
 
 
 def _transferchunks(
-    batch: DisbursementBatch, *, with_payees: bool, progress
+    batch: DisbursementBatch, *, with_payees: bool, progress, named: array | None = None
 ) -> Iterator[list[list[Any]]]:
-    """The rows of a transfer list, a chunk at a time, payees decrypted per chunk."""
+    """The rows of a transfer list, a chunk at a time, payees decrypted per chunk; `named`
+    gathers the ids of the cases whose payees were written (8 bytes each)."""
     for chunk in chunks(selectors.iter_export_lines(batch=batch)):
-        payees = (
-            selectors.payees_for(line_ids=[line.line_pk for line in chunk]) if with_payees else None
-        )
+        payees = None
+        if with_payees:
+            payees = selectors.payees_for(line_ids=[line.line_pk for line in chunk])
+            if named is not None:
+                named.extend(line.case_pk for line in chunk)
         yield _transfer_rows(chunk, payees)
         advance(progress, len(chunk))
 
@@ -119,10 +119,11 @@ def write_batch_csv(
     request=None,
     with_payees: bool = False,
     progress=None,
+    named: array | None = None,
 ) -> int:
     """The transfer list; `with_payees` adds name, method and wallet or account, for the
-    officer paying the batch out only (PermissionDenied, logged, for anyone else). Returns the
-    number of lines."""
+    officer paying the batch out only (PermissionDenied, logged, for anyone else), and the ids
+    of their cases to `named`. Returns the number of lines."""
     require_permission(actor, EXPORT_PERMISSION)
     if with_payees:
         _record_payee_reveal(batch, actor, request)
@@ -134,7 +135,7 @@ def write_batch_csv(
     text.write("\ufeff")
     writer = csv.writer(text)
     writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
-    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress):
+    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress, named=named):
         writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     text.flush()
     text.detach()
@@ -166,7 +167,9 @@ def write_batch_xlsx(
     request=None,
     with_payees: bool = False,
     progress=None,
+    named: array | None = None,
 ) -> int:
+    """The transfer list as a workbook: as write_batch_csv."""
     require_permission(actor, EXPORT_PERMISSION)
     if with_payees:
         _record_payee_reveal(batch, actor, request)
@@ -178,7 +181,7 @@ def write_batch_xlsx(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=f"{batch.period:%Y-%m} {batch.currency}")
     sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header(with_payees)])
-    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress):
+    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress, named=named):
         for row in rows:
             cells = [_text_cell(sheet, value) for value in row]
             cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
@@ -194,21 +197,3 @@ def write_batch_xlsx(
         names=with_payees,
     )
     return count
-
-
-def batch_csv(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
-    """The transfer list in memory (for a small batch and for tests; the pages build it in the
-    background)."""
-    buffer = io.BytesIO()
-    write_batch_csv(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
-    return Export(buffer.getvalue(), CSV_TYPE, file_name(batch, "csv"))
-
-
-def batch_xlsx(
-    *, batch: DisbursementBatch, actor: User, request=None, with_payees: bool = False
-) -> Export:
-    buffer = io.BytesIO()
-    write_batch_xlsx(buffer, batch=batch, actor=actor, request=request, with_payees=with_payees)
-    return Export(buffer.getvalue(), XLSX_TYPE, file_name(batch, "xlsx"))

@@ -442,15 +442,10 @@ def _export_line_values(batch: DisbursementBatch):
     )
 
 
-def export_lines(*, batch: DisbursementBatch) -> list[ExportLine]:
-    """The lines an export lists (every line not cancelled), as plain values: case codes,
-    never a decrypted field."""
-    return [ExportLine(*row) for row in _export_line_values(batch)]
-
-
 def iter_export_lines(*, batch: DisbursementBatch, chunk_size: int = 2000) -> Iterator[ExportLine]:
-    """The same lines read from a server-side cursor, a chunk at a time: a 98,000-line batch is
-    never held whole in memory."""
+    """The lines an export lists (every line not cancelled), as plain values (case codes, never
+    a decrypted field), read from a server-side cursor a chunk at a time: a 98,000-line batch
+    is never held whole in memory."""
     for row in _export_line_values(batch).iterator(chunk_size=chunk_size):
         yield ExportLine(*row)
 

@@ -348,3 +348,14 @@ def test_an_erasure_destroys_the_exports_that_name_the_person(
     assert codes_only.status == Status.READY
     data_key_cache.clear()
     assert download(client, with_names).status_code == 302
+
+
+def test_the_download_says_the_size_of_the_file_it_sends(login, officer, batch):
+    """Content-Length is the decrypted file's: a browser told the (larger) encrypted size waits
+    for the rest of the download for ever."""
+    client = login(officer)
+    job = build(start(client, pdf_url(batch)))
+    response = download(client, job)
+    sent = content(response)
+    assert sent.startswith(b"%PDF")
+    assert int(response["Content-Length"]) == len(sent) == job.size

@@ -8,18 +8,22 @@ verified cases without a plan. Bad input changes nothing and never answers 500."
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import uuid
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from accounts.services import reveal_within_budget
 from audit.models import AccessLog
+from notifications.models import Notification
 from operations.models import ExportJob
 from payments import selectors, services
 from payments.models import BatchStatus, DisbursementBatch, LedgerEntry, Payment
@@ -816,3 +820,47 @@ def test_the_same_wallet_set_again_is_no_change(officer, other_officer, approver
     assert plan.payout_set_by == officer
     (second,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
     assert selectors.batch_changes(batch=second).payout_count == 0
+
+
+def test_each_download_of_the_payee_list_counts_in_the_reveal_budget(
+    login, officer, paying, settings, make_staff
+):
+    """Building the list is a reveal of the batch; so is each download, on the day it happens:
+    a download the next day, once the day's budget is spent, is refused, logged and alerted."""
+    settings.HAVEN_REVEAL_BUDGET_PER_DAY = 1
+    make_staff(Role.ADMINISTRATOR)
+    other_case = VerifiedCaseFactory()
+    client = login(officer)
+    csv_url = reverse("payments:batch_csv", args=[paying.pk])
+    job = exporting.build(exporting.start(client, csv_url, {"payees": "1"}))
+    # The list names every case of the batch: an erasure of any of them destroys it.
+    assert job.named_case_ids == sorted(paying.lines.values_list("case_id", flat=True))
+    # The same day: the batch is the record already revealed by the build, so it costs nothing.
+    assert NAME in exporting.content(exporting.download(client, job)).decode("utf-8-sig")
+    downloads = AccessLog.objects.filter(
+        action=AccessLog.Action.REVEAL, actor=officer, detail__download="payments.batch_csv"
+    )
+    (counted,) = downloads
+    assert (counted.target_id, counted.field) == (str(paying.pk), "payees")
+
+    tomorrow = datetime.datetime.combine(
+        timezone.localdate() + datetime.timedelta(days=1),
+        datetime.time(0, 1),
+        tzinfo=timezone.get_current_timezone(),
+    )
+    with time_machine.travel(tomorrow):
+        # Another record revealed first spends the day's budget.
+        reveal_within_budget(actor=officer, obj=other_case, field_name="real_name")
+        client = login(officer)
+        response = exporting.download(client, job)
+        assert response.status_code == 302 and not response.has_header("Content-Disposition")
+        followed = client.get(response["Location"])
+        assert "your budget for the day" in followed.content.decode()
+    assert downloads.count() == 1
+    refusal = AccessLog.objects.get(action=AccessLog.Action.DENIED, actor=officer)
+    assert refusal.detail == {"action": "reveal", "budget": 1}
+    assert Notification.objects.filter(kind="accounts.reveal_budget").exists()
+    assert (
+        AccessLog.objects.filter(action=AccessLog.Action.EXPORT, detail__has_key="download").count()
+        == 1
+    )
