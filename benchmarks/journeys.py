@@ -30,7 +30,7 @@ SILENT_EVERY = 100
 CASES_SQL = """
     INSERT INTO cases_case (
         code, status, version, contact_date, contact_month, channel, region, township, force,
-        rank, unit_type,
+        rank, rank_group, unit_type,
         urgency, risk_level, journey_stage, emergency, real_name, service_number_index,
         national_id_index, name_and_birth_index, proposed_decision, proposal_reason,
         decision_reason, status_reason, created_at, updated_at, data_key_id, intake_officer_id,
@@ -40,7 +40,7 @@ CASES_SQL = """
         'HV-' || (2026 - (number - 1) / 99999)::text || '-'
             || lpad((((number - 1) %% 99999) + 1)::text, 5, '0'),
         'intake', 1, %(ciphertext)s, date_trunc('month', current_date - 30)::date, 'messaging',
-        'sagaing', NULL, 'army', 'unknown', '',
+        'sagaing', NULL, 'army', %(ciphertext)s, 'unknown', '',
         'routine', 'medium', 'in_transit', false, %(ciphertext)s, '', '', '', '', NULL, NULL, NULL,
         now(), now(), %(data_key)s, %(backup)s, %(lead)s
     FROM generate_series(%(first)s, %(last)s) AS number
