@@ -148,6 +148,43 @@ def case_summary(*, pk: int) -> Case:
 
 # --- duplicates -------------------------------------------------------------------------------
 
+
+@dataclass
+class NotADuplicate:
+    """Another case found to be a different person: its code, who decided and when, and why
+    (decrypted when read; unreadable once either case was erased)."""
+
+    other: Case
+    dismissal: DuplicateDismissal
+
+    @property
+    def reason(self) -> str:
+        return self.dismissal.reason
+
+    @property
+    def reason_erased(self) -> bool:
+        # Read from the key, so that a reader who may not see the reason decrypts nothing.
+        return self.dismissal.data_key.destroyed_at is not None
+
+
+def not_duplicates_of(case: Case) -> list[NotADuplicate]:
+    """The cases this one was found not to duplicate, oldest decision first."""
+    dismissals = (
+        DuplicateDismissal.objects.filter(Q(first_case=case) | Q(second_case=case))
+        .select_related("first_case", "second_case", "dismissed_by", "data_key")
+        .order_by("dismissed_at", "pk")
+    )
+    return [
+        NotADuplicate(
+            other=dismissal.second_case
+            if dismissal.first_case_id == case.pk
+            else dismissal.first_case,
+            dismissal=dismissal,
+        )
+        for dismissal in dismissals
+    ]
+
+
 DUPLICATE_INDEXES = {
     "service_number_index": "same service number",
     "national_id_index": "same national ID number",
