@@ -102,7 +102,8 @@ def test_the_team_sees_the_exact_rank_others_only_its_group(login, make_staff):
     add_to_team(case, manager)
     page = login(manager).get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "Warrant officer" in page and "Non-commissioned officer" in page
-    outside = login(outsider).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    client = login(outsider)
+    outside = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "Warrant officer" not in outside and "Non-commissioned officer" in outside
-    listed = login(outsider).get(reverse("cases:list")).content.decode()
+    listed = client.get(reverse("cases:list")).content.decode()
     assert "Warrant officer" not in listed and "Non-commissioned officer" in listed
