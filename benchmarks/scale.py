@@ -62,13 +62,6 @@ def positive(text: str) -> int:
     return value
 
 
-def bench_database_name(value: str) -> str:
-    # Only a benchmark's own database is ever created and dropped.
-    if not re.fullmatch(r"haven_bench_[a-z0-9_]{1,40}", value):
-        raise argparse.ArgumentTypeError("must be haven_bench_ followed by a-z, 0-9 or _")
-    return value
-
-
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=positive, default=100_000, help="cases filled (100,000)")
@@ -84,7 +77,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--database",
-        type=bench_database_name,
+        type=database.bench_database_name,
         default=DATABASE_NAME,
         help=f"the throwaway database's name ({DATABASE_NAME}); another haven_bench_… name lets "
         "two runs share a server",
