@@ -216,12 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--journeys", type=int, default=10_000, help="journeys (10,000)")
     parser.add_argument("--rounds", type=int, default=9, help="steady sweeps measured (9)")
+    parser.add_argument(
+        "--database",
+        type=database.bench_database_name,
+        default=DATABASE_NAME,
+        help=f"the throwaway database's name ({DATABASE_NAME})",
+    )
     arguments = parser.parse_args(argv)
     total = max(arguments.journeys, 10)
     try:
-        with database.throwaway_database(DATABASE_NAME) as url:
+        with database.throwaway_database(arguments.database) as url:
             try:
-                progress(f"Creating and migrating the throwaway database {DATABASE_NAME}...")
+                progress(f"Creating and migrating the throwaway database {arguments.database}...")
                 database.configure_django(url)
                 database.check_redis()
                 return _run(total, arguments.rounds)

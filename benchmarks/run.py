@@ -137,8 +137,8 @@ def benchmark_disbursement(arguments: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parse_arguments(argv)
     sys.path.insert(0, str(ROOT))
+    arguments = parse_arguments(argv)
     from benchmarks import database
 
     try:
