@@ -140,6 +140,10 @@ ALLOWED_CLEAR_DATES = {
         "payments.Payment.period",
     ),
     "payments.Payment.recorded_at": "when finance recorded the payout: the ledger's own date",
+    "payments.StipendPlan.payout_set_at": (
+        "when finance last set the plan's wallet or account: which batch may pay it (the wallet "
+        "itself is encrypted under the case's key)"
+    ),
     **_each(
         "the journey's clock as Haven keeps it (windows, escalations, its end and minimisation);"
         " the route and the people are encrypted under the journey's key",
