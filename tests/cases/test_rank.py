@@ -107,3 +107,12 @@ def test_the_team_sees_the_exact_rank_others_only_its_group(login, make_staff):
     assert "Warrant officer" not in outside and "Non-commissioned officer" in outside
     listed = client.get(reverse("cases:list")).content.decode()
     assert "Warrant officer" not in listed and "Non-commissioned officer" in listed
+
+
+def test_the_erasure_pages_show_the_rank_group_not_the_rank(login, administrator):
+    # Administrators approve erasures without seeing who the person is.
+    case = VerifiedCaseFactory(rank="lieutenant_colonel")
+    page = login(administrator).get(reverse("cases:erasure_create", args=[case.pk]))
+    assert page.status_code == 200
+    assert "Lieutenant colonel" not in page.content.decode()
+    assert "Senior officer" in page.content.decode()
