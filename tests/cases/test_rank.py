@@ -116,3 +116,14 @@ def test_the_erasure_pages_show_the_rank_group_not_the_rank(login, administrator
     assert page.status_code == 200
     assert "Lieutenant colonel" not in page.content.decode()
     assert "Senior officer" in page.content.decode()
+
+
+def test_the_decision_page_shows_rank_and_unit_type_to_the_team_only(login, make_staff):
+    manager, outsider = make_staff(Role.CASE_MANAGER), make_staff(Role.CASE_MANAGER)
+    case = CaseFactory(status="verifying", rank="captain", unit_type="signals")
+    add_to_team(case, manager)
+    inside = login(manager).get(reverse("cases:decide", args=[case.pk])).content.decode()
+    assert "Captain" in inside and "Signals" in inside
+    outside = login(outsider).get(reverse("cases:decide", args=[case.pk])).content.decode()
+    assert "Captain" not in outside and "Signals" not in outside
+    assert "Junior officer" in outside
