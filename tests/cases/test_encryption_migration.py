@@ -120,7 +120,7 @@ def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_their
 
 
 def test_rank_and_dismissal_reasons_are_encrypted_and_decrypted_back_and_forth(make_staff):
-    """Cases 0018 (the exact rank under the case's key, its group in clear) and 0019 (a
+    """Cases 0020 (the exact rank under the case's key, its group in clear) and 0021 (a
     dismissal's reason under a key of its own), back and forth."""
     manager = make_staff(Role.CASE_MANAGER)
     case = VerifiedCaseFactory(rank="captain")
@@ -130,7 +130,7 @@ def test_rank_and_dismissal_reasons_are_encrypted_and_decrypted_back_and_forth(m
     services.duplicate_dismiss(first=case, second=erased, actor=manager, reason="Older")
     destroy_data_key(erased.data_key)
 
-    migrate([("cases", "0017_identifier_clash_database_default")])
+    migrate([("cases", "0019_duplicates_review_indexes")])
     try:
         # Back: the ranks and reasons in clear again; an erased case's rank as unknown.
         with connection.cursor() as cursor:

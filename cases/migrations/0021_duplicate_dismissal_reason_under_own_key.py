@@ -90,7 +90,7 @@ def decrypt(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0018_encrypt_rank_keep_rank_group'),
+        ('cases', '0020_encrypt_rank_keep_rank_group'),
         ('protection', '0001_initial'),
     ]
 
