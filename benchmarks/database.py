@@ -26,6 +26,16 @@ SETTINGS_MODULE = "config.settings.test"
 CELERY_QUEUE = "haven-bench"
 
 
+def bench_database_name(value: str) -> str:
+    """A --database option's value: only a benchmark's own database is created and dropped."""
+    import argparse
+    import re
+
+    if not re.fullmatch(r"haven_bench[a-z0-9_]{0,40}", value):
+        raise argparse.ArgumentTypeError("must start with haven_bench, then a-z, 0-9 or _")
+    return value
+
+
 class BenchmarkSetupError(Exception):
     """The benchmark cannot prepare its database; the message says what to do."""
 

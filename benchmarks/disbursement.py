@@ -39,7 +39,7 @@ MEBIBYTE = 1024 * 1024
 CASES_SQL = """
     INSERT INTO cases_case (
         code, status, version, contact_date, contact_month, channel, region, township, force,
-        rank, unit_type,
+        rank, rank_group, unit_type,
         urgency, risk_level, journey_stage, emergency, real_name, service_number_index,
         national_id_index, name_and_birth_index, proposed_decision, proposal_reason,
         decided_at, decision_reason, status_reason, created_at, updated_at, data_key_id,
@@ -50,9 +50,9 @@ CASES_SQL = """
             || lpad((((number - 1) %% %(per_year)s) + 1)::text, 5, '0'),
         'verified', 1, %(ciphertext)s,
         date_trunc('month', %(period)s::date - 30 - number %% 700)::date, 'messaging', 'sagaing',
-        NULL, 'army', 'unknown', '', 'routine', 'medium', 'arrived', false, %(ciphertext)s, '',
-        '', '', '', NULL, now(), %(ciphertext)s, NULL, now(), now(), %(data_key)s,
-        %(case_manager)s, %(intake_officer)s
+        NULL, 'army', %(ciphertext)s, 'unknown', '', 'routine', 'medium', 'arrived', false,
+        %(ciphertext)s, '', '', '', '', NULL, now(), %(ciphertext)s, NULL, now(), now(),
+        %(data_key)s, %(case_manager)s, %(intake_officer)s
     FROM generate_series(1, %(plans)s) AS number
 """
 

@@ -30,7 +30,7 @@ SILENT_EVERY = 100
 CASES_SQL = """
     INSERT INTO cases_case (
         code, status, version, contact_date, contact_month, channel, region, township, force,
-        rank, unit_type,
+        rank, rank_group, unit_type,
         urgency, risk_level, journey_stage, emergency, real_name, service_number_index,
         national_id_index, name_and_birth_index, proposed_decision, proposal_reason,
         decision_reason, status_reason, created_at, updated_at, data_key_id, intake_officer_id,
@@ -40,7 +40,7 @@ CASES_SQL = """
         'HV-' || (2026 - (number - 1) / 99999)::text || '-'
             || lpad((((number - 1) %% 99999) + 1)::text, 5, '0'),
         'intake', 1, %(ciphertext)s, date_trunc('month', current_date - 30)::date, 'messaging',
-        'sagaing', NULL, 'army', 'unknown', '',
+        'sagaing', NULL, 'army', %(ciphertext)s, 'unknown', '',
         'routine', 'medium', 'in_transit', false, %(ciphertext)s, '', '', '', '', NULL, NULL, NULL,
         now(), now(), %(data_key)s, %(backup)s, %(lead)s
     FROM generate_series(%(first)s, %(last)s) AS number
@@ -216,12 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--journeys", type=int, default=10_000, help="journeys (10,000)")
     parser.add_argument("--rounds", type=int, default=9, help="steady sweeps measured (9)")
+    parser.add_argument(
+        "--database",
+        type=database.bench_database_name,
+        default=DATABASE_NAME,
+        help=f"the throwaway database's name ({DATABASE_NAME})",
+    )
     arguments = parser.parse_args(argv)
     total = max(arguments.journeys, 10)
     try:
-        with database.throwaway_database(DATABASE_NAME) as url:
+        with database.throwaway_database(arguments.database) as url:
             try:
-                progress(f"Creating and migrating the throwaway database {DATABASE_NAME}...")
+                progress(f"Creating and migrating the throwaway database {arguments.database}...")
                 database.configure_django(url)
                 database.check_redis()
                 return _run(total, arguments.rounds)

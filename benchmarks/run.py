@@ -29,6 +29,12 @@ def positive(text: str) -> int:
     return value
 
 
+def database_name(text: str) -> str:
+    from benchmarks.database import bench_database_name
+
+    return bench_database_name(text)
+
+
 def month(text: str) -> datetime.date:
     try:
         return datetime.datetime.strptime(text, "%Y-%m").date()
@@ -57,6 +63,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--explain",
         action="store_true",
         help="also print EXPLAIN ANALYZE of one chunk of the run and of the single statement",
+    )
+    parser.add_argument(
+        "--database",
+        type=database_name,
+        default=DATABASE_NAME,
+        help=f"the throwaway database's name ({DATABASE_NAME}); another haven_bench… name lets "
+        "two runs share a server",
     )
     parser.add_argument(
         "--keep-database",
@@ -124,14 +137,14 @@ def benchmark_disbursement(arguments: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parse_arguments(argv)
     sys.path.insert(0, str(ROOT))
+    arguments = parse_arguments(argv)
     from benchmarks import database
 
     try:
-        with database.throwaway_database(DATABASE_NAME, keep=arguments.keep_database) as url:
+        with database.throwaway_database(arguments.database, keep=arguments.keep_database) as url:
             try:
-                progress(f"Creating and migrating the throwaway database {DATABASE_NAME}...")
+                progress(f"Creating and migrating the throwaway database {arguments.database}...")
                 database.configure_django(url)
                 database.check_redis()
                 return benchmark_disbursement(arguments)

@@ -76,6 +76,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--keep", action="store_true", help=f"keep {DATABASE_NAME} afterwards, for inspection"
     )
     parser.add_argument(
+        "--database",
+        type=database.bench_database_name,
+        default=DATABASE_NAME,
+        help=f"the throwaway database's name ({DATABASE_NAME}); another haven_bench_… name lets "
+        "two runs share a server",
+    )
+    parser.add_argument(
         "--only", default="", help="time only pages whose path or name contains this text"
     )
     parser.add_argument("--admin", action="store_true", help="also time the Django admin's pages")
@@ -94,12 +101,12 @@ def progress(message: str) -> None:
 # --- database ----------------------------------------------------------------------------------
 
 
-def _filled_cases(url: str) -> int | None:
+def _filled_cases(url: str, name: str) -> int | None:
     """How many cases the scale fill wrote into the kept database, or None if there is none."""
     import psycopg
 
     try:
-        with psycopg.connect(database._with_database(url, DATABASE_NAME), connect_timeout=5) as c:
+        with psycopg.connect(database._with_database(url, name), connect_timeout=5) as c:
             row = c.execute(f"SELECT cases FROM {MARKER_TABLE}").fetchone()  # noqa: S608
     except psycopg.Error:
         return None
@@ -334,10 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     try:
         server = database._server_url()
-        filled = _filled_cases(server) if arguments.reuse else None
+        name = arguments.database
+        filled = _filled_cases(server, name) if arguments.reuse else None
         if filled == arguments.cases:
-            progress(f"Reusing {DATABASE_NAME} ({filled:,} cases)")
-            url = database._with_database(server, DATABASE_NAME)
+            progress(f"Reusing {name} ({filled:,} cases)")
+            url = database._with_database(server, name)
             _set_up_django(url)
             try:
                 return time_pages(arguments)
@@ -345,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
                 database._close_django_connections()
                 database.purge_benchmark_queue()
         keep = arguments.keep or arguments.reuse
-        with database.throwaway_database(DATABASE_NAME, keep=keep) as url:
+        with database.throwaway_database(name, keep=keep) as url:
             try:
-                progress(f"Creating and migrating the throwaway database {DATABASE_NAME}...")
+                progress(f"Creating and migrating the throwaway database {name}...")
                 _set_up_django(url)
                 _fill(arguments.cases)
                 return time_pages(arguments)

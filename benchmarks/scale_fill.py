@@ -78,8 +78,8 @@ TOWNS = ["Mae Sot", "Umphang", "Chiang Mai", "Mae Hong Son", "Mae Sariang"]
 CASES_SQL = """
     INSERT INTO cases_case (
         code, status, version, contact_date, contact_month, channel, region, township, force,
-        rank, unit_type, defection_date, defection_month, urgency, risk_level, journey_stage,
-        emergency, emergency_since,
+        rank, rank_group, unit_type, defection_date, defection_month, urgency, risk_level,
+        journey_stage, emergency, emergency_since,
         real_name, service_number_index, national_id_index, name_and_birth_index,
         proposed_decision, proposal_reason, decided_at, decision_reason, status_reason,
         created_at, updated_at, data_key_id, intake_officer_id, verifier_id, case_manager_id,
@@ -88,13 +88,15 @@ CASES_SQL = """
     SELECT
         'HV-' || (%(first_year)s + (n - 1) / %(per_year)s)::text || '-'
             || lpad((((n - 1) %% %(per_year)s) + 1)::text, 5, '0'),
-        -- The exact dates are ciphertext (one fictional date: the case page decrypts it) and
-        -- the township none; the months are in clear, as the application writes them.
+        -- The exact dates are ciphertext (one fictional date: the case page decrypts it), the
+        -- rank too (each rank encrypted once) and the township none; the months and the rank
+        -- group are in clear, as the application writes them.
         kind.status, 1, %(date)s, date_trunc('month', kind.contacted)::date,
         (ARRAY['phone', 'messaging', 'in_person', 'partner'])[1 + n %% 4],
         (%(regions)s::text[])[1 + n %% %(region_count)s], NULL,
         (ARRAY['army', 'army', 'police', 'other'])[1 + (n / 2) %% 4],
         (%(ranks)s::text[])[1 + (n / 3) %% %(rank_count)s],
+        (%(rank_groups)s::text[])[1 + (n / 3) %% %(rank_count)s],
         (%(unit_types)s::text[])[1 + (n / 5) %% %(unit_type_count)s],
         %(date)s, date_trunc('month', kind.contacted - 3)::date,
         CASE WHEN n %% 13 = 0 THEN 'immediate' WHEN n %% 5 = 0 THEN 'urgent' ELSE 'routine' END,
@@ -292,6 +294,7 @@ def fill(*, cases: int, progress=print) -> dict[str, float]:
 
     from accounts.models import User
     from audit.services import audit_context
+    from cases.models import rank_group_of
     from protection.keys import create_data_key, encrypt_text
 
     if cases > CODES_PER_YEAR * 99:
@@ -308,7 +311,9 @@ def fill(*, cases: int, progress=print) -> dict[str, float]:
         "code_prefix": "HV-19%",
         "regions": REGIONS,
         "region_count": len(REGIONS),
-        "ranks": RANKS,
+        # Each rank encrypted once, beside its group in clear.
+        "ranks": [encrypt_text(rank, data_key_id=data_key.pk) for rank in RANKS],
+        "rank_groups": [rank_group_of(rank) for rank in RANKS],
         "rank_count": len(RANKS),
         "unit_types": UNIT_TYPES,
         "unit_type_count": len(UNIT_TYPES),

@@ -42,7 +42,6 @@ from cases.models import (
     ItemBrought,
     JourneyEvent,
     VerificationCheck,
-    rank_group_expression,
 )
 from cases.rules import identity_visible, visible_to
 from protection.blind_indexes import blind_index_filter
@@ -53,7 +52,7 @@ LIST_FIELDS = (
     "status",
     "contact_month",
     "force",
-    "rank",
+    "rank_group",
     "region",
     "journey_stage",
     "urgency",
@@ -83,9 +82,7 @@ class CaseFilters:
 def case_list(*, filters: CaseFilters, user=None) -> QuerySet[Case]:
     """Cases for the list page: only clear fields, weapons flag annotated, one query a page;
     with `user`, whether they may see each case's people (`sees_identity`, cases/rules.py)."""
-    cases = with_weapons_flag(Case.objects.only(*LIST_FIELDS)).annotate(
-        rank_group_value=rank_group_expression()
-    )
+    cases = with_weapons_flag(Case.objects.only(*LIST_FIELDS))
     if user is not None:
         cases = cases.annotate(sees_identity=identity_visible(user))
     if filters.query:
@@ -106,7 +103,7 @@ def case_list(*, filters: CaseFilters, user=None) -> QuerySet[Case]:
     if filters.force:
         cases = cases.filter(force=filters.force)
     if filters.rank_group:
-        cases = cases.filter(rank_group_value=filters.rank_group)
+        cases = cases.filter(rank_group=filters.rank_group)
     if filters.region:
         cases = cases.filter(region=filters.region)
     if filters.month:
@@ -150,6 +147,43 @@ def case_summary(*, pk: int) -> Case:
 
 
 # --- duplicates -------------------------------------------------------------------------------
+
+
+@dataclass
+class NotADuplicate:
+    """Another case found to be a different person: its code, who decided and when, and why
+    (decrypted when read; unreadable once either case was erased)."""
+
+    other: Case
+    dismissal: DuplicateDismissal
+
+    @property
+    def reason(self) -> str:
+        return self.dismissal.reason
+
+    @property
+    def reason_erased(self) -> bool:
+        # Read from the key, so that a reader who may not see the reason decrypts nothing.
+        return self.dismissal.data_key.destroyed_at is not None
+
+
+def not_duplicates_of(case: Case) -> list[NotADuplicate]:
+    """The cases this one was found not to duplicate, oldest decision first."""
+    dismissals = (
+        DuplicateDismissal.objects.filter(Q(first_case=case) | Q(second_case=case))
+        .select_related("first_case", "second_case", "dismissed_by", "data_key")
+        .order_by("dismissed_at", "pk")
+    )
+    return [
+        NotADuplicate(
+            other=dismissal.second_case
+            if dismissal.first_case_id == case.pk
+            else dismissal.first_case,
+            dismissal=dismissal,
+        )
+        for dismissal in dismissals
+    ]
+
 
 DUPLICATE_INDEXES = {
     "service_number_index": "same service number",
@@ -258,12 +292,12 @@ def breakdowns(
     """Contacts and verified cases in the range by force, rank group, region and weapons."""
     cases = with_weapons_flag(
         Case.objects.filter(contact_month__range=(date_from.replace(day=1), date_to))
-    ).annotate(rank_group_value=rank_group_expression())
+    )
     verified = Count("pk", filter=Q(status=Status.VERIFIED))
     result: dict[str, list[BreakdownRow]] = {}
     for name, column, labels in (
         ("force", "force", dict(Force.choices)),
-        ("rank_group", "rank_group_value", dict(RankGroup.choices)),
+        ("rank_group", "rank_group", dict(RankGroup.choices)),
         ("region", "region", dict(Region.choices)),
     ):
         rows = (
@@ -321,11 +355,8 @@ def report_case_rows(*, date_from: datetime.date, date_to: datetime.date) -> Que
         with_weapons_flag(
             Case.objects.filter(contact_month__range=(date_from.replace(day=1), date_to))
         )
-        .annotate(rank_group_value=rank_group_expression())
         .order_by("contact_month", "code")
-        .values(
-            "code", "contact_month", "force", "rank_group_value", "region", "status", "has_weapons"
-        )
+        .values("code", "contact_month", "force", "rank_group", "region", "status", "has_weapons")
     )
 
 

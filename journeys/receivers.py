@@ -11,22 +11,7 @@ def stop_clock_on_arrival(sender, *, case, actor, **kwargs) -> None:
 
 
 def destroy_with_the_case(sender, *, case, actor, **kwargs) -> None:
-    """A case's erasure erases its journeys too: an active one is cancelled and its clock stopped,
-    and their keys are destroyed in the same transaction (their coarse places and the clock's
-    times stay, as the case's region does)."""
-    from django.utils import timezone
+    """A case's erasure erases its journeys too, in the same transaction (see the service)."""
+    from journeys.services import journeys_erase_with_case
 
-    from journeys.models import ClosedReason, Journey, JourneyStatus
-    from journeys.services.plans import _stop_clock
-    from protection.erasure import destroy_data_key
-
-    now = timezone.now()
-    for journey in Journey.objects.filter(case=case).select_related("data_key"):
-        if journey.status == JourneyStatus.ACTIVE:
-            # Nobody is watched through an erased case: its clock stops, as when cancelled.
-            Journey.objects.filter(pk=journey.pk).update(
-                status=JourneyStatus.CANCELLED, ended_at=now
-            )
-            _stop_clock(journey, reason=ClosedReason.CANCELLED, now=now)
-        if journey.data_key.destroyed_at is None:
-            destroy_data_key(journey.data_key)
+    journeys_erase_with_case(case=case)

@@ -9,6 +9,9 @@ from collections.abc import Iterable
 from protection.keys import CIPHERTEXT_PREFIX, Erased, decrypt_text, encrypt_text
 from protection.models import DataKey
 
+# Rows read and rewritten at a time: a large table is converted without holding it in memory.
+BATCH_SIZE = 2000
+
 
 def lift_triggers(schema_editor, tables: Iterable[str]) -> None:
     """Let this transaction's statements through the tables' triggers (pgtrigger's ignore): the
@@ -57,27 +60,54 @@ def encrypt_columns(
     required = set(required)
     pk = _primary_key(schema_editor, table)
     destroyed = set(DataKey.objects.filter(wrapped_key__isnull=True).values_list("pk", flat=True))
-    changed = []
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT row.{pk}, {key}, {', '.join(f'row.{c}' for c in columns)}"  # noqa: S608  # nosec B608
-            f" FROM {table} AS row"
-            f" WHERE {' OR '.join(f'row.{c} IS NOT NULL' for c in columns)}"
-        )
-        for row_pk, key_id, *values in cursor.fetchall():
+    select = (
+        f"SELECT row.{pk}, {key}, {', '.join(f'row.{c}' for c in columns)}"  # noqa: S608  # nosec B608
+        f" FROM {table} AS row"
+        f" WHERE ({' OR '.join(f'row.{c} IS NOT NULL' for c in columns)})"
+    )
+    count = 0
+    for batch in _batches(schema_editor, select=select, pk=f"row.{pk}"):
+        changed = []
+        for row_pk, key_id, *values in batch:
             new_values = [
                 _encrypted(value, key_id, destroyed, required=column in required)
                 for column, value in zip(columns, values, strict=True)
             ]
             if new_values != values:
                 changed.append([*new_values, row_pk])
-        if changed:
-            assignments = ", ".join(f"{column} = %s" for column in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608  # nosec B608
-                changed,
-            )
-    return len(changed)
+        _update(schema_editor, table=table, pk=pk, columns=columns, rows=changed)
+        count += len(changed)
+    return count
+
+
+def _batches(schema_editor, *, select: str, pk: str, size: int = BATCH_SIZE):
+    """The rows of `select` (whose first column is the primary key `pk`), a batch at a time in
+    primary-key order: a large table is never held in memory at once."""
+    last = None
+    while True:
+        with schema_editor.connection.cursor() as cursor:
+            if last is None:
+                cursor.execute(f"{select} ORDER BY {pk} LIMIT %s", [size])
+            else:
+                cursor.execute(f"{select} AND {pk} > %s ORDER BY {pk} LIMIT %s", [last, size])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
+
+
+def _update(schema_editor, *, table: str, pk: str, columns: list[str], rows: list[list]) -> None:
+    if not rows:
+        return
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608  # nosec B608
+            rows,
+        )
 
 
 def _primary_key(schema_editor, table: str) -> str:
@@ -114,12 +144,10 @@ def decrypt_columns(
     columns = list(columns)
     nullable = set(nullable)
     pk = _primary_key(schema_editor, table)
-    changed = []
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {pk}, {', '.join(columns)} FROM {table}"  # noqa: S608  # nosec B608
-        )
-        for row_pk, *values in cursor.fetchall():
+    select = f"SELECT {pk}, {', '.join(columns)} FROM {table} WHERE TRUE"  # noqa: S608  # nosec B608
+    for batch in _batches(schema_editor, select=select, pk=pk):
+        changed = []
+        for row_pk, *values in batch:
             new_values = []
             for column, value in zip(columns, values, strict=True):
                 if value is not None and value.startswith(CIPHERTEXT_PREFIX):
@@ -133,9 +161,4 @@ def decrypt_columns(
                 new_values.append(value)
             if new_values != values:
                 changed.append([*new_values, row_pk])
-        if changed:
-            assignments = ", ".join(f"{column} = %s" for column in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608  # nosec B608
-                changed,
-            )
+        _update(schema_editor, table=table, pk=pk, columns=columns, rows=changed)

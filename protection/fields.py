@@ -130,6 +130,13 @@ class EncryptedField(models.TextField):
         self.run_validators(value)
         return value
 
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        # A stored value (still encrypted, or erased) was checked when it was written: its
+        # ciphertext is not one of the field's choices, and need not be.
+        if isinstance(value, Ciphertext | Erased):
+            return
+        super().validate(value, model_instance)
+
     def pre_save(self, model_instance: models.Model, add: bool) -> str | None:
         value = model_instance.__dict__.get(self.attname)
         if value is None or (value == "" and self.null):

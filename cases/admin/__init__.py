@@ -159,14 +159,16 @@ class CaseAdmin(ProtectedFieldsAdmin):
         # The exact day, beside the coarse facts, narrows a person down: the month, for all.
         "first_contact_month",
         "force",
-        "rank",
+        "rank_group",
         "region",
         "journey_stage",
         "emergency",
     ]
+    # Clear columns only: a filter on an encrypted field would test guesses against it.
     list_filter = [
         "status",
         "force",
+        "rank_group",
         "region",
         "journey_stage",
         "emergency",
@@ -202,6 +204,7 @@ class CaseAdmin(ProtectedFieldsAdmin):
                     "township",
                     "force",
                     "rank",
+                    "rank_group",
                     "unit_type",
                     "defection_date",
                     "urgency",

@@ -9,7 +9,7 @@ from cases.models.case import (
     CaseChild,
     CaseCodeCounter,
     UnderCaseKey,
-    rank_group_expression,
+    rank_group_of,
 )
 from cases.models.family import FamilyMember
 from cases.models.items import ItemBrought
@@ -51,5 +51,5 @@ __all__ = [
     "Referral",
     "UnderCaseKey",
     "VerificationCheck",
-    "rank_group_expression",
+    "rank_group_of",
 ]

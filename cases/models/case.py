@@ -40,15 +40,11 @@ def month_of(day: datetime.date | None) -> datetime.date | None:
 MONTH_OF_DATE = (("contact_date", "contact_month"), ("defection_date", "defection_month"))
 
 
-def rank_group_expression() -> models.Case:
-    """The rank group of a case, computed in SQL for filters and statistics."""
-    return models.Case(
-        *(
-            models.When(rank__in=[str(rank) for rank in ranks], then=models.Value(str(group)))
-            for group, ranks in RANK_GROUPS.items()
-        ),
-        default=models.Value(str(RankGroup.UNKNOWN)),
-        output_field=models.CharField(max_length=20),
+def rank_group_of(rank: str | None) -> str:
+    """The rank group of a rank: what statistics keep of the exact rank."""
+    return next(
+        (str(group) for group, ranks in RANK_GROUPS.items() if rank in ranks),
+        str(RankGroup.UNKNOWN),
     )
 
 
@@ -82,6 +78,7 @@ class Case(ProtectedModel):
 
     COARSE_FIELDS = {
         "township": "hidden",
+        "rank": "hidden",
         "unit_type": "hidden",
         "contact_date": "month",
         "defection_date": "month",
@@ -102,7 +99,18 @@ class Case(ProtectedModel):
     region = models.CharField(_("state or region"), max_length=16, choices=Region.choices)
     township = EncryptedField(_("township"), blank=True, null=True, max_plaintext_length=100)
     force = models.CharField(_("force"), max_length=8, choices=Force.choices)
-    rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, default=Rank.UNKNOWN)
+    # The exact rank narrows a person down (there are few captains in a battalion): encrypted
+    # under the case's key, with its group (derived on save) in clear for statistics.
+    rank = EncryptedField(
+        _("rank"), choices=Rank.choices, default=Rank.UNKNOWN, max_plaintext_length=20
+    )
+    rank_group = models.CharField(
+        _("rank group"),
+        max_length=20,
+        choices=RankGroup.choices,
+        default=RankGroup.UNKNOWN,
+        editable=False,
+    )
     unit_type = models.CharField(
         _("unit type"), max_length=20, choices=UnitType.choices, blank=True
     )
@@ -248,12 +256,14 @@ class Case(ProtectedModel):
                 condition=Q(status=Status.VERIFIED),
                 name="case_verified_decided_at",
             ),
-            # The reports' counts by month, force, rank, region read this index alone.
+            # The reports' counts by month, force, rank group, region read this index alone.
             models.Index(
                 fields=["contact_month"],
-                include=["id", "status", "force", "rank", "region", "defection_month"],
+                include=["id", "status", "force", "rank_group", "region", "defection_month"],
                 name="case_report_facts",
             ),
+            # The list's filter by rank group.
+            models.Index(fields=["rank_group", "contact_month"], name="case_rank_group"),
             # The emergencies (dashboard alerts), longest-standing first.
             models.Index(
                 fields=["emergency_since", "code"],
@@ -315,6 +325,9 @@ class Case(ProtectedModel):
                 name="case_decision_four_eyes",
             ),
             models.CheckConstraint(
+                condition=Q(rank_group__in=RankGroup.values), name="case_rank_group_valid"
+            ),
+            models.CheckConstraint(
                 condition=Q(emergency=False) | Q(emergency_since__isnull=False),
                 name="case_emergency_has_time",
             ),
@@ -333,21 +346,32 @@ class Case(ProtectedModel):
         return create_data_key(purpose="cases.case")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        derived = self._derive_months()
+        derived = self._derive_months() + self._derive_rank_group()
         if kwargs.get("update_fields") is not None:
             fields = set(kwargs["update_fields"])
-            kwargs["update_fields"] = fields | {month for date, month in derived if date in fields}
+            kwargs["update_fields"] = fields | {
+                clear for exact, clear in derived if exact in fields
+            }
         super().save(*args, **kwargs)
+
+    def _changed_plaintext(self, field: str) -> tuple[bool, Any]:
+        """Whether an encrypted field holds a value set since it was read, and that value.
+        A field deferred (not loaded), still encrypted (never read) or erased has not changed:
+        its clear companion must keep the value it has, not be derived from nothing."""
+        if field not in self.__dict__:
+            return False, None
+        value = self.__dict__[field]
+        if isinstance(value, Ciphertext | Erased):
+            return False, None
+        return True, value
 
     def _derive_months(self) -> list[tuple[str, str]]:
         """The clear months of the encrypted dates, for statistics; derived here, so they never
-        disagree with the dates. A date still encrypted (never read) has not changed."""
+        disagree with the dates."""
         derived = []
         for date_field, month_field in MONTH_OF_DATE:
-            if date_field not in self.__dict__:  # deferred (not loaded): it has not changed
-                continue
-            value = self.__dict__[date_field]
-            if isinstance(value, Ciphertext | Erased):  # as read (unchanged), or erased
+            changed, value = self._changed_plaintext(date_field)
+            if not changed:
                 continue
             if isinstance(value, str):
                 value = datetime.date.fromisoformat(value)
@@ -355,11 +379,13 @@ class Case(ProtectedModel):
             derived.append((date_field, month_field))
         return derived
 
-    @property
-    def rank_group(self) -> str:
-        return next(
-            (group for group, ranks in RANK_GROUPS.items() if self.rank in ranks), RankGroup.UNKNOWN
-        )
+    def _derive_rank_group(self) -> list[tuple[str, str]]:
+        """The clear rank group of the encrypted rank, for statistics, derived the same way."""
+        changed, rank = self._changed_plaintext("rank")
+        if not changed:
+            return []
+        self.rank_group = rank_group_of(rank)
+        return [("rank", "rank_group")]
 
     @property
     def is_open(self) -> bool:

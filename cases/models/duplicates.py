@@ -9,11 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
 from cases.models.case import Case
+from protection.fields import EncryptedField, ProtectedModel
+from protection.keys import create_data_key
 
 
 @track_history()
-class DuplicateDismissal(models.Model):
-    """Two cases a case manager has confirmed are different people."""
+class DuplicateDismissal(ProtectedModel):
+    """Two cases a case manager has confirmed are different people.
+
+    The reason is about both people, so neither case's key fits it: it is encrypted under a
+    data key of its own, destroyed when either case is erased (cases/services/erasure.py)."""
 
     first_case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("first case")
@@ -21,7 +26,7 @@ class DuplicateDismissal(models.Model):
     second_case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("second case")
     )
-    reason = models.CharField(_("reason"), max_length=500)
+    reason = EncryptedField(_("reason"), max_plaintext_length=500)
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -41,6 +46,9 @@ class DuplicateDismissal(models.Model):
                 condition=Q(first_case__lt=models.F("second_case")), name="dismissal_pair_ordered"
             ),
         ]
+
+    def new_data_key(self):
+        return create_data_key(purpose="cases.duplicatedismissal")
 
     def __str__(self) -> str:
         return f"{self.first_case.code} ≠ {self.second_case.code}"

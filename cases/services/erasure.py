@@ -33,6 +33,7 @@ from cases.choices import JourneyEventKind, JourneyStage, Status
 from cases.models import (
     OPEN_ERASURE_STATUSES,
     Case,
+    DuplicateDismissal,
     ErasureReason,
     ErasureRequest,
     ErasureStatus,
@@ -47,6 +48,7 @@ from operations.queueing import queue_task
 from operations.tasks import keyring_backup
 from protection.erasure import destroy_data_key
 from protection.keys import CIPHERTEXT_PREFIX
+from protection.models import DataKey
 
 ERASE_ACTION = AccessLog.Action.ERASE
 
@@ -191,7 +193,12 @@ def _carry_out(
         raise ErasureError(_("Some of this case's files are not under its key: nothing erased."))
     with audit_context(actor=actor, action="case.erase", erasure_request=erasure.pk):
         destroy_data_key(case.data_key)
-        # What other apps keep about the person under keys of their own (journeys) goes too.
+        # The reasons two cases were found to be different people: about this person too.
+        for key in dismissal_keys_of(case):
+            destroy_data_key(key)
+        # What other apps keep about the person under keys of their own (journeys) goes too,
+        # recorded in this erasure's history context (one per request or task: pghistory
+        # merges a context entered inside another into it).
         case_erased.send(sender=Case, case=case, actor=actor)
         # And the exports that name the person (a payroll sheet with names, a payout list).
         exports_erase_naming(case_ids=[case.pk])
@@ -214,6 +221,17 @@ def _carry_out(
     # the erasure can open the case in old backups, and they age out (HAVEN_KEYRING_RETENTION_DAYS).
     transaction.on_commit(lambda: queue_task(keyring_backup))
     return erasure
+
+
+def dismissal_keys_of(case: Case) -> list[DataKey]:
+    """The keys of the not-a-duplicate decisions about this case and any other."""
+    return list(
+        DataKey.objects.filter(
+            pk__in=DuplicateDismissal.objects.filter(
+                Q(first_case=case) | Q(second_case=case)
+            ).values("data_key")
+        )
+    )
 
 
 def _wipe_evidence_files(storage_names: list[str], case: Case) -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import require_permission
 from audit.services import audit_context
-from cases.choices import CheckItem, Status
+from cases.choices import CheckItem, Rank, Status
 from cases.models import Case, CaseCodeCounter, VerificationCheck
 from cases.services.common import (
     STALE_EDIT_MESSAGE,
@@ -144,6 +144,9 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise CaseError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    # The rank is encrypted, so the database cannot check it: its group would be "unknown".
+    if "rank" in fields and fields["rank"] not in Rank.values:
+        raise CaseError(_("Choose a rank from the list."))
     return {
         name: (value.strip() if isinstance(value, str) else value) for name, value in fields.items()
     }

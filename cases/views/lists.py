@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.permissions import refusal_message
 from cases import selectors, services
-from cases.choices import RankGroup
 from cases.forms import CaseFilterForm, DuplicateDismissForm
 from cases.models import Case
 from cases.services import CaseError
@@ -81,10 +80,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         for manager_pk in hidden:
             messages.info(request, _hidden_match_message(managers.get(manager_pk)))
     page = Paginator(cases, PAGE_SIZE).get_page(1 if number_search else request.GET.get("page"))
-    rank_group_labels = dict(RankGroup.choices)
     visible = selectors.visible_case_ids(user=request.user, pks=[case.pk for case in page])
     for case in page:
-        case.rank_group_label = rank_group_labels.get(case.rank_group_value, "")
         case.sees_identity = case.pk in visible
     shown_values = {
         name: value for name, value in values.items() if name != "q" or not number_search

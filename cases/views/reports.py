@@ -185,7 +185,7 @@ def _case_rows(date_from: datetime.date, date_to: datetime.date) -> list[list]:
             case["code"],
             case["contact_month"].strftime(MONTH_FORMAT),
             case["force"],
-            case["rank_group_value"],
+            case["rank_group"],
             case["region"],
             case["status"],
             "yes" if case["has_weapons"] else "no",

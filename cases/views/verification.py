@@ -19,6 +19,7 @@ from cases import services
 from cases.choices import Status
 from cases.forms import CheckForm, DecisionForm, ReasonForm, VerifierForm
 from cases.models import Case
+from cases.rules import SEE_IDENTITY
 from cases.services import CaseError
 from cases.views.common import _case_or_404, _detail_or_404, _ordered_checks
 
@@ -101,6 +102,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
         "cases/verify.html",
         {
             "case": case,
+            "may_reveal": request.user.has_perm(SEE_IDENTITY, case),
             "rows": [{"check": check, "form": check_forms[check.pk]} for check in checks],
             "checks": checks,
             "checklist_error": checklist_error,
@@ -129,7 +131,13 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "cases/decide.html",
-        {"case": case, "form": form, "checks": _ordered_checks(case), "took_part": took_part},
+        {
+            "case": case,
+            "may_reveal": request.user.has_perm(SEE_IDENTITY, case),
+            "form": form,
+            "checks": _ordered_checks(case),
+            "took_part": took_part,
+        },
     )
 
 

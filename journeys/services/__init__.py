@@ -23,6 +23,7 @@ from journeys.services.plans import (
     journey_cancel,
     journey_mark_arrived,
     journey_plan,
+    journeys_erase_with_case,
     window_times,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "journey_mark_arrived",
     "journey_minimise",
     "journey_plan",
+    "journeys_erase_with_case",
     "may_handle",
     "minimisation_sweep",
     "normalise_word",

@@ -31,6 +31,7 @@ from journeys.models import (
 from journeys.services.code_words import normalise_word
 from journeys.services.common import JourneyError, journey_link, lock, may_handle
 from notifications.services import notify
+from protection.erasure import destroy_data_key
 
 MIN_WORD_LENGTH = 4
 MAX_WINDOWS = 500
@@ -264,3 +265,29 @@ def journey_arrive_with_case(*, case: Case, actor: User) -> Journey | None:
     if journey is None:
         return None
     return _end(journey, actor=actor, status=JourneyStatus.ARRIVED, reason=ClosedReason.ARRIVED)
+
+
+@transaction.atomic
+def journeys_erase_with_case(*, case: Case) -> list[int]:
+    """Cases erased the identity; this runs in the transaction of the second approval and in
+    its history context ("Identity erased", by the approver): an active journey of the case is
+    cancelled and its clock stopped, so that nobody is watched through an erased case, and every
+    journey's key is destroyed (their coarse places and the clock's times stay, as the case's
+    region does). Returns the journeys' ids."""
+    now = timezone.now()
+    journeys = list(
+        Journey.objects.select_for_update(of=("self",))
+        .select_related("data_key")
+        .filter(case=case)
+        .order_by("pk")
+    )
+    for journey in journeys:
+        if journey.status == JourneyStatus.ACTIVE:
+            # An update, not save(): the journey's encrypted fields are left as they are.
+            Journey.objects.filter(pk=journey.pk).update(
+                status=JourneyStatus.CANCELLED, ended_at=now
+            )
+            _stop_clock(journey, reason=ClosedReason.CANCELLED, now=now)
+        if journey.data_key.destroyed_at is None:
+            destroy_data_key(journey.data_key)
+    return [journey.pk for journey in journeys]

@@ -31,6 +31,7 @@ from cases.models import (
     BreakGlass,
     Case,
     CaseNote,
+    DuplicateDismissal,
     Evidence,
     FamilyMember,
     ItemBrought,
@@ -83,16 +84,79 @@ ALLOWED_CLEAR_TEXT = {
         "must explain, after an erasure, why an earlier request was refused (a legal hold); "
         "the form asks not to name the person"
     ),
-    "cases.DuplicateDismissal.reason": (
-        "about two cases at once, so no one case key fits; the form asks for the difference "
-        "found, not names (docs/erasure.md lists it as a limit)"
-    ),
     "journeys.Leg.from_place": "a coarse place kept, like the region, after minimisation",
     "journeys.Leg.to_place": "a coarse place kept, like the region, after minimisation",
     "journeys.CheckIn.coarse_location": "a coarse place kept, like the region",
     "journeys.Journey.all_clear_hash": "a salted hash of a code word, never the word",
     "journeys.Journey.duress_hash": "a salted hash of a code word, never the word",
     "payments.LedgerEntry.memo": "written by Haven ('line paid'), never typed",
+}
+
+
+def _each(reason: str, *labels: str) -> dict[str, str]:
+    return dict.fromkeys(labels, reason)
+
+
+# Clear dates on models about a case that may stay clear, each with why. A date Haven stamps
+# itself when a record is made or changed (auto_now, auto_now_add: created_at, recorded_at …)
+# holds no fact about the person and needs no entry. Any other clear DateField or DateTimeField
+# must be encrypted or added here with a reason: an exact date of the person's life (a birth, a
+# defection, a sighting) narrows them down like a name.
+ALLOWED_CLEAR_DATES = {
+    **_each(
+        "the month kept for statistics; the exact date is encrypted under the case's key",
+        "cases.Case.contact_month",
+        "cases.Case.defection_month",
+    ),
+    **_each(
+        "when staff took a step of Haven's own work (a decision, an emergency flag, a check)",
+        "cases.Case.decided_at",
+        "cases.Case.emergency_since",
+        "cases.VerificationCheck.checked_at",
+    ),
+    **_each(
+        "when staff broke the glass, until when, and when it was reviewed: the audit of access",
+        "cases.BreakGlass.opened_at",
+        "cases.BreakGlass.expires_at",
+        "cases.BreakGlass.reviewed_at",
+    ),
+    **_each(
+        "the steps of an erasure request, which must explain the erasure after it",
+        "cases.ErasureRequest.first_approved_at",
+        "cases.ErasureRequest.second_approved_at",
+        "cases.ErasureRequest.rejected_at",
+        "cases.ErasureRequest.cancelled_at",
+        "cases.ErasureRequest.carried_out_at",
+    ),
+    **_each(
+        "when a stay ended or was undone: the bed-night statistics, kept after an erasure",
+        "housing.Allocation.checked_out_at",
+        "housing.Allocation.cancelled_at",
+    ),
+    **_each(
+        "the months a stipend covers and the month paid: the payment totals",
+        "payments.StipendPlan.start_date",
+        "payments.StipendPlan.end_date",
+        "payments.Payment.period",
+    ),
+    "payments.Payment.recorded_at": "when finance recorded the payout: the ledger's own date",
+    "payments.StipendPlan.payout_set_at": (
+        "when finance last set the plan's wallet or account: which batch may pay it (the wallet "
+        "itself is encrypted under the case's key)"
+    ),
+    **_each(
+        "the journey's clock as Haven keeps it (windows, escalations, its end and minimisation);"
+        " the route and the people are encrypted under the journey's key",
+        "journeys.CheckIn.at",
+        "journeys.CheckInWindow.due_at",
+        "journeys.CheckInWindow.grace_ends_at",
+        "journeys.CheckInWindow.checked_in_at",
+        "journeys.CheckInWindow.stopped_at",
+        "journeys.Escalation.at",
+        "journeys.Escalation.closed_at",
+        "journeys.Journey.ended_at",
+        "journeys.Journey.minimised_at",
+    ),
 }
 
 # Encrypted fields whose values staff pick from a list or a calendar rather than type: the test
@@ -150,6 +214,46 @@ def test_no_clear_text_field_on_a_model_about_a_case_unless_allowed_with_a_reaso
     assert all(len(reason) > 20 for reason in ALLOWED_CLEAR_TEXT.values())
 
 
+def stamped_by_haven(field: models.Field) -> bool:
+    """A date Haven writes itself when the record is made or changed, never typed."""
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def test_no_clear_date_on_a_model_about_a_case_unless_stamped_by_haven_or_allowed():
+    clear = {
+        field_label(model, field)
+        for model in models_about_a_case()
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.DateField) and not stamped_by_haven(field)
+    }
+    unexplained = clear - set(ALLOWED_CLEAR_DATES)
+    assert not unexplained, f"Encrypt these, or allow them with a reason: {sorted(unexplained)}"
+    assert set(ALLOWED_CLEAR_DATES) <= clear, sorted(set(ALLOWED_CLEAR_DATES) - clear)
+    assert all(len(reason) > 20 for reason in ALLOWED_CLEAR_DATES.values())
+
+
+@pytest.mark.parametrize("field_class", [models.DateField, models.DateTimeField])
+def test_the_guard_notices_a_new_clear_date_about_the_person(monkeypatch, field_class):
+    field = field_class(null=True, blank=True)
+    field.set_attributes_from_name("last_seen_on")
+    field.model = FamilyMember
+    monkeypatch.setattr(
+        FamilyMember._meta, "concrete_fields", (*FamilyMember._meta.concrete_fields, field)
+    )
+    with pytest.raises(AssertionError, match=r"cases\.FamilyMember\.last_seen_on"):
+        test_no_clear_date_on_a_model_about_a_case_unless_stamped_by_haven_or_allowed()
+
+
+def test_the_guard_lets_a_new_timestamp_haven_stamps_itself_through(monkeypatch):
+    field = models.DateTimeField(auto_now=True)
+    field.set_attributes_from_name("touched_at")
+    field.model = FamilyMember
+    monkeypatch.setattr(
+        FamilyMember._meta, "concrete_fields", (*FamilyMember._meta.concrete_fields, field)
+    )
+    test_no_clear_date_on_a_model_about_a_case_unless_stamped_by_haven_or_allowed()
+
+
 def test_the_guard_notices_a_new_clear_text_field(monkeypatch):
     field = models.CharField(max_length=50, blank=True)
     field.set_attributes_from_name("remark")
@@ -169,6 +273,8 @@ CONTACT, DEFECTION, BIRTH = (
     datetime.date(1987, 5, 23),
 )
 TOWNSHIP = "Zqmarker Township"
+# The exact rank narrows the person down; only its group (junior officer) may stay.
+RANK = "second_lieutenant"
 PNG = b"\x89PNG\r\n\x1a\n" + b"ZQMARK-evidence-bytes " * 8
 ALL_CLEAR, DURESS = "ZQMARK-all-clear", "ZQMARK-duress"
 
@@ -205,6 +311,7 @@ def build_case_with_everything(markers: Markers, staff: dict):
     case = VerifiedCaseFactory(
         code="HV-2019-00777",
         township=TOWNSHIP,
+        rank=RANK,
         contact_date=CONTACT,
         defection_date=DEFECTION,
         date_of_birth=BIRTH,
@@ -500,8 +607,16 @@ def test_after_erasure_no_word_about_the_person_is_left_anywhere(staff, settings
     settings.MEDIA_ROOT = tmp_path
     markers = Markers()
     case = build_case_with_everything(markers, staff)
-    # Another case, so that the statistics are not about one person only.
-    VerifiedCaseFactory(force="police", rank="captain")
+    # Another case, so that the statistics are not about one person only, found to be another
+    # person: the reason is about both of them.
+    other = VerifiedCaseFactory(force="police", rank="major")
+    add_to_team(other, staff["manager"])
+    services.duplicate_dismiss(
+        first=other,
+        second=case,
+        actor=staff["manager"],
+        reason=markers.of("cases.DuplicateDismissal", "reason"),
+    )
 
     # Every typed encrypted field of every record about the case got a marker, so a field added
     # later is covered (or this fails).
@@ -513,7 +628,7 @@ def test_after_erasure_no_word_about_the_person_is_left_anywhere(staff, settings
             if isinstance(field, EncryptedField) and not isinstance(field, EncryptedDateField)
         }
         - PICKED_NOT_TYPED
-        - {"cases.Case.township"}
+        - {"cases.Case.township", "cases.Case.rank"}  # checked below as TOWNSHIP and RANK
     )
     assert typed <= set(markers), sorted(typed - set(markers))
 
@@ -521,6 +636,9 @@ def test_after_erasure_no_word_about_the_person_is_left_anywhere(staff, settings
     # session went through Redis.
     client = login(staff["manager"])
     assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    other_page = client.get(reverse("cases:detail", args=[other.pk])).content.decode()
+    assert case.code in other_page
+    assert markers.of("cases.DuplicateDismissal", "reason") in other_page
     assert Case.objects.get(pk=case.pk).decision_reason == markers.of(
         "cases.Case", "decision_reason"
     )
@@ -531,6 +649,7 @@ def test_after_erasure_no_word_about_the_person_is_left_anywhere(staff, settings
     needles = [
         *markers.values(),
         TOWNSHIP,
+        RANK,
         ALL_CLEAR,
         DURESS,
         *(day.isoformat() for day in (CONTACT, DEFECTION, BIRTH)),
@@ -559,11 +678,21 @@ def test_after_erasure_no_word_about_the_person_is_left_anywhere(staff, settings
         ],
         wrapped_key__isnull=False,
     ).exists()
+    assert erased.rank is ERASED
+    dismissal = DuplicateDismissal.objects.get(first_case=min(case, other, key=lambda c: c.pk))
+    assert dismissal.reason is ERASED
+    assert DataKey.objects.get(pk=dismissal.data_key_id).wrapped_key is None
     # What stays: region, month, force, rank group and amounts; reports and totals unchanged.
-    assert (erased.region, erased.contact_month, erased.defection_month, erased.force) == (
-        "sagaing",
-        CONTACT.replace(day=1),
-        DEFECTION.replace(day=1),
-        "army",
-    )
+    assert (
+        erased.region,
+        erased.contact_month,
+        erased.defection_month,
+        erased.force,
+        erased.rank_group,
+    ) == ("sagaing", CONTACT.replace(day=1), DEFECTION.replace(day=1), "army", "junior_officer")
     assert figures() == before
+    # The other case's team still sees that the two were found to be different people; the
+    # reason went with the erased identity.
+    page = client.get(reverse("cases:detail", args=[other.pk])).content.decode()
+    assert case.code in page and "reason erased with an identity" in page
+    assert markers.of("cases.DuplicateDismissal", "reason") not in page

@@ -22,7 +22,13 @@ from tests.factories import PartnerFactory, VerifiedCaseFactory, add_to_team
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [("cases", "0013_myanmar_digits_in_blind_indexes")]
-TABLES = ("cases_case", "cases_itembrought", "cases_journeyevent", "cases_referral")
+TABLES = (
+    "cases_case",
+    "cases_itembrought",
+    "cases_journeyevent",
+    "cases_referral",
+    "cases_duplicatedismissal",
+)
 
 
 def migrate(targets) -> None:
@@ -111,3 +117,51 @@ def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_their
     gone = Case.objects.get(pk=erased.pk)
     assert gone.township is ERASED and gone.decision_reason is ERASED
     assert gone.contact_month is not None
+
+
+def test_rank_and_dismissal_reasons_are_encrypted_and_decrypted_back_and_forth(make_staff):
+    """Cases 0020 (the exact rank under the case's key, its group in clear) and 0021 (a
+    dismissal's reason under a key of its own), back and forth."""
+    manager = make_staff(Role.CASE_MANAGER)
+    case = VerifiedCaseFactory(rank="captain")
+    other = VerifiedCaseFactory(rank="private")
+    erased = VerifiedCaseFactory(rank="sergeant")
+    services.duplicate_dismiss(first=case, second=other, actor=manager, reason="Other unit")
+    services.duplicate_dismiss(first=case, second=erased, actor=manager, reason="Older")
+    destroy_data_key(erased.data_key)
+
+    migrate([("cases", "0019_duplicates_review_indexes")])
+    try:
+        # Back: the ranks and reasons in clear again; an erased case's rank as unknown.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, rank FROM cases_case ORDER BY id")
+            assert dict(cursor.fetchall()) == {
+                case.pk: "captain",
+                other.pk: "private",
+                erased.pk: "unknown",
+            }
+            cursor.execute("SELECT second_case_id, reason FROM cases_duplicatedismissal")
+            # (the key was destroyed alone here: the upgrade destroys the pair's key too)
+            assert dict(cursor.fetchall()) == {other.pk: "Other unit", erased.pk: "Older"}
+            # As an older Haven wrote them: in clear, and copied by the history triggers.
+            cursor.execute("UPDATE cases_case SET rank = 'colonel' WHERE id = %s", [case.pk])
+            cursor.execute("UPDATE cases_case SET rank = 'corporal' WHERE id = %s", [erased.pk])
+            cursor.execute(
+                "UPDATE cases_duplicatedismissal SET reason = 'ZQ-reason-' || second_case_id"
+            )
+        assert clear_copies("colonel") and clear_copies("ZQ-reason-")
+    finally:
+        migrate(newest())
+
+    assert clear_copies("colonel") == {} and clear_copies("corporal") == {}
+    assert clear_copies("ZQ-reason-") == {}
+    data_key_cache.clear()
+    from cases.models import Case, DuplicateDismissal  # as they are after the migration
+
+    upgraded = Case.objects.get(pk=case.pk)
+    assert (upgraded.rank, upgraded.rank_group) == ("colonel", "senior_officer")
+    assert Case.objects.get(pk=other.pk).rank_group == "enlisted"
+    gone = Case.objects.get(pk=erased.pk)
+    assert gone.rank is ERASED and gone.rank_group == "nco"
+    reasons = {d.second_case_id: d.reason for d in DuplicateDismissal.objects.all()}
+    assert reasons == {other.pk: f"ZQ-reason-{other.pk}", erased.pk: ERASED}

@@ -28,6 +28,7 @@ from cases.models import (
     Case,
     CaseChild,
     CaseNote,
+    DuplicateDismissal,
     ErasureRequest,
     ErasureStatus,
     Evidence,
@@ -203,9 +204,12 @@ def test_every_protected_model_is_the_case_or_shares_its_key_or_is_not_about_a_p
     # A journey's route and check-ins: a key of the journey's own, destroyed with the case's
     # (test_erasing_a_case_erases_its_journeys) or before, by minimisation.
     journeys = {model for model in protected if model._meta.app_label == "journeys"}
+    # Why two cases are different people: about both, so a key of its own, destroyed when either
+    # case is erased (test_erasing_either_case_of_a_pair_makes_their_dismissal_reason_unreadable).
+    pairs = {DuplicateDismissal}
     assert {
         model for model in protected if model is not Case and not issubclass(model, CaseChild)
-    } == not_about_a_case | journeys
+    } == not_about_a_case | journeys | pairs
     assert journeys
 
 
@@ -378,15 +382,15 @@ def test_after_erasure_every_protected_value_of_case_family_and_evidence_reads_e
     with pytest.raises(Exception, match="erased"):
         decrypt_bytes(stored, data_key_id=evidence.data_key_id)
     # The non-identity facts stay.
-    # The exact date is erased with the identity; its month stays for statistics.
-    assert (case.code, case.status, case.force, case.rank, case.contact_month) == (
+    # The exact date and rank are erased with the identity; the month and the group stay.
+    assert (case.code, case.status, case.force, case.rank_group, case.contact_month) == (
         CONFIRM,
         Status.VERIFIED,
         "army",
-        "corporal",
+        "nco",
         datetime.date(2025, 3, 1),
     )
-    assert case.contact_date is ERASED
+    assert case.contact_date is ERASED and case.rank is ERASED
     assert ItemBrought.objects.get(case=case).count == 1
     assert (member.relation, member.age) == ("spouse", 29)
     # Nobody can find the case by its old numbers any more.
@@ -781,3 +785,23 @@ def test_rejecting_through_the_page_needs_a_reason(login, case, manager, second_
             "SELECT destroyed_at FROM accounts_datakey WHERE id = %s", [case.data_key_id]
         )
         assert cursor.fetchone() == (None,)
+
+
+def test_erasing_either_case_of_a_pair_makes_their_dismissal_reason_unreadable(
+    case, manager, second_manager, admin_approver
+):
+    later = VerifiedCaseFactory()  # the second of the pair (the anonymisation test erases a first)
+    services.duplicate_dismiss(
+        first=later, second=case, actor=manager, reason="Different units and birth years"
+    )
+    dismissal = DuplicateDismissal.objects.get(first_case=case, second_case=later)
+    # Under a key of its own: neither case's, so that erasing either one can destroy it.
+    assert dismissal.data_key_id not in (case.data_key_id, later.data_key_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason FROM cases_duplicatedismissal WHERE id = %s", [dismissal.pk])
+        assert cursor.fetchone()[0].startswith(CIPHERTEXT_PREFIX)
+    assert DuplicateDismissal.objects.get(pk=dismissal.pk).reason.startswith("Different")
+    erase(later, manager, second_manager, admin_approver)
+    data_key_cache.clear()
+    assert DuplicateDismissal.objects.get(pk=dismissal.pk).reason is ERASED
+    assert DataKey.objects.get(pk=case.data_key_id).wrapped_key is not None

@@ -763,6 +763,22 @@ def test_possible_duplicates_can_be_dismissed(login, intake_officer, case_manage
     assert url("detail", first) not in client.get(url("duplicates")).content.decode()
 
 
+def test_a_case_page_lists_the_cases_found_to_be_other_people_and_why_only_to_its_team(
+    login, intake_officer, case_manager
+):
+    first, second = (CaseFactory(intake_officer=intake_officer) for _ in range(2))
+    services.duplicate_dismiss(
+        first=first, second=second, actor=case_manager, reason="Different birth dates"
+    )
+    # The case manager is on neither team: the pair, not the reason.
+    outside = login(case_manager).get(url("detail", first)).content.decode()
+    assert second.code in outside and "Different birth dates" not in outside
+    assert "(hidden text)" in outside
+    # Who took both in is on both teams.
+    inside = login(intake_officer).get(url("detail", second)).content.decode()
+    assert first.code in inside and "Different birth dates" in inside
+
+
 def test_navigation_shows_the_case_pages_by_role(login, intake_officer, case_manager):
     officer_home = login(intake_officer).get("/").content.decode()
     assert 'href="/cases/"' in officer_home and "/cases/duplicates/" not in officer_home

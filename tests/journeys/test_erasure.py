@@ -4,6 +4,7 @@ as the case's, so the route, the check-in notes and the channels are gone with t
 from __future__ import annotations
 
 import pytest
+from pghistory.models import Events
 
 from accounts.roles import Role
 from cases.services import erasure
@@ -34,3 +35,22 @@ def test_erasing_a_case_erases_its_journeys(journey, case, make_staff):
     assert not CheckInWindow.objects.filter(
         journey=journey, checked_in_at__isnull=True, stopped_at__isnull=True
     ).exists()
+
+
+def test_the_journeys_cancellation_is_recorded_as_part_of_the_erasure(journey, case, make_staff):
+    asker, first, second = (make_staff(Role.CASE_MANAGER) for _ in range(3))
+    pending = erasure.erasure_request(
+        case=case, actor=asker, reason="person_request", confirmation=case.code
+    )
+    for approver in (first, second):
+        pending = erasure.erasure_approve(erasure=pending, actor=approver, confirmation=case.code)
+    (cancelled,) = (
+        Events.objects.tracks(Journey.objects.get(pk=journey.pk))
+        .filter(pgh_diff__has_key="status")
+        .order_by("-pgh_created_at")[:1]
+    )
+    assert cancelled.pgh_diff["status"] == ["active", "cancelled"]
+    # In the erasure's history context: who carried it out, and why.
+    assert cancelled.pgh_context["action"] == "case.erase"
+    assert cancelled.pgh_context["user"] == second.pk
+    assert cancelled.pgh_context["erasure_request"] == pending.pk
