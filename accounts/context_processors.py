@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.navigation import navigation_for
-from accounts.roles import Role
+from accounts.roles import Role, role_names
 from accounts.staff_requests import active_administrators
 
 
@@ -26,6 +26,6 @@ def _lone_administrator(user) -> bool:
     another administrator can only be added on the server's command line."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if not user.groups.filter(name=Role.ADMINISTRATOR).exists():
+    if Role.ADMINISTRATOR not in role_names(user):
         return False
     return active_administrators().count() == 1

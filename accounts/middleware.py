@@ -1,10 +1,13 @@
-"""The second-factor gate: nothing but enrolment and verification before the second factor."""
+"""The idle session's sliding expiry, and the second-factor gate: nothing but enrolment and
+verification before the second factor."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
@@ -21,6 +24,37 @@ SECOND_FACTOR_EXEMPT_URL_NAMES = frozenset(
         "set_language",
     }
 )
+
+
+# Where the session keeps the time (seconds since the epoch) its expiry was last pushed back.
+SESSION_ACTIVITY_KEY = "_haven_activity"
+
+
+class IdleSessionMiddleware(SessionMiddleware):
+    """Django's session middleware, with the idle timeout's sliding expiry written at most once
+    every HAVEN_SESSION_TOUCH_SECONDS instead of on every request.
+
+    Each write sets the session's end to the time of the write plus the idle timeout
+    (SESSION_COOKIE_AGE). A request less than HAVEN_SESSION_TOUCH_SECONDS after the last write
+    changes nothing, so a session ends between the idle timeout less that interval and the idle
+    timeout after its last request: sooner, never later. Logging out, flushing or changing the
+    session is written at once as before."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            last = session.get(SESSION_ACTIVITY_KEY)
+            # A cookie of a session that has ended loads as empty: nothing to keep alive.
+            if not session.is_empty():
+                now = int(time.time())
+                recent = isinstance(last, int) and 0 <= now - last < self.touch_seconds()
+                if session.modified or not recent:
+                    session[SESSION_ACTIVITY_KEY] = now
+        return super().process_response(request, response)
+
+    @staticmethod
+    def touch_seconds() -> int:
+        return settings.HAVEN_SESSION_TOUCH_SECONDS
 
 
 def second_factor_required() -> bool:

@@ -46,6 +46,24 @@ ROLE_LABELS = {
 }
 
 
+# Where role_names keeps a user's roles, on the user object (as Django's ModelBackend keeps its
+# _perm_cache): read once for the request that loaded the user, never across requests.
+_ROLE_CACHE = "_haven_role_names"
+
+
+def role_names(user) -> frozenset[str]:
+    """The names of the user's roles (groups), read once per user object: a page that asks
+    "is this an administrator?" in several places asks PostgreSQL once. The user is loaded anew
+    for each request, so a role removed takes effect at the next request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _ROLE_CACHE, None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        setattr(user, _ROLE_CACHE, cached)
+    return cached
+
+
 def role_label(group_name: str) -> str:
     """The role's name in the active language; a group that is not a role keeps its own name."""
     return str(ROLE_LABELS.get(group_name, group_name))

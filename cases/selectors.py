@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.roles import Role
+from accounts.roles import Role, role_names
 from cases.choices import (
     OPEN_STATUSES,
     RANK_GROUPS,
@@ -462,6 +462,6 @@ def glass_awaiting_review(*, user) -> QuerySet[BreakGlass]:
     if not user.has_perm("cases.review_break_glass"):
         return BreakGlass.objects.none()
     uses = BreakGlass.objects.filter(reviewed_at__isnull=True).exclude(user=user)
-    if not user.groups.filter(name=Role.ADMINISTRATOR).exists():
+    if Role.ADMINISTRATOR not in role_names(user):
         uses = uses.filter(Q(case__case_manager=user) | Q(case__case_manager__isnull=True))
     return uses.select_related("case", "user").order_by("opened_at", "pk")

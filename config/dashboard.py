@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.roles import role_names
 from cases import selectors as case_selectors
 from cases.charts import chart_description, monthly_chart_svg
 from housing import selectors as housing_selectors
@@ -123,7 +124,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "today": today,
         "now": timezone.now(),
         "this_month": this_month,
-        "has_role": user.is_superuser or user.groups.exists(),
+        "has_role": user.is_superuser or bool(role_names(user)),
         "awaiting": None,
         "verified_this_month": None,
         "waiting": None,

@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "protection.middleware.RequestLogContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -170,7 +170,11 @@ AXES_CLIENT_IP_CALLABLE = "audit.addresses.address_behind_proxies"
 
 # Sessions end after a period of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = env.int("HAVEN_SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides with each request, but the session is written at most once every
+# HAVEN_SESSION_TOUCH_SECONDS (accounts.middleware.IdleSessionMiddleware): a session ends up to
+# that much before SESSION_COOKIE_AGE of inactivity, never after.
+SESSION_SAVE_EVERY_REQUEST = False
+HAVEN_SESSION_TOUCH_SECONDS = env.int("HAVEN_SESSION_TOUCH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

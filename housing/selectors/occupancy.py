@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import (
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -54,7 +54,7 @@ class BoardOccupant:
     case_id: int
     case_code: str
     family_member_id: int | None
-    stay: Any
+    since: datetime.datetime  # the start of the stay
 
     @property
     def occupant_label(self) -> str:
@@ -105,11 +105,12 @@ def occupancy_of(houses) -> list[HouseOccupancy]:
         occupants = (
             staying_at(timezone.now())
             .filter(bed__in=list(beds))
-            .values_list("pk", "bed_id", "case_id", "case__code", "family_member_id", "stay")
+            .annotate(since=F("stay__startswith"))  # lower(stay), no range to parse
+            .values_list("pk", "bed_id", "case_id", "case__code", "family_member_id", "since")
         )
-        for pk, bed_id, case_id, code, member_id, stay in occupants:
+        for pk, bed_id, case_id, code, member_id, since in occupants:
             if beds[bed_id].occupant is None:  # the first, as the board always showed
-                beds[bed_id].occupant = BoardOccupant(pk, case_id, code, member_id, stay)
+                beds[bed_id].occupant = BoardOccupant(pk, case_id, code, member_id, since)
     board = []
     for house in houses:
         entry = HouseOccupancy(house=house, rooms=rooms_by_house[house.pk])

@@ -207,18 +207,26 @@ def occupancy_summary() -> OccupancySummary:
     """The board's totals without building the board: beds in use, beds occupied today, the
     beds free to take someone today (in use, empty, in an active house), and the compromised
     houses where somebody still stays (each with `house` and `occupied` filled), in two
-    queries whatever the size."""
+    queries whatever the size.
+
+    The three totals (numbers only, counted over every bed) are shared for
+    HAVEN_FIGURES_CACHE_SECONDS like the dashboard's other caseload-wide figures; the
+    compromised houses, an alert, are read on every request."""
     now = timezone.now()
-    # One look-up of the stays running now (PostgreSQL hashes it), not one per bed.
-    occupied_today = Q(pk__in=staying_at(now).values("bed_id"))
-    totals = Bed.objects.aggregate(
-        beds=Count("pk", filter=Q(active=True)),
-        occupied=Count("pk", filter=occupied_today),
-        free=Count(
-            "pk",
-            filter=Q(active=True, room__house__status=HouseStatus.ACTIVE) & ~occupied_today,
-        ),
-    )
+
+    def count_beds() -> dict[str, int]:
+        # One look-up of the stays running now (PostgreSQL hashes it), not one per bed.
+        occupied_today = Q(pk__in=staying_at(timezone.now()).values("bed_id"))
+        return Bed.objects.aggregate(
+            beds=Count("pk", filter=Q(active=True)),
+            occupied=Count("pk", filter=occupied_today),
+            free=Count(
+                "pk",
+                filter=Q(active=True, room__house__status=HouseStatus.ACTIVE) & ~occupied_today,
+            ),
+        )
+
+    totals = shared_figure("housing:occupancy-totals", count_beds)
     compromised = (
         House.objects.filter(status=HouseStatus.COMPROMISED)
         .annotate(

@@ -161,8 +161,8 @@ def test_logout_by_get_is_refused(login, make_staff):
 
 
 def test_idle_session_expires(settings, login, make_staff):
-    assert settings.SESSION_SAVE_EVERY_REQUEST
     assert settings.SESSION_COOKIE_AGE <= 60 * 60
+    assert settings.HAVEN_SESSION_TOUCH_SECONDS <= 60
     client = login(make_staff(Role.AUDITOR))
     session = Session.objects.get(session_key=client.session.session_key)
     from django.utils import timezone
@@ -171,6 +171,67 @@ def test_idle_session_expires(settings, login, make_staff):
         expire_date=timezone.now() - timezone.timedelta(seconds=1)
     )
     assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def _age_session(client: Client, *, last_write_seconds_ago: int) -> Session:
+    """The session as if its expiry had last been pushed back that long ago."""
+    import time
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from accounts.middleware import SESSION_ACTIVITY_KEY
+
+    store = SessionStore(client.session.session_key)
+    store[SESSION_ACTIVITY_KEY] = int(time.time()) - last_write_seconds_ago
+    store.save()
+    remaining = store.get_expiry_age() - last_write_seconds_ago
+    Session.objects.filter(pk=store.session_key).update(
+        expire_date=timezone.now() + timezone.timedelta(seconds=remaining)
+    )
+    return Session.objects.get(pk=store.session_key)
+
+
+def test_a_session_in_use_is_kept_alive_past_the_idle_timeout(settings, login, make_staff):
+    client = login(make_staff(Role.AUDITOR))
+    # Last written 29 minutes ago: one more minute of silence would end it.
+    before = _age_session(client, last_write_seconds_ago=settings.SESSION_COOKIE_AGE - 60)
+    assert client.get("/").status_code == 200
+    after = Session.objects.get(pk=before.pk)
+    from django.utils import timezone
+
+    assert after.expire_date > timezone.now() + timezone.timedelta(
+        seconds=settings.SESSION_COOKIE_AGE - 10
+    )
+
+
+def test_requests_close_together_write_the_session_once(settings, login, make_staff):
+    client = login(make_staff(Role.AUDITOR))
+    before = _age_session(client, last_write_seconds_ago=5)
+    for _request in range(3):
+        assert client.get("/").status_code == 200
+    # Within HAVEN_SESSION_TOUCH_SECONDS: the end of the session did not move.
+    assert Session.objects.get(pk=before.pk).expire_date == before.expire_date
+
+
+def test_an_idle_session_ends_even_if_its_last_write_was_recent(settings, login, make_staff):
+    """The time between writes never extends a session past its end in the database."""
+    client = login(make_staff(Role.AUDITOR))
+    session = _age_session(client, last_write_seconds_ago=5)
+    from django.utils import timezone
+
+    Session.objects.filter(pk=session.pk).update(
+        expire_date=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+    assert not Session.objects.filter(pk=session.pk, expire_date__gt=timezone.now()).exists()
+
+
+def test_an_ended_session_cookie_creates_no_session(client, make_staff):
+    client.cookies["sessionid"] = "no-such-session-key-000000000000"
+    count = Session.objects.count()
+    assert client.get("/accounts/login/").status_code == 200
+    assert Session.objects.count() == count
 
 
 def test_next_url_cannot_send_the_user_to_another_site(client, make_staff):

@@ -373,3 +373,26 @@ def test_people_who_moved_on_wait_for_no_bed():
     VerifiedCaseFactory(journey_stage="resettled")
     VerifiedCaseFactory(journey_stage="lost_contact")
     assert [entry.case for entry in selectors.waiting_list()] == [waiting]
+
+
+def test_a_compromised_house_is_on_the_dashboard_summary_at_once_while_totals_are_shared(
+    coordinator, settings
+):
+    """The bed totals are shared for a minute; the compromised houses, an alert, are not."""
+    from django.core.cache import cache
+
+    settings.HAVEN_FIGURES_CACHE_SECONDS = 60
+    cache.delete("figures:housing:occupancy-totals")
+    house = HouseFactory()
+    bed = BedFactory(room=RoomFactory(house=house))
+    services.allocation_create(
+        actor=coordinator, occupant=Occupant(VerifiedCaseFactory()), bed=bed, start=TODAY - DAY
+    )
+    before = selectors.occupancy_summary()
+    assert before.compromised == []
+    services.house_mark_compromised(house=house, actor=coordinator, reason="Watched by informers")
+    after = selectors.occupancy_summary()
+    assert [entry.house.pk for entry in after.compromised] == [house.pk]
+    assert after.compromised[0].occupied == 1
+    assert (after.beds, after.occupied) == (before.beds, before.occupied)
+    cache.delete("figures:housing:occupancy-totals")

@@ -1,0 +1,52 @@
+"""What a signed-in page reads once per request, and what must still take effect at the next
+request: a role or permission removed, an account deactivated, a second factor removed."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from accounts.roles import Role, role_names
+
+pytestmark = pytest.mark.django_db
+
+LONE_ADMINISTRATOR = b"You are the only active administrator"
+
+
+def test_a_users_roles_are_read_once_per_user_object(make_staff):
+    user = User.objects.get(pk=make_staff(Role.CASE_MANAGER, Role.AUDITOR).pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert role_names(user) == {Role.CASE_MANAGER, Role.AUDITOR}
+        assert Role.ADMINISTRATOR not in role_names(user)
+    assert len(queries) == 1
+
+
+def test_a_role_removed_takes_effect_at_the_next_request(login, make_staff):
+    administrator = make_staff(Role.ADMINISTRATOR)
+    client = login(administrator)
+    assert LONE_ADMINISTRATOR in client.get("/").content
+    administrator.groups.remove(Group.objects.get(name=Role.ADMINISTRATOR))
+    administrator.groups.add(Group.objects.get(name=Role.AUDITOR))
+    assert LONE_ADMINISTRATOR not in client.get("/").content
+    assert client.get("/accounts/staff/").status_code == 403
+
+
+def test_a_deactivated_account_is_signed_out_at_the_next_request(login, make_staff):
+    user = make_staff(Role.CASE_MANAGER)
+    client = login(user)
+    assert client.get("/cases/").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get("/cases/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_removed_second_factor_takes_effect_at_the_next_request(login, make_staff):
+    user = make_staff(Role.CASE_MANAGER)
+    client = login(user)
+    assert client.get("/cases/").status_code == 200
+    user.totpdevice_set.all().delete()
+    response = client.get("/cases/")
+    assert response.status_code == 302
+    assert "/accounts/2fa/" in response["Location"]
