@@ -134,7 +134,16 @@ class StipendPlan(CachedChoiceLabels, models.Model):
                 name="one_open_plan_per_case",
             ),
         ]
-        indexes = [models.Index(fields=["status", "currency"])]
+        indexes = [
+            models.Index(fields=["status", "currency"]),
+            # The approval page's "paid somewhere else": the few plans whose payout was set
+            # since the previous batch.
+            models.Index(
+                fields=["payout_set_at"],
+                condition=Q(payout_set_at__isnull=False),
+                name="plan_payout_set_at",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case.code}: {self.amount} {self.currency}/month"

@@ -210,11 +210,11 @@ CHANGES_LISTED = 50
 # with the count of all (a month in which every line is new names fifty, not 100,000).
 BATCH_CHANGES_SQL = """
     WITH now AS (
-        SELECT plan_id, case_id, amount, payee_method, payee_account FROM payments_payment
+        SELECT plan_id, case_id, amount FROM payments_payment
         WHERE batch_id = %(batch)s AND plan_id IS NOT NULL AND carried_from_id IS NULL
           AND status <> %(cancelled)s
     ), before AS (
-        SELECT plan_id, case_id, amount, payee_method, payee_account FROM payments_payment
+        SELECT plan_id, case_id, amount FROM payments_payment
         WHERE batch_id = %(previous)s AND plan_id IS NOT NULL AND carried_from_id IS NULL
           AND status <> %(cancelled)s
     ), difference AS (
@@ -225,12 +225,14 @@ BATCH_CHANGES_SQL = """
         FROM now FULL JOIN before ON before.plan_id = now.plan_id
         WHERE now.plan_id IS NULL OR before.plan_id IS NULL OR now.amount <> before.amount
         UNION ALL
-        -- The wallet is compared as stored: the run copies the plan's ciphertext, so a line
-        -- differs from last month's only when someone set the plan's payout in between.
-        SELECT 'payout', now.case_id, NULL, NULL
-        FROM now JOIN before ON before.plan_id = now.plan_id
-        WHERE now.payee_method <> before.payee_method
-           OR now.payee_account IS DISTINCT FROM before.payee_account
+        -- Paid somewhere else: lines whose plan's payout someone set since the previous batch
+        -- was approved (or prepared, if it never was); the few such plans by their index.
+        SELECT 'payout', line.case_id, NULL, NULL
+        FROM payments_stipendplan AS plan
+        JOIN payments_payment AS line
+          ON line.plan_id = plan.id AND line.batch_id = %(batch)s
+         AND line.carried_from_id IS NULL AND line.status <> %(cancelled)s
+        WHERE plan.payout_set_at >= %(payout_since)s
         UNION ALL
         SELECT 'carried', case_id, NULL, amount FROM payments_payment
         WHERE batch_id = %(batch)s AND carried_from_id IS NOT NULL AND status <> %(cancelled)s
@@ -300,6 +302,9 @@ def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
             {
                 "batch": batch.pk,
                 "previous": previous.pk if previous is not None else None,
+                "payout_since": (
+                    (previous.approved_at or previous.prepared_at) if previous is not None else None
+                ),
                 "cancelled": PaymentStatus.CANCELLED,
                 "listed": CHANGES_LISTED,
             },
