@@ -26,7 +26,6 @@ from django.utils import timezone
 from accounts.roles import Role, role_names
 from cases.choices import (
     OPEN_STATUSES,
-    RANK_GROUPS,
     Force,
     ItemCategory,
     RankGroup,
@@ -325,10 +324,6 @@ def breakdowns(
         for row in sorted(weapon_rows, key=lambda row: not row["has_weapons"])
     ]
     return result
-
-
-def rank_groups() -> dict[str, list[str]]:
-    return {str(group): [str(rank) for rank in ranks] for group, ranks in RANK_GROUPS.items()}
 
 
 def cases_awaiting(*, user) -> QuerySet[Case]:
