@@ -155,6 +155,8 @@ class NotADuplicate:
 
     other: Case
     dismissal: DuplicateDismissal
+    # The reason is about both people: only a reader who may see both reads it.
+    readable: bool = False
 
     @property
     def reason(self) -> str:
@@ -166,21 +168,31 @@ class NotADuplicate:
         return self.dismissal.data_key.destroyed_at is not None
 
 
-def not_duplicates_of(case: Case) -> list[NotADuplicate]:
-    """The cases this one was found not to duplicate, oldest decision first."""
-    dismissals = (
+def not_duplicates_of(case: Case, *, reader) -> list[NotADuplicate]:
+    """The cases this one was found not to duplicate, oldest decision first; each reason
+    readable only if `reader` may see the people of both cases (cases/rules.py)."""
+    dismissals = list(
         DuplicateDismissal.objects.filter(Q(first_case=case) | Q(second_case=case))
         .select_related("first_case", "second_case", "dismissed_by", "data_key")
         .order_by("dismissed_at", "pk")
     )
-    return [
-        NotADuplicate(
-            other=dismissal.second_case
-            if dismissal.first_case_id == case.pk
-            else dismissal.first_case,
-            dismissal=dismissal,
+    if not dismissals:
+        return []
+    pairs = [
+        (
+            dismissal,
+            dismissal.second_case if dismissal.first_case_id == case.pk else dismissal.first_case,
         )
         for dismissal in dismissals
+    ]
+    visible = visible_case_ids(user=reader, pks=[case.pk, *(other.pk for _d, other in pairs)])
+    return [
+        NotADuplicate(
+            other=other,
+            dismissal=dismissal,
+            readable=case.pk in visible and other.pk in visible,
+        )
+        for dismissal, other in pairs
     ]
 
 

@@ -60,7 +60,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         verifier_form=VerifierForm(initial={"verifier": case.verifier_id})
         if user.has_perm("cases.decide_case") and case.status == Status.INTAKE
         else None,
-        not_duplicates=selectors.not_duplicates_of(case),
+        not_duplicates=selectors.not_duplicates_of(case, reader=user),
     )
 
 

@@ -764,7 +764,7 @@ def test_possible_duplicates_can_be_dismissed(login, intake_officer, case_manage
 
 
 def test_a_case_page_lists_the_cases_found_to_be_other_people_and_why_only_to_its_team(
-    login, intake_officer, case_manager
+    login, intake_officer, case_manager, make_staff
 ):
     first, second = (CaseFactory(intake_officer=intake_officer) for _ in range(2))
     services.duplicate_dismiss(
@@ -775,8 +775,20 @@ def test_a_case_page_lists_the_cases_found_to_be_other_people_and_why_only_to_it
     assert second.code in outside and "Different birth dates" not in outside
     assert "(hidden text)" in outside
     # Who took both in is on both teams.
-    inside = login(intake_officer).get(url("detail", second)).content.decode()
+    officer_client = login(intake_officer)
+    inside = officer_client.get(url("detail", second)).content.decode()
     assert first.code in inside and "Different birth dates" in inside
+    # On one case's team only: the reason is about the other person too, so it stays hidden.
+    other_officer = make_staff(Role.INTAKE_OFFICER)
+    third = CaseFactory(intake_officer=other_officer)
+    services.duplicate_dismiss(
+        first=first, second=third, actor=case_manager, reason="Other unit and birth year"
+    )
+    one_team = login(other_officer).get(url("detail", third)).content.decode()
+    assert first.code in one_team and "Other unit and birth year" not in one_team
+    assert "(hidden text)" in one_team
+    both_teams = officer_client.get(url("detail", first)).content.decode()
+    assert "Different birth dates" in both_teams and "Other unit and birth year" not in both_teams
 
 
 def test_navigation_shows_the_case_pages_by_role(login, intake_officer, case_manager):
