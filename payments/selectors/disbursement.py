@@ -225,14 +225,15 @@ BATCH_CHANGES_SQL = """
         FROM now FULL JOIN before ON before.plan_id = now.plan_id
         WHERE now.plan_id IS NULL OR before.plan_id IS NULL OR now.amount <> before.amount
         UNION ALL
-        -- Paid somewhere else: lines whose plan's payout someone set since the previous batch
-        -- was approved (or prepared, if it never was); the few such plans by their index.
+        -- Paid somewhere else: lines (carried ones too) whose plan's payout someone set since
+        -- an approver last saw this currency's payouts (payouts_checked_at); the few such
+        -- plans by their index.
         SELECT 'payout', line.case_id, NULL, NULL
         FROM payments_stipendplan AS plan
         JOIN payments_payment AS line
           ON line.plan_id = plan.id AND line.batch_id = %(batch)s
-         AND line.carried_from_id IS NULL AND line.status <> %(cancelled)s
-        WHERE plan.payout_set_at >= %(payout_since)s
+         AND line.status <> %(cancelled)s
+        WHERE plan.payout_set_at >= COALESCE(%(payout_since)s, '-infinity'::timestamptz)
         UNION ALL
         SELECT 'carried', case_id, NULL, amount FROM payments_payment
         WHERE batch_id = %(batch)s AND carried_from_id IS NOT NULL AND status <> %(cancelled)s
@@ -302,9 +303,7 @@ def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
             {
                 "batch": batch.pk,
                 "previous": previous.pk if previous is not None else None,
-                "payout_since": (
-                    (previous.approved_at or previous.prepared_at) if previous is not None else None
-                ),
+                "payout_since": payouts_checked_at(batch=batch),
                 "cancelled": PaymentStatus.CANCELLED,
                 "listed": CHANGES_LISTED,
             },
@@ -325,11 +324,11 @@ def batch_changes(*, batch: DisbursementBatch) -> BatchChanges:
     return changes
 
 
-def payouts_set_by(*, batch: DisbursementBatch, user) -> int:
-    """How many lines of `batch` `user` set the payout of (method, wallet or account) since
-    the last approved batch of its currency: that person may not approve it (two people
-    between a wallet and the money)."""
-    since = (
+def payouts_checked_at(*, batch: DisbursementBatch) -> datetime.datetime | None:
+    """When an approver last saw this currency's payouts: the approval of the latest earlier
+    batch (None if none was ever approved). A payout set since then is "paid somewhere else"
+    on `batch`'s approval page, and its setter may not approve `batch`."""
+    return (
         DisbursementBatch.objects.filter(
             currency=batch.currency, period__lt=batch.period, approved_at__isnull=False
         )
@@ -338,9 +337,16 @@ def payouts_set_by(*, batch: DisbursementBatch, user) -> int:
         .values_list("approved_at", flat=True)
         .first()
     )
+
+
+def payouts_set_by(*, batch: DisbursementBatch, user) -> int:
+    """How many lines of `batch` `user` set the payout of (method, wallet or account) since
+    an approver last saw them (payouts_checked_at): that person may not approve it (two
+    people between a wallet and the money)."""
     lines = Payment.objects.filter(
         batch=batch, plan__payout_set_by=user, plan__payout_set_at__isnull=False
     ).exclude(status=PaymentStatus.CANCELLED)
+    since = payouts_checked_at(batch=batch)
     if since is not None:
         lines = lines.filter(plan__payout_set_at__gte=since)
     return lines.count()

@@ -18,6 +18,7 @@ from cases.choices import Status as CaseStatus
 from cases.models import Case
 from payments.models import (
     BatchStatus,
+    DisbursementBatch,
     FundingSource,
     Payment,
     PaymentStatus,
@@ -132,10 +133,20 @@ def plan_set_payout(
             ]
         )
         # A line not yet approved is paid where the plan now says (its approver will see the
-        # change); a line already approved keeps what was approved.
-        Payment.objects.filter(
-            plan=plan, status=PaymentStatus.PENDING, batch__status=BatchStatus.DRAFT
-        ).update(
+        # change); a line already approved keeps what was approved. The draft batches are
+        # locked as batch_approve locks them, so an approval running now either comes first
+        # (its lines keep their payout) or waits and sees the change.
+        drafts = list(
+            DisbursementBatch.objects.select_for_update()
+            .filter(
+                status=BatchStatus.DRAFT,
+                pk__in=Payment.objects.filter(plan=plan, status=PaymentStatus.PENDING).values(
+                    "batch_id"
+                ),
+            )
+            .values_list("pk", flat=True)
+        )
+        Payment.objects.filter(plan=plan, status=PaymentStatus.PENDING, batch__in=drafts).update(
             payee_method=payout_method,
             payee_account=Subquery(
                 StipendPlan.objects.filter(pk=plan.pk).values("payout_account")[:1]

@@ -864,3 +864,27 @@ def test_each_download_of_the_payee_list_counts_in_the_reveal_budget(
         AccessLog.objects.filter(action=AccessLog.Action.EXPORT, detail__has_key="download").count()
         == 1
     )
+
+
+def test_a_carried_line_sent_to_a_wallet_set_since_is_paid_somewhere_else(
+    officer, other_officer, approver
+):
+    """A failed line carried into this month goes where its plan now says: its approver sees
+    it among the lines paid somewhere else, not only among the carried ones."""
+    plan = StipendPlanFactory()
+    services.plan_set_payout(
+        plan=plan, actor=officer, payout_method="mobile_money", payout_account=WALLET
+    )
+    (previous,) = services.disbursement_run(period=LAST_MONTH, actor=officer)
+    previous = services.batch_approve(batch=previous, actor=approver)
+    services.payments_record(payments=list(previous.lines.all()), actor=officer, outcome="failed")
+    services.batch_close(batch=previous, actor=officer, carry_forward=True)
+    services.plan_set_status(plan=plan, actor=officer, status="paused")
+    services.plan_set_payout(
+        plan=plan, actor=other_officer, payout_method="mobile_money", payout_account=NEW_WALLET
+    )
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    assert payee_wallets(batch) == {plan.case.code: NEW_WALLET}
+    changes = selectors.batch_changes(batch=batch)
+    assert changes.carried == [plan.case.code] and changes.payout == [plan.case.code]
+    assert selectors.payouts_set_by(batch=batch, user=other_officer) == 1
