@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -29,7 +28,6 @@ from audit.models import AccessLog
 PAGE_SIZE = 50
 USER_MODEL = settings.AUTH_USER_MODEL
 # Up to 18 digits: any bigint primary key, nothing PostgreSQL would refuse.
-RECORD_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @permission_required("accounts.view_audit", raise_exception=True)
@@ -43,7 +41,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     # A record number narrows a kind of record to one record's changes (a payment line's run).
     # ASCII digits only (a "²" is a digit to Python, not to PostgreSQL).
     record_text = request.GET.get("record", "").strip()
-    if filters and filters.model and RECORD_NUMBER.fullmatch(record_text):
+    if filters and filters.model and selectors.RECORD_ID.fullmatch(record_text):
         filters = dataclasses.replace(filters, record=int(record_text))
     page = (
         selectors.history_page(

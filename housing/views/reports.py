@@ -23,6 +23,7 @@ from audit.services import log_access
 from housing import selectors
 from housing.charts import bar_chart_svg, bed_night_table
 from housing.forms import ReportRangeForm
+from housing.views.common import page_query
 from operations.exports import Built, ExportContext, ExportError, ExportKind, register
 from operations.views import start_export
 from protection.exports import csv_safe
@@ -43,8 +44,6 @@ def reports(request: HttpRequest) -> HttpResponse:
         )
         # A chart and a row per house, a page of houses at a time; the totals are all houses'.
         page = Paginator(table.houses, HOUSES_PER_PAGE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
         description = _(
             "Bars show the nights slept in all houses per month, from %(first)s to %(last)s: "
             "%(total)d bed-nights in all."
@@ -57,7 +56,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             table=table,
             page=page,
             house_rows=page.object_list,
-            query=f"{query.urlencode()}&" if query else "",
+            query=page_query(request),
             first=first,
             last=last,
             chart_description=description,
