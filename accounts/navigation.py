@@ -5,8 +5,9 @@ accounts needs to know no domain app."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 
 
@@ -21,7 +22,14 @@ class NavigationEntry:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return _reversed(self.url_name, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=256)
+def _reversed(url_name: str, _script_prefix: str, _urlconf: str | None) -> str:
+    """A menu entry's address, worked out once per URL configuration: the bar is drawn on every
+    page, and asks each entry's address several times (its link, and whether it is the page)."""
+    return reverse(url_name)
 
 
 _entries: list[NavigationEntry] = []

@@ -59,8 +59,14 @@ def role_names(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, _ROLE_CACHE, None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        setattr(user, _ROLE_CACHE, cached)
+        cached = remember_role_names(user, user.groups.values_list("name", flat=True))
+    return cached
+
+
+def remember_role_names(user, names) -> frozenset[str]:
+    """Keep the user's roles, read with the user (accounts.backends), for role_names."""
+    cached = frozenset(names)
+    setattr(user, _ROLE_CACHE, cached)
     return cached
 
 

@@ -1,6 +1,7 @@
 """Application config for cases."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,6 +18,9 @@ class CasesConfig(AppConfig):
         from operations import schedules
 
         schedules.allow_schedule("cases.propose_erasures")
+        # The case list's shared counts follow the cases (operations.figures).
+        for signal in (post_save, post_delete):
+            signal.connect(_cases_changed, sender="cases.Case", dispatch_uid=f"cases-{signal}")
         # The reports' CSV, built in the background.
         register_exports()
 
@@ -138,3 +142,9 @@ class CasesConfig(AppConfig):
             permission="cases.request_erasure",
             order=900,
         )
+
+
+def _cases_changed(**_kwargs) -> None:
+    from operations.figures import bump_generation
+
+    bump_generation("cases")

@@ -43,6 +43,7 @@ from cases.models import (
     VerificationCheck,
 )
 from cases.rules import identity_visible, visible_to
+from operations.figures import figures_generation, shared_figure
 from protection.blind_indexes import blind_index_filter
 
 LIST_FIELDS = (
@@ -110,6 +111,28 @@ def case_list(*, filters: CaseFilters, user=None) -> QuerySet[Case]:
     if filters.has_weapons is not None:
         cases = cases.filter(has_weapons=filters.has_weapons)
     return cases.order_by("-contact_month", "-code")
+
+
+def case_list_count(*, filters: CaseFilters, cases: QuerySet[Case]) -> int:
+    """How many cases the list's filters match (`cases`, from case_list). Without a search, the
+    count is the same for everyone who may read the list: it is shared (operations.figures) until
+    a case changes, keyed by the filters' codes, so fifty people paging through 100,000 cases do
+    not each count them all."""
+    if filters.query:
+        return cases.count()
+    key = ":".join(
+        str(value)
+        for value in (
+            filters.status,
+            filters.stage,
+            filters.force,
+            filters.rank_group,
+            filters.region,
+            filters.month,
+            filters.has_weapons,
+        )
+    )
+    return shared_figure(f"case-list:{figures_generation('cases')}:{key}", cases.count)
 
 
 def case_detail(*, pk: int) -> Case:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 
 def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
@@ -21,3 +22,28 @@ def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
     if seconds <= 0:
         return compute()
     return cache.get_or_set(f"figures:{key}", compute, seconds)
+
+
+# Counts that must follow their rows (the case list's "N cases") carry the generation of their
+# table in their key: a change to the table starts a new generation, so a count is shared only
+# until the next change, and for HAVEN_FIGURES_CACHE_SECONDS at most.
+GENERATION_KEY = "figures-generation:{table}"
+
+
+def figures_generation(table: str) -> int:
+    """The current generation of `table` (see bump_generation), for a shared figure's key."""
+    return cache.get_or_set(GENERATION_KEY.format(table=table), 0, None)
+
+
+def bump_generation(table: str) -> None:
+    """`table` changed: once the change commits, figures counted before it are not used again
+    (bumped after the commit, so a count read before it cannot take the new generation)."""
+    key = GENERATION_KEY.format(table=table)
+
+    def bump() -> None:
+        try:
+            cache.incr(key)
+        except ValueError:  # not there (evicted, or never read): any new value will do
+            cache.set(key, 1, None)
+
+    transaction.on_commit(bump)

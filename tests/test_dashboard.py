@@ -369,3 +369,30 @@ def test_query_count_does_not_grow_with_the_data(
         large, page = dashboard_queries(client)
     assert large == small
     assert "and 4 more" in block(page, "dashboard-alert-emergencies")
+
+
+def test_a_preview_counts_every_row_in_one_query_grouped_or_not(django_assert_num_queries):
+    from django.db.models import Count
+
+    from cases.models import Case
+    from config.dashboard import PREVIEW_SIZE, preview
+
+    cases = CaseFactory.create_batch(PREVIEW_SIZE + 2)
+    FamilyMemberFactory(case=cases[0])
+    FamilyMemberFactory(case=cases[0])
+    ordered = Case.objects.order_by("pk")
+    with django_assert_num_queries(1):
+        shown = preview(ordered)
+    assert shown.count == PREVIEW_SIZE + 2 and shown.more == 2
+    assert [case.pk for case in shown.first] == [case.pk for case in cases[:PREVIEW_SIZE]]
+    # Grouped (an aggregate per case): the window counts cases, not family members.
+    grouped = ordered.annotate(members=Count("family_members"))
+    with django_assert_num_queries(1):
+        shown = preview(grouped)
+    assert shown.count == PREVIEW_SIZE + 2 and shown.first[0].members == 2
+    # DISTINCT comes after a window: counted apart, without the duplicates.
+    joined = Case.objects.filter(family_members__isnull=False).order_by("pk").distinct()
+    assert preview(joined).count == 1
+    assert preview(Case.objects.none()).count == 0
+    with django_assert_num_queries(1):
+        assert preview(Case.objects.filter(pk=-1)).count == 0

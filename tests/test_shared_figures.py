@@ -17,13 +17,14 @@ from tests.test_dashboard import build_world
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ("/", "/housing/reports/", "/payments/")
+PAGES = ("/", "/cases/", "/housing/reports/", "/payments/")
 
 
 @pytest.fixture
 def kept_figures(settings, monkeypatch) -> LocMemCache:
     """The figures kept in a cache of this test's own (the tests' Redis is shared)."""
     cache = LocMemCache("shared-figures-test", {})
+    cache.clear()  # caches of one name share their store: start from nothing
     monkeypatch.setattr(figures, "cache", cache)
     settings.HAVEN_FIGURES_CACHE_SECONDS = 60
     return cache
@@ -60,3 +61,23 @@ def test_kept_figures_name_nobody_and_the_pages_read_the_same(
     assert names and world
     for name in names:
         assert name.encode() not in stored, f"{name!r} was kept in the shared figures"
+
+
+def test_the_case_lists_shared_count_follows_a_new_case_at_once(
+    login, make_staff, kept_figures, django_capture_on_commit_callbacks
+):
+    from tests.factories import CaseFactory
+
+    CaseFactory.create_batch(3)
+    client = login(make_staff(Role.CASE_MANAGER))
+    page = body(client.get("/cases/"))
+    assert "3 cases" in page, re.findall(r"\d+ cases?", page)
+    assert any(b"case-list" in key.encode() for key in kept_figures._cache), "count not kept"
+    # Kept: the same count without counting again.
+    assert "3 cases" in body(client.get("/cases/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        CaseFactory()
+    assert "4 cases" in body(client.get("/cases/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        Case.objects.order_by("pk").first().delete()
+    assert "3 cases" in body(client.get("/cases/"))

@@ -270,6 +270,20 @@ class Case(ProtectedModel):
                 condition=Q(emergency=True),
                 name="case_emergencies",
             ),
+            # "Awaiting your action" on the dashboard: cases in intake still waiting for their
+            # team, and proposals waiting for a decision. Without these it read every case in
+            # verification, nearly all of them without a proposal yet.
+            models.Index(
+                fields=["id"],
+                condition=Q(status=Status.INTAKE)
+                & (Q(verifier__isnull=True) | Q(case_manager__isnull=True)),
+                name="case_awaiting_team",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(status=Status.VERIFYING) & ~Q(proposed_decision=""),
+                name="case_awaiting_decision",
+            ),
             # Possible duplicates by name and date of birth, at intake and on the review list
             # (the service and ID numbers have their unique indexes).
             models.Index(

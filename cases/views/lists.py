@@ -68,9 +68,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         number_search = False
     # Whether the reader may see each case's people: annotated for a number search (which keeps
     # only those), worked out for the shown page only otherwise.
-    cases = selectors.case_list(
-        filters=filter_form.filters(), user=request.user if number_search else None
-    )
+    filters = filter_form.filters()
+    cases = selectors.case_list(filters=filters, user=request.user if number_search else None)
     if number_search:
         # A number finds only the cases whose people this person may see; of the others they
         # learn only that one matches, and whom to ask.
@@ -79,7 +78,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         managers = User.objects.in_bulk([pk for pk in hidden if pk])
         for manager_pk in hidden:
             messages.info(request, _hidden_match_message(managers.get(manager_pk)))
-    page = Paginator(cases, PAGE_SIZE).get_page(1 if number_search else request.GET.get("page"))
+    paginator = Paginator(cases, PAGE_SIZE)
+    if not number_search:
+        paginator.count = selectors.case_list_count(filters=filters, cases=cases)
+    page = paginator.get_page(1 if number_search else request.GET.get("page"))
     visible = selectors.visible_case_ids(user=request.user, pks=[case.pk for case in page])
     for case in page:
         case.sees_identity = case.pk in visible

@@ -129,7 +129,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTHENTICATION_BACKENDS = [
     # AxesStandaloneBackend must be first: it refuses locked-out users before a password check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the user's roles and permissions with the user.
+    "accounts.backends.StaffBackend",
     # Object permissions: need-to-know on a case (cases/rules.py).
     "rules.permissions.ObjectPermissionBackend",
 ]

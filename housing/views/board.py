@@ -14,7 +14,9 @@ from housing.models import HouseStatus
 from housing.views.common import _filters, page_query
 
 WAITING_PAGE_SIZE = 50
-BOARD_PAGE_SIZE = 24
+# Twelve houses (about 250 beds) a page: the board drew 24, a page of 150 KB that took most
+# of the load test's time to draw; a coordinator looks at a town, or a few houses, at a time.
+BOARD_PAGE_SIZE = 12
 
 
 @permission_required("housing.view_bed", raise_exception=True)

@@ -50,3 +50,27 @@ def test_a_removed_second_factor_takes_effect_at_the_next_request(login, make_st
     response = client.get("/cases/")
     assert response.status_code == 302
     assert "/accounts/2fa/" in response["Location"]
+
+
+def test_the_user_is_loaded_with_roles_and_permissions_as_modelbackend_reads_them(make_staff):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from accounts.backends import StaffBackend
+
+    staff = make_staff(Role.CASE_MANAGER, Role.AUDITOR)
+    staff.user_permissions.add(Permission.objects.get(codename="view_audit"))
+    with CaptureQueriesContext(connection) as queries:
+        user = StaffBackend().get_user(staff.pk)
+        assert role_names(user) == {Role.CASE_MANAGER, Role.AUDITOR}
+        permissions = user.get_all_permissions()
+        assert user.has_perm("cases.decide_case") and user.has_perm("accounts.view_audit")
+        assert not user.has_perm("payments.approve_batch")
+    assert len(queries) == 2  # the user, then their roles and permissions
+    reference = ModelBackend()
+    fresh = User.objects.get(pk=staff.pk)
+    assert permissions == reference.get_all_permissions(fresh)
+    assert user._user_perm_cache == reference.get_user_permissions(fresh) == {"accounts.view_audit"}
+    # An account switched off is not loaded at all.
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+    assert StaffBackend().get_user(staff.pk) is None
