@@ -1,6 +1,7 @@
 """Application config for housing."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,6 +16,14 @@ class HousingConfig(AppConfig):
 
         # The bed-nights CSV, built in the background.
         register_exports()
+        # The shared bed totals follow the houses, rooms, beds and stays (operations.figures).
+        for model in ("House", "Room", "Bed", "Allocation"):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    _beds_changed,
+                    sender=f"housing.{model}",
+                    dispatch_uid=f"housing-beds-{model}-{signal}",
+                )
 
         navigation.register(
             label=_("Occupancy board"),
@@ -43,3 +52,10 @@ class HousingConfig(AppConfig):
             permission="housing.view_allocation",
             order=10,
         )
+
+
+def _beds_changed(**_kwargs) -> None:
+    from housing.selectors.occupancy import BEDS
+    from operations.figures import bump_generation
+
+    bump_generation(BEDS)

@@ -17,7 +17,7 @@ from tests.test_dashboard import build_world
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ("/", "/cases/", "/housing/reports/", "/payments/")
+PAGES = ("/", "/cases/", "/housing/", "/housing/houses/", "/housing/reports/", "/payments/")
 
 
 @pytest.fixture
@@ -61,6 +61,12 @@ def test_kept_figures_name_nobody_and_the_pages_read_the_same(
     assert names and world
     for name in names:
         assert name.encode() not in stored, f"{name!r} was kept in the shared figures"
+    # Nor in the keys: the board's totals by town are kept under a digest of the filters.
+    filtered = {path: body(client.get(path + "?town=Mae+Sot")) for path in ("/housing/",)}
+    assert "Mae Sot" in House.objects.values_list("town", flat=True) and filtered
+    keys = " ".join(kept_figures._cache)
+    for name in [*names, *House.objects.values_list("town", flat=True)]:
+        assert name not in keys, f"{name!r} names a shared figure"
 
 
 def test_the_case_lists_shared_count_follows_a_new_case_at_once(
@@ -81,3 +87,30 @@ def test_the_case_lists_shared_count_follows_a_new_case_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         Case.objects.order_by("pk").first().delete()
     assert "3 cases" in body(client.get("/cases/"))
+
+
+def test_the_boards_shared_bed_totals_follow_a_new_stay_at_once(
+    login, make_staff, kept_figures, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from housing.services import Occupant, allocation_create
+    from tests.factories import BedFactory, VerifiedCaseFactory
+
+    beds = BedFactory.create_batch(3)
+    coordinator = make_staff(Role.HOUSING_COORDINATOR)
+    client = login(coordinator)
+    assert "0 of 3 beds occupied, 3 free" in body(client.get("/housing/"))
+    assert any("board-total" in key for key in kept_figures._cache), "totals not kept"
+    assert "0 of 3 beds occupied, 3 free" in body(client.get("/housing/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation_create(
+            actor=coordinator,
+            occupant=Occupant(case=VerifiedCaseFactory()),
+            bed=beds[0],
+            start=timezone.localdate(),
+        )
+    assert "1 of 3 beds occupied, 2 free" in body(client.get("/housing/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        BedFactory(room=beds[0].room)
+    assert "1 of 4 beds occupied, 3 free" in body(client.get("/housing/"))

@@ -4,6 +4,7 @@ occupants (by case code only), and the totals."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -18,6 +19,11 @@ from django.utils import timezone
 
 from housing.models import Bed, House, HouseStatus, Room
 from housing.selectors.stays import moment_of, staying_at
+from operations.figures import figures_generation, shared_figure
+
+# The generation (operations.figures) of the houses, rooms, beds and stays: bumped by any change
+# to them (housing/apps.py), it starts new shared bed totals.
+BEDS = "beds"
 
 
 @dataclass
@@ -122,13 +128,25 @@ def occupancy_of(houses) -> list[HouseOccupancy]:
     return board
 
 
-def occupancy_total(houses: QuerySet[House]) -> HouseOccupancy:
-    """The beds in use and the beds occupied today in all the given houses, in one query."""
-    totals = Bed.objects.filter(room__house__in=houses.values("pk")).aggregate(
-        beds=Count("pk", filter=Q(active=True)),
-        occupied=Count("pk", filter=Q(pk__in=staying_at(timezone.now()).values("bed_id"))),
+def occupancy_total(*, filters: dict[str, str]) -> HouseOccupancy:
+    """The beds in use and the beds occupied today in the houses of the board's `filters`
+    (board_houses), in one query. Two numbers, shared (operations.figures) until a house, room, bed
+    or stay changes: finding the stays running now took 8 of the query's 13 ms at scale."""
+
+    def count() -> tuple[int, int]:
+        houses = board_houses(**filters)
+        totals = Bed.objects.filter(room__house__in=houses.values("pk")).aggregate(
+            beds=Count("pk", filter=Q(active=True)),
+            occupied=Count("pk", filter=Q(pk__in=staying_at(timezone.now()).values("bed_id"))),
+        )
+        return totals["beds"], totals["occupied"]
+
+    # The filters name a town: a digest of them goes into the key, not the town.
+    digest = hashlib.blake2b(repr(sorted(filters.items())).encode(), digest_size=8).hexdigest()
+    beds, occupied = shared_figure(
+        f"housing:board-total:{figures_generation(BEDS)}:{digest}", count
     )
-    return HouseOccupancy(house=None, beds=totals["beds"], occupied=totals["occupied"])
+    return HouseOccupancy(house=None, beds=beds, occupied=occupied)
 
 
 def towns() -> list[str]:

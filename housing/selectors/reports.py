@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from cases.models import Case, FamilyMember
 from housing.models import Allocation, Bed, House, HouseStatus, Room
-from housing.selectors.occupancy import HouseOccupancy
+from housing.selectors.occupancy import BEDS, HouseOccupancy
 from housing.selectors.stays import staying_at
 from housing.selectors.waiting import waiting_list
-from operations.figures import shared_figure
+from operations.figures import figures_generation, shared_figure
 
 
 def person_history(
@@ -226,7 +226,7 @@ def occupancy_summary() -> OccupancySummary:
             ),
         )
 
-    totals = shared_figure("housing:occupancy-totals", count_beds)
+    totals = shared_figure(f"housing:occupancy-totals:{figures_generation(BEDS)}", count_beds)
     compromised = (
         House.objects.filter(status=HouseStatus.COMPROMISED)
         .annotate(

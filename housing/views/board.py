@@ -25,6 +25,17 @@ def board(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     houses = selectors.board_houses(**filters)
     page = Paginator(houses, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    # Every compromised house shown, whichever page this is: people must move. Their beds are
+    # read with the page's, in the same three queries.
+    compromised = list(houses.filter(status=HouseStatus.COMPROMISED))
+    shown_pks = {house.pk for house in shown}
+    board = {
+        entry.house.pk: entry
+        for entry in selectors.occupancy_of(
+            shown + [house for house in compromised if house.pk not in shown_pks]
+        )
+    }
     return render(
         request,
         "housing/board.html",
@@ -32,10 +43,9 @@ def board(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": page_query(request),
-            "houses": selectors.occupancy_of(page.object_list),
-            "total": selectors.occupancy_total(houses),
-            # Every compromised house shown, whichever page this is: people must move.
-            "compromised": selectors.occupancy_of(houses.filter(status=HouseStatus.COMPROMISED)),
+            "houses": [board[house.pk] for house in shown],
+            "total": selectors.occupancy_total(filters=filters),
+            "compromised": [board[house.pk] for house in compromised],
             "filtered": any(filters.values()),
             # A case's housing history is at <prefix><case id>/: reversed once for the page,
             # not once per occupied bed.

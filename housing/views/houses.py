@@ -82,7 +82,7 @@ def houses(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": page_query(request),
             "houses": selectors.occupancy_of(page.object_list),
-            "total": selectors.occupancy_total(houses),
+            "total": selectors.occupancy_total(filters=filters),
             "filtered": any(filters.values()),
         },
     )
