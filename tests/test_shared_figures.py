@@ -114,3 +114,18 @@ def test_the_boards_shared_bed_totals_follow_a_new_stay_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         BedFactory(room=beds[0].room)
     assert "1 of 4 beds occupied, 3 free" in body(client.get("/housing/"))
+
+
+def test_the_shared_chart_is_drawn_in_each_readers_language(login, make_staff, kept_figures):
+    from tests.factories import CaseFactory
+
+    CaseFactory.create_batch(2)
+    english = login(make_staff(Role.CASE_MANAGER, preferred_language="en"))
+    burmese = login(make_staff(Role.CASE_MANAGER, preferred_language="my"))
+    chart_heading = "The figures as a table"
+    assert chart_heading in body(english.get("/"))
+    # The chart kept for English readers is not shown to a Burmese reader, nor back.
+    in_burmese = body(burmese.get("/"))
+    assert chart_heading not in in_burmese and 'id="dashboard-monthly-chart"' in in_burmese
+    assert chart_heading in body(english.get("/"))
+    assert sum("monthly-chart" in key for key in kept_figures._cache) == 2
