@@ -179,7 +179,8 @@ HAVEN_SESSION_TOUCH_SECONDS = env.int("HAVEN_SESSION_TOUCH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, read in SQL (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -66,11 +66,16 @@ def test_the_user_is_loaded_with_roles_and_permissions_as_modelbackend_reads_the
         permissions = user.get_all_permissions()
         assert user.has_perm("cases.decide_case") and user.has_perm("accounts.view_audit")
         assert not user.has_perm("payments.approve_batch")
-    assert len(queries) == 2  # the user, then their roles and permissions
+    assert len(queries) == 1  # the user with their roles and permissions
     reference = ModelBackend()
     fresh = User.objects.get(pk=staff.pk)
     assert permissions == reference.get_all_permissions(fresh)
     assert user._user_perm_cache == reference.get_user_permissions(fresh) == {"accounts.view_audit"}
-    # An account switched off is not loaded at all.
+    assert [getattr(user, field.attname) for field in User._meta.concrete_fields] == [
+        getattr(fresh, field.attname) for field in User._meta.concrete_fields
+    ]
+    # An account switched off, or none at all, is not loaded.
     User.objects.filter(pk=staff.pk).update(is_active=False)
     assert StaffBackend().get_user(staff.pk) is None
+    assert StaffBackend().get_user(staff.pk + 1000) is None
+    assert StaffBackend().get_user("not a number") is None
