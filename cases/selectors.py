@@ -194,13 +194,16 @@ class NotADuplicate:
 def not_duplicates_of(case: Case, *, reader) -> list[NotADuplicate]:
     """The cases this one was found not to duplicate, oldest decision first; each reason
     readable only if `reader` may see the people of both cases (cases/rules.py)."""
-    dismissals = list(
-        DuplicateDismissal.objects.filter(Q(first_case=case) | Q(second_case=case))
-        .select_related("first_case", "second_case", "dismissed_by", "data_key")
-        .order_by("dismissed_at", "pk")
-    )
-    if not dismissals:
+    of_case = DuplicateDismissal.objects.filter(Q(first_case=case) | Q(second_case=case))
+    # Nearly every case has none: asked first in the simplest query (every case page asks),
+    # and only then with the cases and people it names.
+    if not of_case.exists():
         return []
+    dismissals = list(
+        of_case.select_related("first_case", "second_case", "dismissed_by", "data_key").order_by(
+            "dismissed_at", "pk"
+        )
+    )
     pairs = [
         (
             dismissal,
@@ -421,7 +424,8 @@ def awaiting_action(*, user) -> QuerySet[Case]:
     still waiting for its team (a verifier or a case manager), for a case manager to name; a
     case in intake assigned to this verifier; the user's own verification not yet proposed; or
     a proposal the user may decide — never one they took in, verify or recorded a check on.
-    Emergencies and the most urgent first, then the oldest contact."""
+    Emergencies and the most urgent first, then the oldest contact. Codes only (the dashboard
+    names nobody), so whether the user may see each case's people is not worked out."""
     assign = take = verify = decide = Q(pk__in=[])
     if user.has_perm("cases.verify_case"):
         take = Q(status=Status.INTAKE, verifier=user)
@@ -447,7 +451,6 @@ def awaiting_action(*, user) -> QuerySet[Case]:
                 output_field=CharField(),
             ),
             urgency_order=URGENCY_ORDER,
-            sees_identity=identity_visible(user),
         )
         .only(*LIST_FIELDS)
         .order_by("-emergency", "urgency_order", "contact_month", "code")
