@@ -123,8 +123,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=positive,
-        default=2 * cores + 1,
-        help=f"gunicorn worker processes (2 x cores + 1 = {2 * cores + 1})",
+        default=cores + 1,
+        help=f"gunicorn worker processes (cores + 1 = {cores + 1}, as deploy/gunicorn.conf.py)",
     )
     parser.add_argument(
         "--threads",

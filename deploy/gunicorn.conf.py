@@ -21,7 +21,11 @@ def _cores() -> int:
 
 # Sync workers: nginx buffers slow clients, and every request is short database work.
 worker_class = "sync"
-workers = _positive_int("WEB_CONCURRENCY", 2 * _cores() + 1)
+# One more worker than cores: Haven's pages spend most of their time in Python, so more workers
+# than that only share the cores out among more requests at once, and each waits longer. With
+# 50 staff on 2 cores (docs/benchmarks.md, issue 22), p95 was 150-220 ms with 2 or 3 workers
+# and 250-320 ms with 5 (2 × cores + 1, gunicorn's suggestion for work that waits on I/O).
+workers = _positive_int("WEB_CONCURRENCY", _cores() + 1)
 # The largest pages (payroll PDF, XLSX exports) take seconds; the monthly run is a Celery task.
 timeout = _positive_int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30

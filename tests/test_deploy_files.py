@@ -376,7 +376,7 @@ def gunicorn_settings(monkeypatch, **variables: str) -> dict:
 def test_gunicorn_defaults_are_sane(monkeypatch):
     settings = gunicorn_settings(monkeypatch)
 
-    assert settings["workers"] == 2 * settings["_cores"]() + 1
+    assert settings["workers"] == settings["_cores"]() + 1
     assert 30 <= settings["timeout"] <= 120
     assert settings["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert settings["control_socket_disable"] is True
