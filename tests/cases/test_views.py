@@ -849,3 +849,28 @@ def test_those_who_may_not_reveal_see_region_and_month_not_township_and_day(
     assert "March 2026" in client.get(url("detail", case)).content.decode()
     revealer = login(case_manager).get(url("detail", case)).content.decode()
     assert "Kalay" in revealer and "14 Mar 2026" in revealer
+
+
+def test_a_case_list_row_shows_its_facts_in_the_readers_language(login, make_staff):
+    from django.utils import translation
+
+    case = CaseFactory(
+        emergency=True, emergency_since=timezone.now(), contact_date=datetime.date(2026, 3, 14)
+    )
+    ItemBrought.objects.create(
+        case=case,
+        category="weapon",
+        item_type=ItemBrought._meta.get_field("item_type").choices[0][0],
+        count=1,
+        recorded_by=make_staff(Role.INTAKE_OFFICER),
+    )
+    english = login(make_staff(Role.CASE_MANAGER)).get(reverse("cases:list")).content.decode()
+    row = english.split(f'<a href="/cases/{case.pk}/">{case.code}</a>', 1)[1].split("</tr>", 1)[0]
+    assert 'badge text-bg-danger">Emergency</span>' in row
+    assert case.get_status_display() in row and "March 2026" in row
+    assert row.rstrip().endswith('<td class="d-none d-md-table-cell">yes</td>')
+    burmese = login(make_staff(Role.CASE_MANAGER, preferred_language="my"))
+    page = burmese.get(reverse("cases:list")).content.decode()
+    with translation.override("my"):
+        assert f'badge text-bg-danger">{translation.gettext("Emergency")}</span>' in page
+        assert translation.gettext("Emergency") != "Emergency"
