@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -76,4 +76,4 @@ def case_rows(cases) -> SafeString:
                 weapons[bool(case.has_weapons)],
             )
         )
-    return SafeString("\n".join(rows))
+    return format_html_join("\n", "{}", ((row,) for row in rows))
