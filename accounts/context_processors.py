@@ -1,12 +1,11 @@
-"""Template context shared by every page: the demo flag, the navigation for the user's role, and
-whether the user is the last active administrator."""
+"""Template context shared by every page: the demo flag and whether the user is the last active
+administrator (the menu is drawn by accounts/templatetags/navigation.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts.navigation import navigation_for
 from accounts.roles import Role, role_names
 from accounts.staff_requests import active_administrators
 
@@ -16,7 +15,6 @@ def haven(request: HttpRequest) -> dict:
     return {
         "HAVEN_DEMO": getattr(settings, "HAVEN_DEMO", False),
         "HAVEN_REQUIRE_2FA": settings.HAVEN_REQUIRE_2FA,
-        "navigation": navigation_for(user) if user is not None and user.is_authenticated else [],
         "lone_administrator": _lone_administrator(user),
     }
 

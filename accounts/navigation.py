@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 
@@ -22,11 +23,16 @@ class NavigationEntry:
 
     @property
     def url(self) -> str:
-        return _reversed(self.url_name, get_script_prefix(), get_urlconf())
+        return _reversed(self.url_name, get_script_prefix(), url_configuration())
+
+
+def url_configuration() -> str:
+    """The URL configuration in use (a request's own, or the settings'), for a cache's key."""
+    return get_urlconf() or settings.ROOT_URLCONF
 
 
 @lru_cache(maxsize=256)
-def _reversed(url_name: str, _script_prefix: str, _urlconf: str | None) -> str:
+def _reversed(url_name: str, _script_prefix: str, _urlconf: str) -> str:
     """A menu entry's address, worked out once per URL configuration: the bar is drawn on every
     page, and asks each entry's address several times (its link, and whether it is the page)."""
     return reverse(url_name)
@@ -65,10 +71,21 @@ def register(
 
 def navigation_for(user) -> list[NavigationGroup]:
     """The menus this user may use, in order of their first entry."""
+    return group_entries(
+        entry for entry in _entries if entry.permission is None or user.has_perm(entry.permission)
+    )
+
+
+def entries_named(url_names) -> list[NavigationEntry]:
+    """The registered entries of these URL names, in the menu's order."""
+    wanted = set(url_names)
+    return [entry for entry in _entries if entry.url_name in wanted]
+
+
+def group_entries(entries) -> list[NavigationGroup]:
+    """Entries (in order) gathered into their menus, in order of each menu's first entry."""
     groups: dict[object, NavigationGroup] = {}
-    for entry in _entries:
-        if entry.permission is not None and not user.has_perm(entry.permission):
-            continue
+    for entry in entries:
         key = str(entry.group) if entry.group is not None else entry.url_name
         if key not in groups:
             groups[key] = NavigationGroup(label=entry.group or entry.label, entries=[])

@@ -57,6 +57,31 @@ def test_navigation_follows_the_role(login, make_staff, auditor):
     assert "/accounts/audit/" not in intake_page
 
 
+def test_the_kept_menu_follows_a_role_taken_away_the_page_and_the_language(login, make_staff):
+    from django.contrib.auth.models import Group
+    from django.utils import translation
+
+    def menu(client, path="/"):
+        html = client.get(path).content.decode()
+        return html.split('<ul class="navbar-nav me-auto">', 1)[1].split("/i18n/setlang/", 1)[0]
+
+    auditor = make_staff(Role.AUDITOR, Role.CASE_MANAGER, is_staff=True)
+    client = login(auditor)
+    assert '"/accounts/audit/"' in menu(client) and "Administration" in menu(client)
+    # The page shown is the one marked, whichever page asked for the kept menu first.
+    assert 'active" href="/cases/"\n' in menu(client, "/cases/").replace("\n       ", "\n")
+    from tests.factories import CaseFactory
+
+    assert 'aria-current="page"' not in menu(client, f"/cases/{CaseFactory().pk}/")
+    auditor.groups.remove(Group.objects.get(name=Role.AUDITOR))
+    type(auditor).objects.filter(pk=auditor.pk).update(is_staff=False)
+    assert '"/accounts/audit/"' not in menu(client) and "Administration" not in menu(client)
+    burmese = login(make_staff(Role.CASE_MANAGER, preferred_language="my"))
+    with translation.override("my"):
+        assert translation.gettext("Possible duplicates") in menu(burmese)
+    assert "Possible duplicates" not in menu(burmese)
+
+
 def _boom(request):
     raise RuntimeError("database password is hunter2 and the case is Thura Aung")
 
