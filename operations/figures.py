@@ -14,8 +14,9 @@ def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
     """A figure over the whole caseload, the same for everyone who may see it, kept for
     HAVEN_FIGURES_CACHE_SECONDS: ranking 65,000 people waiting for a bed or counting two years
     of stays costs PostgreSQL a tenth of a second or more, and fifty people opening the
-    dashboard would ask for it every second. Only numbers, dates and primary keys go in (never a
-    name, a code or an address, never what one member of staff may see and another may not);
+    dashboard would ask for it every second. Only numbers, dates and primary keys go in, or what
+    is drawn from them alone (the dashboard's chart, in a language named in the key): never a
+    name, a code or an address, never what one member of staff may see and another may not;
     what they point to is read anew by the caller. `key` must name everything the figure
     depends on (its dates)."""
     seconds = settings.HAVEN_FIGURES_CACHE_SECONDS
