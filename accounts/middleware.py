@@ -42,14 +42,13 @@ class IdleSessionMiddleware(SessionMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         session = getattr(request, "session", None)
+        # A cookie of a session that has ended loads as empty: nothing to keep alive.
         if session is not None and not session.is_empty():
             last = session.get(SESSION_ACTIVITY_KEY)
-            # A cookie of a session that has ended loads as empty: nothing to keep alive.
-            if not session.is_empty():
-                now = int(time.time())
-                recent = isinstance(last, int) and 0 <= now - last < self.touch_seconds()
-                if session.modified or not recent:
-                    session[SESSION_ACTIVITY_KEY] = now
+            now = int(time.time())
+            recent = isinstance(last, int) and 0 <= now - last < self.touch_seconds()
+            if session.modified or not recent:
+                session[SESSION_ACTIVITY_KEY] = now
         return super().process_response(request, response)
 
     @staticmethod

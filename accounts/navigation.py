@@ -69,11 +69,11 @@ def register(
         _entries.sort(key=lambda item: item.order)
 
 
-def navigation_for(user) -> list[NavigationGroup]:
-    """The menus this user may use, in order of their first entry."""
-    return group_entries(
+def entries_for(user) -> list[NavigationEntry]:
+    """The menu entries this user may use, in order (asked on every request)."""
+    return [
         entry for entry in _entries if entry.permission is None or user.has_perm(entry.permission)
-    )
+    ]
 
 
 def entries_named(url_names) -> list[NavigationEntry]:

@@ -18,9 +18,13 @@ class CasesConfig(AppConfig):
         from operations import schedules
 
         schedules.allow_schedule("cases.propose_erasures")
-        # The case list's shared counts follow the cases (operations.figures).
-        for signal in (post_save, post_delete):
-            signal.connect(_cases_changed, sender="cases.Case", dispatch_uid=f"cases-{signal}")
+        # The case list's shared counts follow the cases and the items brought, which decide its
+        # weapons filter (operations.figures).
+        for model in ("Case", "ItemBrought"):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    _cases_changed, sender=f"cases.{model}", dispatch_uid=f"cases-{model}-{signal}"
+                )
         # The reports' CSV, built in the background.
         register_exports()
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ModelIterable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -51,8 +52,9 @@ def preview(items: QuerySet | Sequence, size: int = PREVIEW_SIZE) -> Preview:
     whole result (worked out after any GROUP BY) before the first few are taken."""
     if not isinstance(items, QuerySet):
         return Preview(count=len(items), first=list(items[:size]))
-    if items.query.distinct:
-        # A window is worked out before DISTINCT: it would count the duplicates.
+    if items.query.distinct or items.query.combinator or items._iterable_class is not ModelIterable:
+        # A window is worked out before DISTINCT (it would count the duplicates), cannot be added
+        # to a UNION, and rows of values() have no attribute to carry it: counted apart.
         return Preview(count=items.count(), first=list(items[:size]))
     first = list(items.annotate(preview_total=Window(Count("*")))[:size])
     return Preview(count=first[0].preview_total if first else 0, first=first)
@@ -106,7 +108,7 @@ def _chart(today: datetime.date) -> dict[str, Any]:
         ),
     )
     # A SafeString from the template, kept as one by the cache.
-    return {"rows": rows, "html": html}
+    return {"html": html}
 
 
 def _alerts(user, occupancy: housing_selectors.OccupancySummary | None) -> dict[str, Any]:

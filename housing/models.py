@@ -19,6 +19,11 @@ from protection.choice_labels import CachedChoiceLabels
 from protection.fields import EncryptedField, ProtectedModel
 
 
+def occupant_label(case_code: str, family_member_id: int | None) -> str:
+    """Who sleeps in a bed, pseudonymously: the case's code, and a family member's number."""
+    return case_code if family_member_id is None else f"{case_code}/F{family_member_id}"
+
+
 class HouseStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     CLOSED = "closed", _("Closed")
@@ -232,7 +237,4 @@ class Allocation(UnderCaseKey, CachedChoiceLabels, models.Model):
 
     @property
     def occupant_label(self) -> str:
-        """Pseudonymous: the case code, and the family member's relation and number."""
-        if self.family_member_id is None:
-            return self.case.code
-        return f"{self.case.code}/F{self.family_member_id}"
+        return occupant_label(self.case.code, self.family_member_id)

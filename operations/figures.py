@@ -27,7 +27,9 @@ def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
 
 # Counts that must follow their rows (the case list's "N cases") carry the generation of their
 # table in their key: a change to the table starts a new generation, so a count is shared only
-# until the next change, and for HAVEN_FIGURES_CACHE_SECONDS at most.
+# until the next change, and for HAVEN_FIGURES_CACHE_SECONDS at most. The apps bump it from
+# their models' post_save and post_delete signals; a write that sends none (QuerySet.update,
+# bulk_create) is seen within HAVEN_FIGURES_CACHE_SECONDS only.
 GENERATION_KEY = "figures-generation:{table}"
 
 

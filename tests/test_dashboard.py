@@ -393,6 +393,9 @@ def test_a_preview_counts_every_row_in_one_query_grouped_or_not(django_assert_nu
     # DISTINCT comes after a window: counted apart, without the duplicates.
     joined = Case.objects.filter(family_members__isnull=False).order_by("pk").distinct()
     assert preview(joined).count == 1
+    # Rows of values() and a UNION carry no window: counted apart, as many.
+    assert preview(ordered.values("pk")).count == PREVIEW_SIZE + 2
+    assert preview(ordered.union(ordered)).count == PREVIEW_SIZE + 2
     assert preview(Case.objects.none()).count == 0
     with django_assert_num_queries(1):
         assert preview(Case.objects.filter(pk=-1)).count == 0

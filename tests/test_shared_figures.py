@@ -10,7 +10,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from accounts.roles import Role
-from cases.models import Case
+from cases.models import Case, ItemBrought
 from housing.models import House
 from operations import figures
 from tests.test_dashboard import build_world
@@ -87,6 +87,17 @@ def test_the_case_lists_shared_count_follows_a_new_case_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         Case.objects.order_by("pk").first().delete()
     assert "3 cases" in body(client.get("/cases/"))
+    # The weapons filter reads the items brought: a weapon recorded counts at once too.
+    assert "0 cases" in body(client.get("/cases/?weapons=yes"))
+    with django_capture_on_commit_callbacks(execute=True):
+        ItemBrought.objects.create(
+            case=Case.objects.first(),
+            category="weapon",
+            item_type=ItemBrought._meta.get_field("item_type").choices[0][0],
+            count=1,
+            recorded_by=make_staff(Role.INTAKE_OFFICER),
+        )
+    assert "1 case" in body(client.get("/cases/?weapons=yes"))
 
 
 def test_the_boards_shared_bed_totals_follow_a_new_stay_at_once(

@@ -1,6 +1,6 @@
 """The main menu, drawn on every page: kept by the worker once drawn for a set of entries, a
 language and an active page, since it holds links and their names only. Which entries a user
-may use is worked out on every request (accounts.navigation.navigation_for, from permissions
+may use is worked out on every request (accounts.navigation.entries_for, from permissions
 read anew with the user), so a permission taken away leaves the menu at the next request."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 from accounts.navigation import (
+    entries_for,
     entries_named,
     group_entries,
-    navigation_for,
     url_configuration,
 )
 
@@ -27,7 +27,7 @@ register = template.Library()
 def main_menu(context) -> SafeString:
     request = context["request"]
     user = request.user
-    entries = [entry for group in navigation_for(user) for entry in group.entries]
+    entries = entries_for(user)
     urls = {entry.url for entry in entries}
     return _menu(
         tuple(entry.url_name for entry in entries),

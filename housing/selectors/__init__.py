@@ -36,8 +36,6 @@ from housing.selectors.stays import (
     staying_at,
 )
 from housing.selectors.waiting import (
-    WAITING_PAGE_SQL,
-    WAITING_SQL,
     WaitingEntry,
     WaitingList,
     waiting_list,
@@ -46,8 +44,6 @@ from housing.selectors.waiting import (
 __all__ = [
     "RISK_ORDER",
     "STAGES_NEEDING_A_BED",
-    "WAITING_PAGE_SQL",
-    "WAITING_SQL",
     "BedNights",
     "BoardBed",
     "BoardOccupant",

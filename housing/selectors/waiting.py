@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
+from housing.models import occupant_label
 from housing.selectors.stays import STAGES_NEEDING_A_BED
 
 
@@ -23,11 +24,8 @@ class WaitingEntry:
 
     @property
     def label(self) -> str:
-        return (
-            self.case.code
-            if self.family_member is None
-            else f"{self.case.code}/F{self.family_member.pk}"
-        )
+        member = self.family_member
+        return occupant_label(self.case.code, member.pk if member is not None else None)
 
     @property
     def waiting_days(self) -> int:

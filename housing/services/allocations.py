@@ -24,7 +24,7 @@ from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
 from cases.services.journey import case_arrived_by_placement
-from housing.models import Allocation, Bed, House, HouseStatus
+from housing.models import Allocation, Bed, House, HouseStatus, occupant_label
 from housing.selectors import moment_of
 from housing.services.common import BedNoLongerFreeError, HousingError
 
@@ -40,11 +40,8 @@ class Occupant:
 
     @property
     def label(self) -> str:
-        return (
-            self.case.code
-            if self.family_member is None
-            else f"{self.case.code}/F{self.family_member.pk}"
-        )
+        member = self.family_member
+        return occupant_label(self.case.code, member.pk if member is not None else None)
 
 
 def _when(moment: datetime.datetime) -> str:

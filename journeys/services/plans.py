@@ -268,12 +268,12 @@ def journey_arrive_with_case(*, case: Case, actor: User) -> Journey | None:
 
 
 @transaction.atomic
-def journeys_erase_with_case(*, case: Case) -> list[int]:
+def journeys_erase_with_case(*, case: Case) -> None:
     """Cases erased the identity; this runs in the transaction of the second approval and in
     its history context ("Identity erased", by the approver): an active journey of the case is
     cancelled and its clock stopped, so that nobody is watched through an erased case, and every
     journey's key is destroyed (their coarse places and the clock's times stay, as the case's
-    region does). Returns the journeys' ids."""
+    region does)."""
     now = timezone.now()
     journeys = list(
         Journey.objects.select_for_update(of=("self",))
@@ -290,4 +290,3 @@ def journeys_erase_with_case(*, case: Case) -> list[int]:
             _stop_clock(journey, reason=ClosedReason.CANCELLED, now=now)
         if journey.data_key.destroyed_at is None:
             destroy_data_key(journey.data_key)
-    return [journey.pk for journey in journeys]

@@ -868,6 +868,12 @@ def test_a_case_list_row_shows_its_facts_in_the_readers_language(login, make_sta
     row = english.split(f'<a href="/cases/{case.pk}/">{case.code}</a>', 1)[1].split("</tr>", 1)[0]
     assert 'badge text-bg-danger">Emergency</span>' in row
     assert case.get_status_display() in row and "March 2026" in row
+    for fact in (
+        case.get_force_display(),
+        case.get_rank_group_display(),
+        case.get_region_display(),
+    ):
+        assert f'<td class="d-none d-md-table-cell">{fact}</td>' in row
     assert row.rstrip().endswith('<td class="d-none d-md-table-cell">yes</td>')
     burmese = login(make_staff(Role.CASE_MANAGER, preferred_language="my"))
     page = burmese.get(reverse("cases:list")).content.decode()
