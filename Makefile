@@ -21,7 +21,9 @@ PYTEST_DATABASE := --create-db
 else
 PYTEST_DATABASE := --reuse-db
 endif
-PYTEST_WORKERS ?= -n 2
+# Two workers, each handed the next test when it is free (the longest tests are collected first:
+# tests/conftest.py), so that both finish together.
+PYTEST_WORKERS ?= -n 2 --maxschedchunk 1
 PYTEST_ARGS ?=
 
 .PHONY: help run test lint check-deploy bench migrations-check services messages

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,22 +14,137 @@ from django_otp.oath import totp
 from accounts.roles import Role
 from config.celery import app as celery_app
 from protection.keys import data_key_cache
+from tests.databases import drop_database, set_up_from_template, template_name
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
 
+RUN_ID = pytest.StashKey[str]()
 
-@pytest.fixture(scope="session", autouse=True)
-def migrated_data_restored_at_exit(django_db_setup, django_db_blocker) -> Iterator[None]:
-    """A transactional test empties every table when it ends; serialized_rollback brings the
-    roles of the data migrations back only at the start of the next one. Bring them back once
-    more when the session ends, so that a test database kept for the next run (--reuse-db)
-    still has them."""
+# What start-up loaded (Django, the apps, their models) lives for the whole run: frozen out of the
+# collector's generations, so that full collections stop walking it again.
+gc.freeze()
+
+
+# The tests that take a minute or more (a trip through the migrations, the demo loader, a killed
+# worker, a browser) start first within their group, each on whichever worker is free
+# (`--maxschedchunk 1` in the Makefile), so that the workers finish together: one of them started
+# last would leave the other core idle for minutes. The groups stay in pytest-django's order
+# (tests in a rolled-back transaction, then those that commit, whose end empties every table), and
+# every test still runs.
+LONGEST_FIRST = (
+    # First of all, as it needs no test database: it runs while another worker migrates one.
+    "tests/operations/test_platform_move.py::test_a_backup_written_before_the_move",
+    "tests/cases/test_encryption_migration.py",
+    "tests/test_demo_data.py",
+    "tests/operations/test_platform_move.py",
+    "tests/housing/test_migration.py",
+    "tests/faults/",
+    "tests/browser/",
+    "tests/payments/test_run_resilience.py",
+    "tests/hostile/",
+)
+
+
+def _commits(item: pytest.Item) -> bool:
+    """As pytest-django groups a test: does it commit (a transactional test, a live server)?"""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker is not None and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,))))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (index for index, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+            len(LONGEST_FIRST),
+        )
+
+    groups = {id(item): _commits(item) for item in items}
+    # A stable sort: pytest-django has already put the committing tests last; that stays so.
+    items.sort(key=lambda item: (groups[id(item)], rank(item)))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+    tmp_path_factory,
+) -> Iterator[None]:
+    """pytest-django's test databases, except that the workers of one run migrate once between
+    them (tests/databases.py). The migrations still run from an empty database on every run."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+
+    def migrate_own() -> list[tuple]:
+        return setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+            keepdb=keepdb,
+        )
+
+    worker = getattr(request.config, "workerinput", None)
+    with django_db_blocker.unblock():
+        if worker is None or keepdb or aliases != {"default"}:
+            configuration = migrate_own()
+        else:
+            configuration = set_up_from_template(
+                lock_path=tmp_path_factory.getbasetemp().parent / "haven-test-database.lock",
+                run_id=worker["haven_run"],
+                serialize="default" in serialized_aliases,
+                migrate_own=migrate_own,
+            )
     yield
     with django_db_blocker.unblock():
-        for connection in connections.all():
-            contents = getattr(connection, "_test_serialized_contents", None)
-            if contents:
-                connection.creation.deserialize_db_from_string(contents)
-            connection.close()
+        if django_db_keepdb:
+            # A test that commits empties every table when it ends; serialized_rollback brings
+            # the roles of the data migrations back only at the start of the next one. Bring
+            # them back once more, so that the database kept for the next run still has them.
+            for connection in connections.all():
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+                connection.close()
+        else:
+            teardown_databases(configuration, verbosity=verbosity)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        config.stash[RUN_ID] = uuid.uuid4().hex
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """(pytest-xdist, in the controller) Each worker learns the run it belongs to."""
+    node.workerinput["haven_run"] = node.config.stash[RUN_ID]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's template database goes once every worker has finished (in the controller)."""
+    config = session.config
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        from pytest_django.plugin import blocking_manager_key
+
+        try:
+            with config.stash[blocking_manager_key].unblock():
+                drop_database(template_name(config.stash[RUN_ID]))
+        except Exception as error:  # a leftover template must not fail the run
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"The template test database was not dropped: {error!r}")
 
 
 @pytest.fixture(autouse=True)

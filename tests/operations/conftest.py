@@ -36,9 +36,10 @@ def _drop_database(scratch: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def scratch_database(django_db_setup, django_db_blocker) -> Iterator[dict]:
+def scratch_database(django_db_blocker) -> Iterator[dict]:
     """A database of its own on the same server for the module's restores, dropped afterwards
-    (once: dropping a database waits for a checkpoint)."""
+    (once: dropping a database waits for a checkpoint). It needs no test database: a test may
+    restore into it while another worker is still migrating its own."""
     with django_db_blocker.unblock():
         scratch = _create_database(backups.database_settings())
     yield scratch

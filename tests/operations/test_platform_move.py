@@ -179,7 +179,6 @@ def _migrate(database: dict) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.django_db
 def test_a_backup_written_before_the_move_restores_and_migrates_forward(empty_database, tmp_path):
     [database_backup] = PREVIOUS.glob("database-*.hvb")
     [keyring] = PREVIOUS.glob("keyring-*.hvb")
