@@ -43,6 +43,8 @@ def newest() -> list[tuple[str, str]]:
 
 
 def clear_copies(marker: str) -> dict[str, int]:
+    """The rows of each table holding `marker`. The markers carry a `~`, which no ciphertext
+    (URL-safe base64) holds: a short one such as `ZQ-` turns up inside a token now and then."""
     found = {}
     with connection.cursor() as cursor:
         for table in TABLES:
@@ -79,43 +81,43 @@ def test_clear_text_in_rows_and_history_is_encrypted_and_erased_cases_lose_their
         # As an older Haven wrote them: in clear, and copied by the history triggers.
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE cases_case SET township = 'ZQ-town', decision_reason = 'ZQ-decision',"
-                " status_reason = 'ZQ-status', contact_date = '2024-07-18' WHERE id = %s",
+                "UPDATE cases_case SET township = 'ZQ~town', decision_reason = 'ZQ~decision',"
+                " status_reason = 'ZQ~status', contact_date = '2024-07-18' WHERE id = %s",
                 [case.pk],
             )
             cursor.execute(
-                "UPDATE cases_case SET township = 'ZQ-erased-town',"
-                " decision_reason = 'ZQ-erased-decision' WHERE id = %s",
+                "UPDATE cases_case SET township = 'ZQ~erased-town',"
+                " decision_reason = 'ZQ~erased-decision' WHERE id = %s",
                 [erased.pk],
             )
-            cursor.execute("UPDATE cases_itembrought SET notes = 'ZQ-item'")
-            cursor.execute("UPDATE cases_journeyevent SET reason = 'ZQ-journey'")
+            cursor.execute("UPDATE cases_itembrought SET notes = 'ZQ~item'")
+            cursor.execute("UPDATE cases_journeyevent SET reason = 'ZQ~journey'")
             cursor.execute(
-                "UPDATE cases_referral SET purpose = 'ZQ-purpose',"
+                "UPDATE cases_referral SET purpose = 'ZQ~purpose',"
                 " partner_name = 'Fictional Legal Aid', partner_type = 'legal'"
             )
-        assert clear_copies("ZQ-")  # the history holds clear copies too
+        assert clear_copies("ZQ~")  # the history holds clear copies too
         ranked.write_in_clear()
     finally:
         migrate(newest())
 
-    assert clear_copies("ZQ-") == {}
+    assert clear_copies("ZQ~") == {}
     assert clear_copies("2024-07-18") == {}
     data_key_cache.clear()
     from cases.models import Case, Partner, Referral  # as they are after the migration
 
     upgraded = Case.objects.get(pk=case.pk)
     assert (upgraded.township, upgraded.decision_reason, upgraded.status_reason) == (
-        "ZQ-town",
-        "ZQ-decision",
-        "ZQ-status",
+        "ZQ~town",
+        "ZQ~decision",
+        "ZQ~status",
     )
     assert upgraded.contact_date == datetime.date(2024, 7, 18)
     assert upgraded.contact_month == datetime.date(2024, 7, 1)
-    assert upgraded.items.get().notes == "ZQ-item"
-    assert upgraded.journey_events.get().reason == "ZQ-journey"
+    assert upgraded.items.get().notes == "ZQ~item"
+    assert upgraded.journey_events.get().reason == "ZQ~journey"
     referral = Referral.objects.get(case=upgraded)
-    assert referral.purpose == "ZQ-purpose"
+    assert referral.purpose == "ZQ~purpose"
     assert (referral.partner.name, referral.partner.partner_type) == (
         "Fictional Legal Aid",
         "legal",
@@ -170,13 +172,13 @@ class RankedCases:
                 "UPDATE cases_case SET rank = 'corporal' WHERE id = %s", [self.erased.pk]
             )
             cursor.execute(
-                "UPDATE cases_duplicatedismissal SET reason = 'ZQ-reason-' || second_case_id"
+                "UPDATE cases_duplicatedismissal SET reason = 'ZQ~reason-' || second_case_id"
             )
-        assert clear_copies("colonel") and clear_copies("ZQ-reason-")
+        assert clear_copies("colonel") and clear_copies("ZQ~reason-")
 
     def check_encrypted_again(self) -> None:
         assert clear_copies("colonel") == {} and clear_copies("corporal") == {}
-        assert clear_copies("ZQ-reason-") == {}
+        assert clear_copies("ZQ~reason-") == {}
         from cases.models import Case, DuplicateDismissal  # as they are after the migration
 
         upgraded = Case.objects.get(pk=self.case.pk)
@@ -185,4 +187,4 @@ class RankedCases:
         gone = Case.objects.get(pk=self.erased.pk)
         assert gone.rank is ERASED and gone.rank_group == "nco"
         reasons = {d.second_case_id: d.reason for d in DuplicateDismissal.objects.all()}
-        assert reasons == {self.other.pk: f"ZQ-reason-{self.other.pk}", self.erased.pk: ERASED}
+        assert reasons == {self.other.pk: f"ZQ~reason-{self.other.pk}", self.erased.pk: ERASED}
