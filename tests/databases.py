@@ -15,8 +15,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
-READY = "ready"
-
 
 @contextmanager
 def held(lock_path: Path) -> Iterator[None]:
@@ -34,13 +32,15 @@ def template_name(run_id: str) -> str:
     return f"test_{base}_template_{run_id[:12]}"
 
 
-def copy_database(source: str, target: str) -> None:
-    """`target` made anew as a copy of `source`, which nobody may be connected to."""
+def create_database(name: str, *, template: str | None = None) -> None:
+    """`name` made anew on the test server: empty, or a copy of `template` (which nobody may be
+    connected to)."""
     connection = connections["default"]
     quote = connection.ops.quote_name
+    copy = f" TEMPLATE {quote(template)}" if template is not None else ""
     with connection._nodb_cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {quote(target)}")
-        cursor.execute(f"CREATE DATABASE {quote(target)} TEMPLATE {quote(source)}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
+        cursor.execute(f"CREATE DATABASE {quote(name)}{copy}")
 
 
 def drop_database(name: str) -> None:
@@ -58,10 +58,10 @@ def set_up_from_template(
     template = template_name(run_id)
     connection = connections["default"]
     with held(lock_path):
-        if marker.exists() and marker.read_text() == f"{READY} {template}":
+        if marker.exists() and marker.read_text() == template:
             old_name = connection.settings_dict["NAME"]
             test_name = connection.creation._get_test_db_name()
-            copy_database(template, test_name)
+            create_database(test_name, template=template)
             connection.close()
             settings.DATABASES[connection.alias]["NAME"] = test_name
             connection.settings_dict["NAME"] = test_name
@@ -72,6 +72,6 @@ def set_up_from_template(
         configuration = migrate_own()
         test_name = connection.settings_dict["NAME"]
         connection.close()
-        copy_database(test_name, template)
-        marker.write_text(f"{READY} {template}")
+        create_database(template, template=test_name)
+        marker.write_text(template)
         return configuration

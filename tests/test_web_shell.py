@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 from django.urls import include, path
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
 from accounts.roles import Role
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +60,6 @@ def test_navigation_follows_the_role(login, make_staff, auditor):
 
 
 def test_the_kept_menu_follows_a_role_taken_away_the_page_and_the_language(login, make_staff):
-    from django.contrib.auth.models import Group
-    from django.utils import translation
-
     def menu(client, path="/"):
         html = client.get(path).content.decode()
         return html.split('<ul class="navbar-nav me-auto">', 1)[1].split("/i18n/setlang/", 1)[0]
@@ -70,8 +69,6 @@ def test_the_kept_menu_follows_a_role_taken_away_the_page_and_the_language(login
     assert '"/accounts/audit/"' in menu(client) and "Administration" in menu(client)
     # The page shown is the one marked, whichever page asked for the kept menu first.
     assert 'active" href="/cases/"\n' in menu(client, "/cases/").replace("\n       ", "\n")
-    from tests.factories import CaseFactory
-
     assert 'aria-current="page"' not in menu(client, f"/cases/{CaseFactory().pk}/")
     auditor.groups.remove(Group.objects.get(name=Role.AUDITOR))
     type(auditor).objects.filter(pk=auditor.pk).update(is_staff=False)

@@ -6,10 +6,10 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from operations import backups
+from tests.databases import create_database, drop_database
 
 
 @pytest.fixture
@@ -19,31 +19,18 @@ def folders(settings, tmp_path) -> dict[str, Path]:
     return {"backups": tmp_path / "backups", "private": tmp_path / "private"}
 
 
-def _create_database(source: dict) -> dict:
-    scratch = {**source, "NAME": f"{source['NAME']}_restore_{secrets.token_hex(4)}"}
-    with psycopg.connect(
-        **backups._connection_parameters({**source, "NAME": "postgres"}), autocommit=True
-    ) as connection:
-        connection.execute(f'CREATE DATABASE "{scratch["NAME"]}"')
-    return scratch
-
-
-def _drop_database(scratch: dict) -> None:
-    with psycopg.connect(
-        **backups._connection_parameters({**scratch, "NAME": "postgres"}), autocommit=True
-    ) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{scratch["NAME"]}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module")
 def scratch_database(django_db_blocker) -> Iterator[dict]:
     """A database of its own on the same server for the module's restores, dropped afterwards
     (once: dropping a database waits for a checkpoint). It needs no test database: a test may
     restore into it while another worker is still migrating its own."""
+    source = backups.database_settings()
+    scratch = {**source, "NAME": f"{source['NAME']}_restore_{secrets.token_hex(4)}"}
     with django_db_blocker.unblock():
-        scratch = _create_database(backups.database_settings())
+        create_database(scratch["NAME"])
     yield scratch
-    _drop_database(scratch)
+    with django_db_blocker.unblock():
+        drop_database(scratch["NAME"])
 
 
 @pytest.fixture
