@@ -119,11 +119,9 @@ def bed_nights_per_month(*, date_from: datetime.date, date_to: datetime.date) ->
 
     # Kept for a minute by house number (operations.figures); the houses' names read now.
     rows = shared_figure(f"housing:bed-nights:{start}:{stop}", nights_by_house)
-    names = dict(
-        House.objects.filter(pk__in={house for house, _month, _nights in rows}).values_list(
-            "pk", "code_name"
-        )
-    )
+    # Every house's name (an organisation has a few hundred houses): asking for the houses of
+    # the rows by their ids made a statement psycopg parsed afresh each time.
+    names = dict(House.objects.values_list("pk", "code_name"))
     return sorted(
         (BedNights(names[house], month, nights) for house, month, nights in rows if house in names),
         key=lambda row: (row.month, row.house_code),
