@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +19,47 @@ def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
     is drawn from them alone (the dashboard's chart, in a language named in the key): never a
     name, a code or an address, never what one member of staff may see and another may not;
     what they point to is read anew by the caller. `key` must name everything the figure
-    depends on (its dates)."""
+    depends on (its dates).
+
+    The shared cache keeps each figure with the time it was computed, and each worker process
+    keeps what it read until that time plus HAVEN_FIGURES_CACHE_SECONDS: a figure is never
+    older than that, and a page asks Redis only for the figures it has not read lately (a
+    dashboard asked for five on every request)."""
     seconds = settings.HAVEN_FIGURES_CACHE_SECONDS
     if seconds <= 0:
         return compute()
-    return cache.get_or_set(f"figures:{key}", compute, seconds)
+    now = time.time()
+    kept = _read_here.get(key)
+    if kept is not None and now - kept[0] < seconds:
+        return kept[1]
+    computed_at, value = cache.get_or_set(
+        f"figures:{FORMAT}:{key}", lambda: (time.time(), compute()), seconds
+    )
+    if len(_read_here) >= READ_HERE_AT_MOST:
+        _forget_old(now, seconds)
+    _read_here[key] = (computed_at, value)
+    return value
+
+
+# The shared cache's entries are (computed at, figure) pairs, under keys of this format.
+FORMAT = "v2"
+# What this process read of the shared figures: key → (computed at, figure).
+_read_here: dict[str, tuple[float, Any]] = {}
+# Keys carry dates and generations, so old ones pile up: past this many, those kept too long go.
+READ_HERE_AT_MOST = 256
+
+
+def _forget_old(now: float, seconds: int) -> None:
+    for key, (computed_at, _value) in list(_read_here.items()):
+        if now - computed_at >= seconds:
+            _read_here.pop(key, None)
+    if len(_read_here) >= READ_HERE_AT_MOST:  # all still fresh: start again
+        _read_here.clear()
+
+
+def forget_read_figures() -> None:
+    """Forget what this process read (the tests start each from nothing)."""
+    _read_here.clear()
 
 
 # Counts that must follow their rows (the case list's "N cases") carry the generation of their

@@ -13,6 +13,7 @@ from django_otp.oath import totp
 
 from accounts.roles import Role
 from config.celery import app as celery_app
+from operations.figures import forget_read_figures
 from protection.keys import data_key_cache
 from tests.databases import drop_database, set_up_from_template, template_name
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
@@ -168,6 +169,14 @@ def _forget_cached_data_keys():
     data_key_cache.clear()
     yield
     data_key_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_read_figures():
+    """Each process keeps the shared figures it read; a test must not see another test's."""
+    forget_read_figures()
+    yield
+    forget_read_figures()
 
 
 def current_totp(device) -> str:

@@ -4,9 +4,11 @@ case's code or a house's name, and the pages must say the same with and without 
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.core.cache.backends.locmem import LocMemCache
 
 from accounts.roles import Role
@@ -140,3 +142,37 @@ def test_the_shared_chart_is_drawn_in_each_readers_language(login, make_staff, k
     assert chart_heading not in in_burmese and 'id="dashboard-monthly-chart"' in in_burmese
     assert chart_heading in body(english.get("/"))
     assert sum("monthly-chart" in key for key in kept_figures._cache) == 2
+
+
+def test_each_process_keeps_what_it_read_never_past_the_figures_time(kept_figures, monkeypatch):
+    """A worker reads a figure from the shared cache once, then from its own memory, until
+    HAVEN_FIGURES_CACHE_SECONDS (60) after the figure was computed, whoever computed it."""
+    computed = []
+    asked = []
+    ask_shared = kept_figures.get_or_set
+
+    def count_asks(*args, **kwargs):
+        asked.append(args[0])
+        return ask_shared(*args, **kwargs)
+
+    monkeypatch.setattr(kept_figures, "get_or_set", count_asks)
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    start = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        assert figures.shared_figure("test:waiting", compute) == 1
+        clock.shift(30)
+        assert figures.shared_figure("test:waiting", compute) == 1
+        assert len(asked) == 1, "read again from the shared cache"
+        # Another process (this one, having forgotten) reads it 50 s after it was computed...
+        clock.shift(20)
+        figures.forget_read_figures()
+        assert figures.shared_figure("test:waiting", compute) == 1
+        assert len(asked) == 2 and computed == [1]
+        # ...and keeps it only until 60 s after it was computed, not 60 s after it read it.
+        clock.shift(11)
+        assert figures.shared_figure("test:waiting", compute) == 2
+        assert len(asked) == 3 and computed == [1, 1]
