@@ -79,3 +79,47 @@ def test_the_user_is_loaded_with_roles_and_permissions_as_modelbackend_reads_the
     assert StaffBackend().get_user(staff.pk) is None
     assert StaffBackend().get_user(staff.pk + 1000) is None
     assert StaffBackend().get_user("not a number") is None
+
+
+def test_the_sessions_device_is_read_in_one_query(login, make_staff):
+    client = login(make_staff(Role.CASE_MANAGER))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/cases/").status_code == 200
+    device_reads = [query for query in queries if "otp_totp_totpdevice" in query["sql"]]
+    assert len(device_reads) == 1
+
+
+@pytest.mark.parametrize(
+    "persistent_id",
+    [
+        "someone else's",
+        "unconfirmed",
+        "otp_totp.totpdevice/not-a-number",
+        "otp_totp.totpdevice/999999999",
+        "nowhere.device/1",
+        "accounts.user/{user}",  # a model that is not a device
+        "no-slash-at-all",
+    ],
+)
+def test_only_the_users_own_confirmed_device_verifies_the_session(login, make_staff, persistent_id):
+    from django_otp.middleware import DEVICE_ID_SESSION_KEY
+
+    from tests.factories import TOTPDeviceFactory
+
+    user = make_staff(Role.CASE_MANAGER)
+    client = login(user)
+    device = user.totpdevice_set.get()
+    if persistent_id == "someone else's":
+        persistent_id = TOTPDeviceFactory(user=make_staff(Role.CASE_MANAGER)).persistent_id
+    elif persistent_id == "unconfirmed":
+        persistent_id = device.persistent_id
+        user.totpdevice_set.update(confirmed=False)
+        TOTPDeviceFactory(user=user)  # a confirmed one too: the session's is the one that counts
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = persistent_id.format(user=user.pk)
+    session.save()
+
+    response = client.get("/cases/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/")
+    assert DEVICE_ID_SESSION_KEY not in client.session
