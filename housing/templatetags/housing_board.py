@@ -1,13 +1,16 @@
-"""The occupancy board's beds, written in Python: a page of houses holds hundreds of beds, and
-the template language took most of the page's time drawing them one tag at a time."""
+"""The occupancy board's rooms and beds, written in Python: a page of houses holds hundreds of
+beds, and the template language took most of the page's time drawing them one tag at a time.
+Values are escaped by the standard library's html.escape (the characters Django's escape
+replaces, without its handling of lazy strings, which none of these is)."""
 
 from __future__ import annotations
 
 import datetime
+from html import escape
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -17,23 +20,33 @@ ITEM = "list-group-item d-flex flex-wrap justify-content-between gap-2 px-1"
 
 
 @register.simple_tag(takes_context=True)
-def bed_items(
-    context, beds, *, house_status: str, may_see_stays: bool, history_prefix: str
+def house_rooms(
+    context, rooms, *, house_status: str, may_see_stays: bool, history_prefix: str
 ) -> SafeString:
-    """A room's beds as list items: who sleeps there (a link to their stays for those who may
-    see them) and since when, or why the bed is free or not. Every value is escaped.
+    """A house's rooms, each a heading and its beds as list items: who sleeps there (a link to
+    their stays for those who may see them) and since when, or why the bed is free or not.
+    Every value is escaped.
 
     Several hundred beds a page: the fixed pieces (translated words, badges) are built once a
     page and the dates formatted once per day, kept in the page's render context."""
-    beds = list(beds)
-    if not beds:
-        return format_html(
-            '<li class="list-group-item px-1 text-body-secondary">{}</li>',
-            _("No beds in this room."),
-        )
     words = context.render_context.get(_WORDS)
     if words is None:
         words = context.render_context[_WORDS] = _Words(history_prefix)
+    parts = [
+        f'<h3 class="h6 mt-2">{escape(room.name)}</h3>\n'
+        '<ul class="list-group list-group-flush mb-2">\n'
+        f"{_bed_items(room.beds, words, house_status, may_see_stays)}\n</ul>"
+        for room in rooms
+    ]
+    if not parts:
+        return format_html('<p class="text-body-secondary mb-0">{}</p>', _("No rooms yet."))
+    # Every value is escaped (escape, int, the escaped fixed words).
+    return mark_safe("\n".join(parts))  # noqa: S308  # nosec B308 B703
+
+
+def _bed_items(beds, words: _Words, house_status: str, may_see_stays: bool) -> str:
+    if not beds:
+        return words.no_beds
     taking_people = house_status == "active"
     rows = []
     for bed in beds:
@@ -59,8 +72,7 @@ def bed_items(
             state = words.free
             css = ITEM + " list-group-item-success"
         rows.append(f'<li class="{css}"><span>{words.bed} {escape(bed.label)}</span>{state}</li>')
-    # Every value above is escaped (escape, int, the escaped fixed words).
-    return mark_safe("\n".join(rows))  # noqa: S308  # nosec B308 B703
+    return "\n".join(rows)
 
 
 _WORDS = "housing_board_words"
@@ -78,6 +90,10 @@ class _Words:
             f"{escape(_('empty, house not taking people'))}</span>"
         )
         self.free = f'<span class="badge text-bg-success">{escape(_("free"))}</span>'
+        self.no_beds = (
+            f'<li class="list-group-item px-1 text-body-secondary">'
+            f"{escape(_('No beds in this room.'))}</li>"
+        )
         self._since = _("since %(since)s")
         self._dates: dict[datetime.date, str] = {}
 

@@ -205,6 +205,23 @@ def test_board_shows_occupants_by_code_with_since_and_occupancy(login, coordinat
     assert_no_secrets(page)
 
 
+def test_board_escapes_room_and_bed_names_and_says_when_a_house_has_none(login, make_staff):
+    house = HouseFactory(code_name="Aster")
+    RoomFactory(house=house, name='<b>Attic & "loft"</b>')
+    BedFactory(room=RoomFactory(house=house, name="Yard"), label="<i>B&1</i>")
+    HouseFactory(code_name="Bamboo")  # no rooms yet
+    for language, no_beds, no_rooms in (
+        ("en", "No beds in this room.", "No rooms yet."),
+        ("my", "ဤအခန်းတွင် ခုတင် မရှိပါ။", "အခန်း မရှိသေးပါ။"),
+    ):
+        coordinator = make_staff(Role.HOUSING_COORDINATOR, preferred_language=language)
+        page = html(login(coordinator).get(reverse("housing:board")))
+        assert "&lt;b&gt;Attic &amp; &quot;loft&quot;&lt;/b&gt;" in page
+        assert "&lt;i&gt;B&amp;1&lt;/i&gt;" in page
+        assert "<i>B" not in page and "<b>Attic" not in page
+        assert no_beds in page and no_rooms in page
+
+
 def test_board_filters_by_town_and_status(login, coordinator, estate):
     estate["jasmine"].status, estate["jasmine"].status_reason = HouseStatus.CLOSED, "Roof"
     estate["jasmine"].save()
