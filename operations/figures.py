@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,20 +32,21 @@ def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
     now = time.time()
     kept = _read_here.get(key)
     if kept is not None and now - kept[0] < seconds:
-        return kept[1]
+        # A fresh copy for each caller, as from the shared cache: a caller may change it.
+        return pickle.loads(kept[1])  # noqa: S301  # nosec B301: pickled by this process
     computed_at, value = cache.get_or_set(
         f"figures:{FORMAT}:{key}", lambda: (time.time(), compute()), seconds
     )
     if len(_read_here) >= READ_HERE_AT_MOST:
         _forget_old(now, seconds)
-    _read_here[key] = (computed_at, value)
+    _read_here[key] = (computed_at, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     return value
 
 
 # The shared cache's entries are (computed at, figure) pairs, under keys of this format.
 FORMAT = "v2"
-# What this process read of the shared figures: key → (computed at, figure).
-_read_here: dict[str, tuple[float, Any]] = {}
+# What this process read of the shared figures: key → (computed at, the figure pickled).
+_read_here: dict[str, tuple[float, bytes]] = {}
 # Keys carry dates and generations, so old ones pile up: past this many, those kept too long go.
 READ_HERE_AT_MOST = 256
 

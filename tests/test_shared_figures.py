@@ -176,3 +176,11 @@ def test_each_process_keeps_what_it_read_never_past_the_figures_time(kept_figure
         clock.shift(11)
         assert figures.shared_figure("test:waiting", compute) == 2
         assert len(asked) == 3 and computed == [1, 1]
+
+
+def test_a_figure_kept_here_is_a_fresh_copy_for_each_reader(kept_figures):
+    """A page may change what it was given (add the open batches to the closed months' totals):
+    the next reader still gets the figure as it was computed."""
+    first = figures.shared_figure("test:totals", lambda: [("closed", 1)])
+    first.append(("open", 2))
+    assert figures.shared_figure("test:totals", lambda: [("never", 0)]) == [("closed", 1)]

@@ -119,8 +119,8 @@ def with_status_totals(batches) -> list[DisbursementBatch]:
     still_open = [batch.pk for batch in batches if batch.status != BatchStatus.CLOSED]
     if closed and settings.HAVEN_FIGURES_CACHE_SECONDS > 0:
         key = "payments:closed-totals:" + ",".join(map(str, closed))
-        rows = shared_figure(key, lambda: totals(closed))
-        rows += totals(still_open) if still_open else []
+        rows = [*shared_figure(key, lambda: totals(closed))]
+        rows.extend(totals(still_open) if still_open else [])
     else:
         rows = totals([batch.pk for batch in batches])
     for row in rows:
