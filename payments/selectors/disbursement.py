@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -337,6 +337,21 @@ def payouts_checked_at(*, batch: DisbursementBatch) -> datetime.datetime | None:
         .values_list("approved_at", flat=True)
         .first()
     )
+
+
+def payouts_seen(*, batch: DisbursementBatch) -> str:
+    """What the approval page shows of where `batch`'s lines are paid, as a token: the latest
+    time a payout of one of its lines was set since an approver last saw them
+    (payouts_checked_at), or "" if none was. The page sends it back with Approve; if it no
+    longer matches, a wallet changed while the approver was reading and they must look again.
+    Finds the few plans set since by the index on payout_set_at."""
+    lines = Payment.objects.filter(batch=batch).exclude(status=PaymentStatus.CANCELLED)
+    plans = StipendPlan.objects.filter(payout_set_at__isnull=False, pk__in=lines.values("plan_id"))
+    since = payouts_checked_at(batch=batch)
+    if since is not None:
+        plans = plans.filter(payout_set_at__gte=since)
+    latest = plans.aggregate(latest=Max("payout_set_at"))["latest"]
+    return latest.isoformat() if latest is not None else ""
 
 
 def payouts_set_by(*, batch: DisbursementBatch, user) -> int:

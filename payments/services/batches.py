@@ -22,8 +22,15 @@ def _lock_batch(batch: DisbursementBatch) -> DisbursementBatch:
 
 
 @guarded("payments.approve_batch", "batch.approve")
-def batch_approve(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch:
-    """Approve a complete draft batch (never one's own): its lines are committed money."""
+def batch_approve(
+    *, batch: DisbursementBatch, actor: User, payouts_seen: str | None = None
+) -> DisbursementBatch:
+    """Approve a complete draft batch (never one's own): its lines are committed money.
+
+    `payouts_seen` is the token of the approval page the approver read (selectors.payouts_seen):
+    if a payout of one of the batch's lines was set since, the approval is refused and they must
+    look again. Changing a payout locks the draft batches as this does, so a change either
+    comes before this check or waits for the approval and leaves the approved lines alone."""
     batch = _lock_batch(batch)
     if batch.status != BatchStatus.DRAFT:
         raise PaymentError(_("Only a draft batch can be approved."))
@@ -48,6 +55,13 @@ def batch_approve(*, batch: DisbursementBatch, actor: User) -> DisbursementBatch
         )
     if not batch.line_count:
         raise PaymentError(_("An empty batch cannot be approved."))
+    if payouts_seen is not None and payouts_seen != selectors.payouts_seen(batch=batch):
+        raise PaymentError(
+            _(
+                "Where some lines of this batch are paid was changed after you opened this "
+                "page. Nothing was approved: look at the changes again, then approve."
+            )
+        )
     batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, actor, timezone.now()
     with audit_context(actor=actor, action="batch.approve"):
         batch.save(update_fields=["status", "approved_by", "approved_at"])

@@ -107,7 +107,12 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "approve":
-                batch = services.batch_approve(batch=batch, actor=request.user)
+                batch = services.batch_approve(
+                    batch=batch,
+                    actor=request.user,
+                    # Missing from a form of another page: not what this page showed.
+                    payouts_seen=request.POST.get("payouts_seen", "not sent"),
+                )
                 messages.success(
                     request,
                     _("Batch %(batch)s is approved: %(lines)d lines are committed.")
@@ -141,6 +146,7 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
             "changes": selectors.batch_changes(batch=batch),
             "is_preparer": batch.prepared_by_id == request.user.pk,
             "payouts_set_by_you": selectors.payouts_set_by(batch=batch, user=request.user),
+            "payouts_seen": selectors.payouts_seen(batch=batch),
         },
     )
 

@@ -134,6 +134,9 @@ def test_postgresql_restarting_mid_run_pays_everyone_exactly_once(cluster, login
 
     # The staff see a finished batch, which can now be approved: the ledger commits exactly it.
     assert NOT_FINISHED not in officer_client.get(detail_url).text
-    approved = approver_client.post(approve_url, {"action": "approve"}, follow=True)
+    seen = approver_client.get(approve_url).context["payouts_seen"]
+    approved = approver_client.post(
+        approve_url, {"action": "approve", "payouts_seen": seen}, follow=True
+    )
     assert f"{PLANS} lines are committed" in approved.text
     assert services.batch_ledger_total(batch) == batch.total

@@ -464,6 +464,74 @@ def test_the_approver_sees_what_changed_since_last_month(login, officer, approve
     assert new.case.code in page.content.decode()
 
 
+def test_a_wallet_changed_while_the_approver_reads_stops_the_approval(login, officer, approver):
+    plan = StipendPlanFactory(amount="1000.00")
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    client = login(approver)
+    url = reverse("payments:batch_approve", args=[batch.pk])
+    seen = client.get(url).context["payouts_seen"]
+    # Meanwhile, someone else sends this month's stipend to another wallet.
+    services.plan_set_payout(
+        plan=plan, actor=officer, payout_method="mobile_money", payout_account=WALLET
+    )
+    response = client.post(url, {"action": "approve", "payouts_seen": seen}, follow=True)
+    assert any("changed after you opened this page" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DRAFT and not LedgerEntry.objects.filter(batch=batch)
+    # The page shown again lists the change, and approving what it shows goes through.
+    assert response.context["changes"].payout == [plan.case.code]
+    again = response.context["payouts_seen"]
+    assert again != seen
+    client.post(url, {"action": "approve", "payouts_seen": again})
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.APPROVED
+    assert Payment.objects.get(batch=batch).payee_account == WALLET
+
+
+def test_an_approval_without_the_pages_token_is_refused(login, officer, approver):
+    StipendPlanFactory()
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    url = reverse("payments:batch_approve", args=[batch.pk])
+    response = login(approver).post(url, {"action": "approve"}, follow=True)
+    assert any("changed after you opened this page" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DRAFT
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_approval_raced_by_a_wallet_change_never_pays_a_wallet_unseen(make_staff):
+    """Either the change comes first and the approval is refused, or the approval comes first
+    and its line keeps the wallet the approver saw."""
+    from tests.racing import race
+
+    officer, approver = make_staff(Role.FINANCE_OFFICER), make_staff(Role.FINANCE_APPROVER)
+    plan = StipendPlanFactory()
+    services.plan_set_payout(
+        plan=plan, actor=officer, payout_method="mobile_money", payout_account=WALLET
+    )
+    (batch,) = services.disbursement_run(period=THIS_MONTH, actor=officer)
+    seen = selectors.payouts_seen(batch=batch)
+    other_wallet = "+66899999999"
+    _results, errors = race(
+        [
+            lambda: services.batch_approve(batch=batch, actor=approver, payouts_seen=seen),
+            lambda: services.plan_set_payout(
+                plan=plan, actor=officer, payout_method="mobile_money", payout_account=other_wallet
+            ),
+        ]
+    )
+    batch.refresh_from_db()
+    line = Payment.objects.get(batch=batch)
+    if batch.status == BatchStatus.APPROVED:
+        assert errors == [] and line.payee_account == WALLET
+    else:
+        assert [str(error) for error in errors] == [
+            "Where some lines of this batch are paid was changed after you opened this page. "
+            "Nothing was approved: look at the changes again, then approve."
+        ]
+        assert batch.status == BatchStatus.DRAFT and line.payee_account == other_wallet
+
+
 # --- names and wallets on the day -------------------------------------------------------------
 
 

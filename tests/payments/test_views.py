@@ -127,7 +127,8 @@ def test_a_month_from_run_to_close_agrees_with_ledger_and_dashboard(
     page = approver_client.get(reverse("payments:batch_approve", args=[batch.pk]))
     assert page.status_code == 200
     response = approver_client.post(
-        reverse("payments:batch_approve", args=[batch.pk]), {"action": "approve"}
+        reverse("payments:batch_approve", args=[batch.pk]),
+        {"action": "approve", "payouts_seen": page.context["payouts_seen"]},
     )
     assert response.status_code == 302
     batch.refresh_from_db()
