@@ -8,6 +8,11 @@ from django.dispatch import Signal
 # `case` and `actor`: what a receiver changes commits or rolls back with the stage.
 case_arrived = Signal()
 
+# Sent inside the transaction that takes back an arrival recorded by a bed (the bed was undone
+# within housing's undo window), with `case`, `actor` and `arrived_at` (when the arrival was
+# recorded): what the arrival stopped starts again, or rolls back with the undo.
+case_arrival_undone = Signal()
+
 # Sent inside the transaction that crypto-erases a case (its data key destroyed), with `case` and
 # `actor`: apps that keep data about the person under keys of their own destroy them here, so
 # that the erasure takes all of it or nothing.

@@ -11,7 +11,7 @@ class JourneysConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
-        from cases.signals import case_arrived, case_erased
+        from cases.signals import case_arrival_undone, case_arrived, case_erased
         from journeys import receivers
         from notifications import kinds
         from operations import health, schedules
@@ -23,6 +23,9 @@ class JourneysConfig(AppConfig):
         schedules.allow_schedule("journeys.minimise")
         health.watch("journeys.minimise", minutes=26 * 60)
         case_arrived.connect(receivers.stop_clock_on_arrival, dispatch_uid="journeys.arrival")
+        case_arrival_undone.connect(
+            receivers.restart_clock_on_arrival_undone, dispatch_uid="journeys.arrival_undone"
+        )
         case_erased.connect(receivers.destroy_with_the_case, dispatch_uid="journeys.erasure")
 
         for kind in (
@@ -85,6 +88,17 @@ class JourneysConfig(AppConfig):
                     "hour matched nothing. The access log says who checked them."
                 ),
                 parameters=("case", "count"),
+            ),
+            kinds.AlertKind(
+                code="journeys.resumed",
+                label=_("Journey resumed"),
+                severity="warning",
+                message=_(
+                    "The arrival of case %(case)s was taken back (the bed that recorded it was "
+                    "undone): its journey is in progress again and its check-ins are due as "
+                    "planned."
+                ),
+                parameters=("case",),
             ),
             kinds.AlertKind(
                 code="journeys.ended",

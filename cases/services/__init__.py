@@ -69,6 +69,7 @@ from cases.services.items import (
     item_remove,
 )
 from cases.services.journey import (
+    case_arrival_by_placement_undone,
     case_arrived_by_placement,
     case_journey_plan_destroyed,
     case_set_emergency,
@@ -130,6 +131,7 @@ __all__ = [
     "awaiting_approval",
     "break_glass_open",
     "break_glass_review",
+    "case_arrival_by_placement_undone",
     "case_arrived_by_placement",
     "case_assign_case_manager",
     "case_assign_verifier",

@@ -18,7 +18,7 @@ from cases.services.common import (
     _lock,
     require_team,
 )
-from cases.signals import case_arrived
+from cases.signals import case_arrival_undone, case_arrived
 
 
 @transaction.atomic
@@ -50,6 +50,11 @@ def _record_stage(case: Case, *, actor: User, stage: str, reason: str) -> Case:
 BEFORE_ARRIVAL = (JourneyStage.CONTACTED, JourneyStage.IN_TRANSIT)
 
 
+# Why the stage changed, when a bed did it (kept in the stage's event, as a person's reason is).
+ARRIVED_BY_PLACEMENT = "A bed was given in a safe house."
+PLACEMENT_UNDONE = "The bed that recorded the arrival was undone."
+
+
 def case_arrived_by_placement(*, case: Case, actor: User) -> bool:
     """A bed given in a safe house is the person's arrival at a safe location: a case still
     contacted or in transit moves to "arrived" (recorded as the placer's) and cases' arrival
@@ -59,9 +64,38 @@ def case_arrived_by_placement(*, case: Case, actor: User) -> bool:
     case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if case.journey_stage not in BEFORE_ARRIVAL:
         return False
-    _record_stage(
-        case, actor=actor, stage=JourneyStage.ARRIVED, reason="A bed was given in a safe house."
+    _record_stage(case, actor=actor, stage=JourneyStage.ARRIVED, reason=ARRIVED_BY_PLACEMENT)
+    return True
+
+
+def case_arrival_by_placement_undone(*, case: Case, actor: User, placed_at) -> bool:
+    """The bed given at `placed_at` was undone (housing's undo, inside its transaction and after
+    its own checks). If that bed recorded the case's arrival and nothing changed the stage
+    since, the arrival is taken back: the case returns to the stage it had before (a new stage
+    event says why) and cases' arrival-undone signal goes out, so that journeys restarts the
+    clock the arrival stopped. A person who is not in a safe house must not drop out of the
+    check-ins because of a bed given by mistake. A stage set since, by hand or otherwise, is
+    left as it is."""
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case.journey_stage != JourneyStage.ARRIVED:
+        return False
+    # The latest stage event, and the one before it.
+    events = list(
+        JourneyEvent.objects.filter(case=case, kind=JourneyEventKind.STAGE).order_by("-at", "-pk")[
+            :2
+        ]
     )
+    arrival = events[0] if events else None
+    if (
+        arrival is None
+        or arrival.stage != JourneyStage.ARRIVED
+        or arrival.reason != ARRIVED_BY_PLACEMENT
+        or arrival.at < placed_at
+    ):
+        return False
+    previous = events[1].stage if len(events) > 1 else JourneyStage.CONTACTED
+    _record_stage(case, actor=actor, stage=previous, reason=PLACEMENT_UNDONE)
+    case_arrival_undone.send(sender=Case, case=case, actor=actor, arrived_at=arrival.at)
     return True
 
 

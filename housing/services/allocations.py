@@ -23,7 +23,7 @@ from accounts.roles import Role, require_permission
 from audit.services import audit_context
 from cases.choices import Status as CaseStatus
 from cases.models import Case, FamilyMember
-from cases.services.journey import case_arrived_by_placement
+from cases.services.journey import case_arrival_by_placement_undone, case_arrived_by_placement
 from housing.models import Allocation, Bed, House, HouseStatus, occupant_label
 from housing.selectors import moment_of
 from housing.services.common import BedNoLongerFreeError, HousingError
@@ -343,6 +343,12 @@ def allocation_undo(*, allocation: Allocation, actor: User, reason: str) -> Allo
         allocation.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
         if allocation.moved_from_id is not None:
             _reopen(allocation)
+        elif allocation.family_member_id is None:
+            # If this bed recorded the person's arrival, cases takes it back (and journeys
+            # starts the check-in clock again): they are not in a safe house after all.
+            case_arrival_by_placement_undone(
+                case=allocation.case, actor=actor, placed_at=allocation.created_at
+            )
     return allocation
 
 

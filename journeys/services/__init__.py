@@ -23,6 +23,7 @@ from journeys.services.plans import (
     journey_cancel,
     journey_mark_arrived,
     journey_plan,
+    journey_resume_with_case,
     journeys_erase_with_case,
     window_times,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "journey_mark_arrived",
     "journey_minimise",
     "journey_plan",
+    "journey_resume_with_case",
     "journeys_erase_with_case",
     "may_handle",
     "minimisation_sweep",

@@ -267,6 +267,46 @@ def journey_arrive_with_case(*, case: Case, actor: User) -> Journey | None:
     return _end(journey, actor=actor, status=JourneyStatus.ARRIVED, reason=ClosedReason.ARRIVED)
 
 
+def journey_resume_with_case(
+    *, case: Case, actor: User, arrived_at: datetime.datetime
+) -> Journey | None:
+    """Cases took back the arrival recorded at `arrived_at` (the bed that recorded it was
+    undone; its service checked who may): the journey that arrived with it is in progress
+    again, in the same transaction. The windows its arrival stopped wait again (those already
+    overdue are escalated by the next sweep), the escalations it closed are open again, and
+    its handlers and the coordinators are told. A journey that ended otherwise (marked arrived
+    by hand, cancelled) is left, as is any when another journey of the case is in progress."""
+    journey = (
+        Journey.objects.select_for_update(of=("self",))
+        .select_related("case")
+        .filter(case=case, status=JourneyStatus.ARRIVED, ended_at__gte=arrived_at)
+        .order_by("-ended_at")
+        .first()
+    )
+    if journey is None or Journey.objects.filter(case=case, status=JourneyStatus.ACTIVE).exists():
+        return None
+    ended = journey.ended_at
+    journey.status, journey.ended_at = JourneyStatus.ACTIVE, None
+    with audit_context(actor=actor, action="journey.resumed"):
+        journey.save(update_fields=["status", "ended_at"])
+        # The arrival stopped these windows and closed these escalations at the very moment it
+        # ended the journey (_end): those, and only those, start again.
+        CheckInWindow.objects.filter(
+            journey=journey, checked_in_at__isnull=True, stopped_at=ended
+        ).update(stopped_at=None)
+        Escalation.objects.filter(
+            journey=journey, closed_at=ended, closed_reason=ClosedReason.ARRIVED
+        ).update(closed_at=None, closed_reason="")
+    notify(
+        kind="journeys.resumed",
+        recipients=[journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR],
+        event_key=f"journeys.resumed:{journey.pk}:{ended.isoformat()}",
+        parameters={"case": journey.case.code},
+        link=journey_link(journey.pk),
+    )
+    return journey
+
+
 @transaction.atomic
 def journeys_erase_with_case(*, case: Case) -> None:
     """Cases erased the identity; this runs in the transaction of the second approval and in

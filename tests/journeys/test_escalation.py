@@ -9,6 +9,7 @@ import logging
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.roles import Role
 from cases import services as case_services
@@ -138,6 +139,73 @@ def test_the_case_arriving_at_a_safe_location_stops_the_clock(journey, lead):
     assert not Escalation.objects.filter(closed_at__isnull=True).exists()
     assert services.escalation_sweep(now=window.grace_ends_at + datetime.timedelta(days=3)) == []
     assert Notification.objects.filter(kind="journeys.ended").exists()
+
+
+@pytest.fixture
+def housing_coordinator(make_staff):
+    return make_staff(Role.HOUSING_COORDINATOR)
+
+
+def give_a_bed(case, coordinator):
+    from housing.services import Occupant, allocation_create
+    from tests.factories import BedFactory
+
+    case.refresh_from_db()
+    case.status, case.decided_by, case.decided_at = "verified", case.case_manager, timezone.now()
+    case.decision_reason = "All checks passed"
+    case.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    return allocation_create(
+        actor=coordinator,
+        occupant=Occupant(case),
+        bed=BedFactory(),
+        start=timezone.localdate(),
+    )
+
+
+def test_a_bed_given_by_mistake_and_undone_gives_the_journey_back_its_clock(
+    journey, lead, backup, coordinator, housing_coordinator
+):
+    """The bed recorded the arrival and stopped the check-ins; undoing it within the window
+    takes the arrival back: the case is in transit again and the check-ins are due again."""
+    from housing.services import allocation_undo
+
+    case_services.case_set_stage(case=journey.case, actor=lead, stage="in_transit")
+    window = first_window(journey)
+    services.escalation_sweep(now=window.grace_ends_at)  # the lead is already alerted
+    allocation = give_a_bed(journey.case, housing_coordinator)
+    journey.refresh_from_db()
+    assert journey.status == "arrived"
+    assert services.escalation_sweep(now=window.grace_ends_at + 40 * MINUTE) == []
+
+    allocation_undo(allocation=allocation, actor=housing_coordinator, reason="Wrong person")
+    journey.refresh_from_db()
+    journey.case.refresh_from_db()
+    assert journey.status == "active" and journey.ended_at is None
+    assert journey.case.journey_stage == "in_transit"
+    stages = list(journey.case.journey_events.filter(kind="stage").order_by("at", "pk"))
+    assert [event.stage for event in stages] == ["in_transit", "arrived", "in_transit"]
+    assert stages[-1].reason == "The bed that recorded the arrival was undone."
+    # The escalation the arrival closed is open again, and the next steps follow it.
+    assert not Escalation.objects.filter(journey=journey, closed_at__isnull=False).exists()
+    assert services.escalation_sweep(now=window.grace_ends_at + 40 * MINUTE) != []
+    assert steps(journey) == [Step.LEAD, Step.BACKUP]
+    assert recipients("journeys.resumed") == {lead.pk, backup.pk, coordinator.pk}
+    assert services.check_in_record(journey=journey, actor=lead, word=ALL_CLEAR, channel="phone")
+
+
+def test_undoing_a_bed_leaves_an_arrival_it_did_not_record(
+    journey, lead, coordinator, housing_coordinator
+):
+    """Arrived by hand before the bed: the bed changed no stage, and its undo changes none."""
+    from housing.services import allocation_undo
+
+    case_services.case_set_stage(case=journey.case, actor=lead, stage="arrived")
+    allocation = give_a_bed(journey.case, housing_coordinator)
+    allocation_undo(allocation=allocation, actor=housing_coordinator, reason="Wrong bed")
+    journey.refresh_from_db()
+    journey.case.refresh_from_db()
+    assert journey.status == "arrived" and journey.case.journey_stage == "arrived"
+    assert not Notification.objects.filter(kind="journeys.resumed").exists()
 
 
 def test_another_stage_leaves_the_clock_running(journey, lead):
