@@ -127,6 +127,10 @@ class ExportKind:
     # The permission that let the builder print names: a file that holds some is downloaded
     # only while the reader still has it (a reader who lost it meanwhile gets nothing).
     names_permission: str | None = None
+    # Whether the reader may still see every person the file names (on each case's team, for
+    # instance): asked at every download of a file that holds names, with their case ids. A
+    # reader taken off a team meanwhile gets nothing and builds the file again.
+    names_still_visible: Callable[[User, list[int]], bool] | None = None
     # The record (and its field) a file that holds names reveals, as its builder logged it:
     # each download of such a file is a reveal of it, counted in the reader's reveal budget
     # (accounts/budgets.py: once a day a record) and refused past it.
@@ -457,6 +461,17 @@ def export_open(*, job: ExportJob, actor: User, request=None) -> Download:
         check_allowed(kind=kind, actor=actor, arguments=job.arguments)
         if kind.names_permission and job.named_case_ids:
             require_permission(actor, kind.names_permission)
+        if (
+            kind.names_still_visible is not None
+            and job.named_case_ids
+            and not kind.names_still_visible(actor, list(job.named_case_ids))
+        ):
+            raise PermissionDenied(
+                _(
+                    "This file names people you may no longer see (your access to some of "
+                    "their cases ended since it was built). Build it again."
+                )
+            )
     except PermissionDenied:
         log_access(
             action=AccessLog.Action.DENIED,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.services import REVEAL_PERMISSION, reveal_check
 from operations import exports as background
+from payments import selectors
 from payments.exports.common import CSV_TYPE, EXPORT_PERMISSION, PDF_TYPE, XLSX_TYPE, file_name
 from payments.exports.payroll import write_batch_pdf
 from payments.exports.transfers import write_batch_csv, write_batch_xlsx
@@ -45,6 +46,11 @@ def _check_transfers(actor: User, arguments: dict, request=None) -> None:
             request=request,
             permission=PAYOUT_PERMISSION,
         )
+
+
+def _names_still_visible(actor: User, case_ids: list[int]) -> bool:
+    """The sheet prints the names of the reader's team's cases only (payroll._names_of)."""
+    return selectors.names_still_visible(case_ids=case_ids, reader=actor)
 
 
 def _reveals_names(arguments: dict) -> tuple[DisbursementBatch, str]:
@@ -96,6 +102,7 @@ def register_exports() -> None:
             back_url=_batch_page,
             names_people=True,
             names_permission=REVEAL_PERMISSION,
+            names_still_visible=_names_still_visible,
             reveals=_reveals_names,
             arguments={"batch": int},
         )

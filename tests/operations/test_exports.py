@@ -350,6 +350,38 @@ def test_an_erasure_destroys_the_exports_that_name_the_person(
     assert download(client, with_names).status_code == 302
 
 
+def test_a_reader_taken_off_a_team_no_longer_downloads_the_names_it_printed(
+    login, make_staff, batch
+):
+    from cases.models import CaseTeamMember
+
+    reader = make_staff(Role.FINANCE_OFFICER)
+    reader.user_permissions.add(
+        Permission.objects.get(content_type__app_label="accounts", codename="reveal_identity")
+    )
+    (named_case,) = [
+        payment.case
+        for payment in Payment.objects.filter(batch=batch)
+        if payment.case.real_name == NAME
+    ]
+    add_to_team(named_case, reader)
+    client = login(reader)
+    job = build(start(client, pdf_url(batch)))
+    assert job.named_case_ids == [named_case.pk]
+    assert download(client, job).status_code == 200
+
+    CaseTeamMember.objects.filter(case=named_case, user=reader).delete()
+    response = download(client, job)
+    assert response.status_code == 302
+    assert not response.has_header("Content-Disposition")
+    denied = AccessLog.objects.filter(action=AccessLog.Action.DENIED, target_id=str(job.pk))
+    assert denied.get().detail["why"] == "no longer allowed"
+    # Built again, the sheet holds codes only, and downloads.
+    again = build(start(client, pdf_url(batch)))
+    assert again.named_case_ids == []
+    assert download(client, again).status_code == 200
+
+
 def test_the_download_says_the_size_of_the_file_it_sends(login, officer, batch):
     """Content-Length is the decrypted file's: a browser told the (larger) encrypted size waits
     for the rest of the download for ever."""
