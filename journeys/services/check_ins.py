@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Role
 from audit.services import audit_context
 from journeys.models import (
     Channel,
@@ -29,11 +28,10 @@ from journeys.services.code_words import check_locked, duress_heard
 from journeys.services.common import (
     JourneyError,
     RateLimited,
-    journey_link,
     lock,
     require_handler,
+    tell_the_journeys_people,
 )
-from notifications.services import notify
 
 
 def _satisfy_windows(journey: Journey, at: datetime.datetime) -> bool:
@@ -54,12 +52,10 @@ def _satisfy_windows(journey: Journey, at: datetime.datetime) -> bool:
         closed_at=timezone.now(), closed_reason=ClosedReason.LATE_CHECK_IN
     )
     if closed:
-        notify(
+        tell_the_journeys_people(
+            journey,
             kind="journeys.late_check_in",
-            recipients=[journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR],
             event_key=f"journeys.late_check_in:{journey.pk}:{min(window_ids)}",
-            parameters={"case": journey.case.code},
-            link=journey_link(journey.pk),
         )
     return late
 

@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.roles import Role
 from journeys.models import Journey
+from notifications.services import notify
 
 
 class JourneyError(Exception):
@@ -47,6 +49,18 @@ def lock(journey: Journey) -> Journey:
 
 def journey_link(journey_id: int) -> str:
     return reverse("journeys:detail", kwargs={"pk": journey_id})
+
+
+def tell_the_journeys_people(journey: Journey, *, kind: str, event_key: str) -> None:
+    """An alert about `journey` to its two handlers and the journey coordinators: the case's
+    code and a link to the journey, nothing else."""
+    notify(
+        kind=kind,
+        recipients=[journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR],
+        event_key=event_key,
+        parameters={"case": journey.case.code},
+        link=journey_link(journey.pk),
+    )
 
 
 def incident_link(journey_id: int, escalation_id: int) -> str:

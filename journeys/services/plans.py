@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Role, require_permission
+from accounts.roles import require_permission
 from audit.services import audit_context
 from cases.models import Case
 from cases.services import on_team
@@ -29,8 +29,12 @@ from journeys.models import (
     Leg,
 )
 from journeys.services.code_words import normalise_word
-from journeys.services.common import JourneyError, journey_link, lock, may_handle
-from notifications.services import notify
+from journeys.services.common import (
+    JourneyError,
+    lock,
+    may_handle,
+    tell_the_journeys_people,
+)
 from protection.erasure import destroy_data_key
 
 MIN_WORD_LENGTH = 4
@@ -223,12 +227,8 @@ def _end(journey: Journey, *, actor: User, status: str, reason: str) -> Journey:
     with audit_context(actor=actor, action=f"journey.{status}"):
         journey.save(update_fields=["status", "ended_at"])
         _stop_clock(journey, reason=reason, now=now)
-    notify(
-        kind="journeys.ended",
-        recipients=[journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR],
-        event_key=f"journeys.ended:{journey.pk}",
-        parameters={"case": journey.case.code},
-        link=journey_link(journey.pk),
+    tell_the_journeys_people(
+        journey, kind="journeys.ended", event_key=f"journeys.ended:{journey.pk}"
     )
     return journey
 
@@ -297,12 +297,10 @@ def journey_resume_with_case(
         Escalation.objects.filter(
             journey=journey, closed_at=ended, closed_reason=ClosedReason.ARRIVED
         ).update(closed_at=None, closed_reason="")
-    notify(
+    tell_the_journeys_people(
+        journey,
         kind="journeys.resumed",
-        recipients=[journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR],
         event_key=f"journeys.resumed:{journey.pk}:{ended.isoformat()}",
-        parameters={"case": journey.case.code},
-        link=journey_link(journey.pk),
     )
     return journey
 
