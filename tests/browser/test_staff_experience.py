@@ -270,3 +270,25 @@ def test_room_to_breathe(page: Page, log_in, make_staff):
         " document.querySelector('.table-responsive').clientWidth]"
     )
     assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+
+
+def test_a_reveal_in_place_leaves_the_unsaved_changes_warning_on(page: Page, log_in, make_staff):
+    """A "Reveal" posts its form through htmx and the page stays: a family member typed after
+    it, then a link clicked, still asks first."""
+    from tests.factories import FamilyMemberFactory
+
+    officer = make_staff(Role.INTAKE_OFFICER)
+    case = _intake(officer)
+    FamilyMemberFactory(case=case, name="Ma Thandar Win")
+    log_in(officer)
+    page.goto(f"/cases/{case.pk}/intake/family/")
+    page.get_by_role("button", name=re.compile("^Reveal")).first.click()
+    expect(page.get_by_text("Ma Thandar Win")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/intake/family/$"))
+    field(page, "Name").fill("Ma Hnin Wai")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Haven", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/intake/family/$"))
+    assert asked == ["beforeunload"]
+    expect(field(page, "Name")).to_have_value("Ma Hnin Wai")
