@@ -29,10 +29,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def role_names(self) -> list[str]:
-        return sorted(group.name for group in self.groups.all())
-
 
 @track_history()
 class EmergencyLock(models.Model):
