@@ -32,8 +32,9 @@ def shared_figure(key: str, compute: Callable[[], Any]) -> Any:
     now = time.time()
     kept = _read_here.get(key)
     if kept is not None and now - kept[0] < seconds:
-        # A fresh copy for each caller, as from the shared cache: a caller may change it.
-        return pickle.loads(kept[1])  # noqa: S301  # nosec B301: pickled by this process
+        # A fresh copy for each caller, as from the shared cache: a caller may change it. The
+        # bytes were pickled by this very process (below), never read from outside it.
+        return pickle.loads(kept[1])  # noqa: S301  # nosec B301
     computed_at, value = cache.get_or_set(
         f"figures:{FORMAT}:{key}", lambda: (time.time(), compute()), seconds
     )
