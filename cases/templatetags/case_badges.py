@@ -8,7 +8,7 @@ from html import escape
 from django import template
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -23,18 +23,27 @@ STATUS_STYLES = {
 RISK_STYLES = {"critical": "text-bg-danger", "high": "text-bg-warning"}
 
 
+def _badge(style: str, escaped_label: str) -> str:
+    """A badge of one of the fixed styles above around an already escaped label."""
+    return f'<span class="badge {style}">{escaped_label}</span>'
+
+
+def _status_style(status: str) -> str:
+    return STATUS_STYLES.get(status, "text-bg-dark")
+
+
+def _risk_style(risk: str) -> str:
+    return RISK_STYLES.get(risk, "text-bg-light border")
+
+
 @register.simple_tag
 def status_badge(status: str, label: str) -> SafeString:
-    return format_html(
-        '<span class="badge {}">{}</span>', STATUS_STYLES.get(status, "text-bg-dark"), label
-    )
+    return mark_safe(_badge(_status_style(status), conditional_escape(label)))  # noqa: S308  # nosec B308 B703
 
 
 @register.simple_tag
 def risk_badge(risk: str, label: str) -> SafeString:
-    return format_html(
-        '<span class="badge {}">{}</span>', RISK_STYLES.get(risk, "text-bg-light border"), label
-    )
+    return mark_safe(_badge(_risk_style(risk), conditional_escape(label)))  # noqa: S308  # nosec B308 B703
 
 
 @register.simple_tag
@@ -62,19 +71,17 @@ def case_rows(cases) -> SafeString:
         month = case.contact_month
         if month not in months:
             months[month] = escape(date_format(month, "YEAR_MONTH_FORMAT")) if month else ""
-        status = STATUS_STYLES.get(case.status, "text-bg-dark")
-        risk = RISK_STYLES.get(case.risk_level, "text-bg-light border")
         rows.append(
             "<tr>\n"
             f'      <td class="text-nowrap"><a href="{detail_prefix}{int(case.pk)}/">'
             f"{escape(case.code)}</a>{emergency if case.emergency else ''}</td>\n"
-            f'      <td><span class="badge {status}">{label(case, "status")}</span></td>\n'
+            f"      <td>{_badge(_status_style(case.status), label(case, 'status'))}</td>\n"
             f'      <td class="text-nowrap d-none d-md-table-cell">{months[month]}</td>\n'
             f'      <td class="d-none d-md-table-cell">{label(case, "force")}</td>\n'
             f'      <td class="d-none d-md-table-cell">{label(case, "rank_group")}</td>\n'
             f'      <td class="d-none d-md-table-cell">{label(case, "region")}</td>\n'
             f'      <td class="d-none d-md-table-cell">{label(case, "journey_stage")}</td>\n'
-            f'      <td><span class="badge {risk}">{label(case, "risk_level")}</span></td>\n'
+            f"      <td>{_badge(_risk_style(case.risk_level), label(case, 'risk_level'))}</td>\n"
             f'      <td class="d-none d-md-table-cell">{weapons[bool(case.has_weapons)]}</td>\n'
             "    </tr>"
         )

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.services import REVEAL_PERMISSION, reveal_check
+from cases.selectors import visible_case_ids
 from operations import exports as background
-from payments import selectors
 from payments.exports.common import CSV_TYPE, EXPORT_PERMISSION, PDF_TYPE, XLSX_TYPE, file_name
 from payments.exports.payroll import write_batch_pdf
 from payments.exports.transfers import write_batch_csv, write_batch_xlsx
@@ -49,8 +49,9 @@ def _check_transfers(actor: User, arguments: dict, request=None) -> None:
 
 
 def _names_still_visible(actor: User, case_ids: list[int]) -> bool:
-    """The sheet prints the names of the reader's team's cases only (payroll._names_of)."""
-    return selectors.names_still_visible(case_ids=case_ids, reader=actor)
+    """The sheet prints the names of the cases whose people the reader may see only (their
+    team's: payroll._names_of); each of them must still be one."""
+    return set(case_ids) <= visible_case_ids(user=actor, pks=case_ids)
 
 
 def _reveals_names(arguments: dict) -> tuple[DisbursementBatch, str]:

@@ -508,13 +508,6 @@ def cases_for_names(*, case_ids: list[int], reader) -> dict[int, Case]:
     return {case.pk: case for case in cases}
 
 
-def names_still_visible(*, case_ids: list[int], reader) -> bool:
-    """Whether `reader` may still see the names of all these cases (cases_for_names' rule), in
-    one count: asked at each download of a payroll sheet that holds names."""
-    wanted = set(case_ids)
-    return Case.objects.filter(pk__in=wanted).filter(visible_to(reader)).count() == len(wanted)
-
-
 # --- one-off payments ---------------------------------------------------------------------------
 
 
