@@ -26,6 +26,7 @@ SECOND_FACTOR_EXEMPT_URL_NAMES = frozenset(
         "accounts:login",
         "accounts:setup_password",
         "healthz",
+        "favicon",
         "set_language",
     }
 )

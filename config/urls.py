@@ -10,6 +10,7 @@ from operations import views as operations_views
 urlpatterns = [
     path("", dashboard.dashboard, name="home"),
     path("healthz", operations_views.healthz, name="healthz"),
+    path("favicon.ico", operations_views.favicon, name="favicon"),
     path("accounts/audit/", include("audit.urls")),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),

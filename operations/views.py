@@ -1,5 +1,5 @@
-"""The health check that load balancers and monitoring poll, and the pages of exports built in
-the background (a person sees only their own)."""
+"""The health check that load balancers and monitoring poll, the icon browsers ask for on their
+own, and the pages of exports built in the background (a person sees only their own)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import refusal_message
@@ -21,6 +22,15 @@ from operations import exports, health
 from operations.models import ExportJob
 
 logger = logging.getLogger(__name__)
+
+
+@login_not_required
+@require_GET
+@cache_control(max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (the admin, a file): send them to
+    the one icon, not to a 404 in the log. Not permanent: the icon's hashed name changes."""
+    return redirect(static("img/favicon.svg"))
 
 
 @login_not_required

@@ -12,6 +12,7 @@ PUBLIC_VIEWS = {
     "accounts:login",
     "admin:login",  # redirects to accounts:login
     "healthz",
+    "favicon",  # a redirect to the static icon
     "set_language",
     "accounts:setup_password",  # a one-time link to set one's own password (410 once unusable)
 }

@@ -104,6 +104,18 @@ def test_not_found_page_leaks_nothing(login, administrator):
     assert b"Not found" in response.content
 
 
+def test_the_icon_is_named_on_error_pages_and_found_where_browsers_guess(login, make_staff):
+    # A page that names no icon (the admin, a refusal) makes a browser ask for /favicon.ico; that
+    # must not be a 404 in the log, for a visitor signed in or not.
+    refused = login(make_staff(Role.VERIFIER)).get("/payments/")
+    assert refused.status_code == 403
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', refused.content.decode())
+    assert icon is not None and finders.find(icon.group(1).removeprefix("/static/"))
+    for client in (Client(), login(make_staff(Role.VERIFIER))):
+        guessed = client.get("/favicon.ico")
+        assert guessed.status_code == 302 and guessed["Location"] == icon.group(1)
+
+
 def test_health_check_reports_database_and_redis():
     PeriodicTask.objects.update(last_run_at=timezone.now())
     response = Client().get("/healthz")
