@@ -1,13 +1,17 @@
-"""Forms shared by every app (Bootstrap styling), the second-factor form, the confirmations of
+"""Forms shared by every app (Bootstrap styling, months and a report's range of months), the
+second-factor form, the confirmations of
 the emergency controls, and the requests about staff."""
 
+import datetime
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import emergency
@@ -191,6 +195,58 @@ class MonthField(forms.DateField):
             value = western_digits(value.strip())
         value = super().to_python(value)
         return value.replace(day=1) if value else value
+
+
+class MonthRangeForm(StyledForm):
+    """The months a report covers. A blank field takes its default: the last `default_months`
+    months, this one included. A range ends this month or earlier and covers at most
+    `max_months` months."""
+
+    default_months = 12
+    max_months = 120
+
+    start = MonthField(label=_("From (month)"), required=False)
+    end = MonthField(label=_("To (month)"), required=False)
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        this_month = timezone.localdate().replace(day=1)
+        defaults = {
+            "start": this_month - relativedelta(months=self.default_months - 1),
+            "end": this_month,
+        }
+        given = data or {}
+        data = {
+            name: str(given.get(name) or "").strip()[:20] or default.strftime(MONTH_FORMAT)
+            for name, default in defaults.items()
+        }
+        super().__init__(data, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start is None or end is None:
+            return cleaned
+        if end > timezone.localdate():
+            self.add_error("end", _("The end month cannot be after the current month."))
+        elif start > end:
+            self.add_error("start", _("The start month must not be after the end month."))
+        elif start + relativedelta(months=self.max_months) <= end:
+            self.add_error(
+                "start",
+                _("Choose a range of at most %(years)d years (%(months)d months).")
+                % {"years": self.max_months // 12, "months": self.max_months},
+            )
+        return cleaned
+
+    @property
+    def date_from(self) -> datetime.date:
+        """The first day of the start month."""
+        return self.cleaned_data["start"]
+
+    @property
+    def date_to(self) -> datetime.date:
+        """The last day of the end month."""
+        return self.cleaned_data["end"] + relativedelta(day=31)
 
 
 # --- the emergency controls' confirmations ---------------------------------------------------

@@ -12,8 +12,9 @@ data key), so that pages which decrypt do the work they do in production.
 
 from __future__ import annotations
 
-import datetime
 import time
+
+from dateutil.relativedelta import relativedelta
 
 # Case codes of the fill use years no real or demo case has (the demo counts from this year
 # back a few years; HV-1900 … are never issued): 99,999 codes a year.
@@ -282,11 +283,6 @@ LEDGER_SQL = """
 CHECK_AT_EACH_STATEMENT_SQL = "SET CONSTRAINTS ALL IMMEDIATE"
 
 
-def add_months(month: datetime.date, count: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + count
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def fill(*, cases: int, progress=print) -> dict[str, float]:
     """Write the scale data on top of the demo organisation; returns seconds per step."""
     from django.db import connection, transaction
@@ -334,8 +330,8 @@ def fill(*, cases: int, progress=print) -> dict[str, float]:
         "beds": BEDS_PER_ROOM,
         "bed_count": HOUSES * ROOMS_PER_HOUSE * BEDS_PER_ROOM,
         "stay_days": STAY_DAYS,
-        "first_month": add_months(this_month, -MONTHS),
-        "last_month": add_months(this_month, -1),
+        "first_month": this_month - relativedelta(months=MONTHS),
+        "last_month": this_month - relativedelta(months=1),
     }
     seconds: dict[str, float] = {}
 

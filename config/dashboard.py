@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, QuerySet, Window
 from django.db.models.query import ModelIterable
 from django.http import HttpRequest, HttpResponse
@@ -72,11 +73,6 @@ def preview(items: QuerySet | Sequence, size: int = PREVIEW_SIZE) -> Preview:
     return Preview(count=first[0].preview_total if first else 0, first=first)
 
 
-def first_of_month(month: datetime.date, months_later: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + months_later
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 @dataclass
 class WaitingFigures:
     count: int
@@ -102,7 +98,7 @@ def _chart(today: datetime.date) -> dict[str, Any]:
     rows = shared_figure(
         f"dashboard:monthly:{today}",
         lambda: case_selectors.monthly_counts(
-            date_from=first_of_month(this_month, -(CHART_MONTHS - 1)), date_to=today
+            date_from=this_month - relativedelta(months=CHART_MONTHS - 1), date_to=today
         ),
     )
     # The chart and its table drawn from those very figures (numbers and month names only), in

@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import MONTH_FORMAT, MonthField, StyledForm
+from accounts.forms import MonthRangeForm, StyledForm
 from housing.models import Allocation, Bed, Country, House, HouseStatus
 from housing.selectors import WaitingEntry
 
@@ -375,42 +375,8 @@ class BoardFilterForm(StyledForm):
         }
 
 
-def add_months(month: datetime.date, count: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + count
-    return datetime.date(index // 12, index % 12 + 1, 1)
+class ReportRangeForm(MonthRangeForm):
+    """The months the housing reports cover: the last twelve unless chosen."""
 
-
-class ReportRangeForm(StyledForm):
-    """The months a report covers; empty fields mean the last twelve months."""
-
-    start = MonthField(label=_("From (month)"), required=False)
-    end = MonthField(label=_("To (month)"), required=False)
-
-    def __init__(self, data: dict | None = None, **kwargs: Any) -> None:
-        this_month = timezone.localdate().replace(day=1)
-        defaults = {
-            "start": add_months(this_month, -(REPORT_DEFAULT_MONTHS - 1)).strftime(MONTH_FORMAT),
-            "end": this_month.strftime(MONTH_FORMAT),
-        }
-        data = {**defaults, **{key: value for key, value in (data or {}).items() if value}}
-        super().__init__(data, **kwargs)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
-            if end < start:
-                raise forms.ValidationError(_("The range must end after it starts."))
-            if start > timezone.localdate():
-                raise forms.ValidationError(_("The range must start this month or earlier."))
-            if add_months(start, REPORT_MAX_MONTHS) <= end:
-                raise forms.ValidationError(
-                    _("A report can cover at most %(months)d months.")
-                    % {"months": REPORT_MAX_MONTHS}
-                )
-        return cleaned
-
-    def date_range(self) -> tuple[datetime.date, datetime.date]:
-        """First and last day of the range (the last day is the end month's last day)."""
-        start, end = self.cleaned_data["start"], self.cleaned_data["end"]
-        return start, add_months(end, 1) - datetime.timedelta(days=1)
+    default_months = REPORT_DEFAULT_MONTHS
+    max_months = REPORT_MAX_MONTHS

@@ -9,7 +9,6 @@ import io
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import MONTH_FORMAT, MonthField
+from accounts.forms import MONTH_FORMAT, MonthRangeForm
 from audit.models import AccessLog
 from audit.services import log_access
 from cases import selectors
@@ -29,65 +28,17 @@ from operations.exports import Built, ExportContext, ExportError, ExportKind, re
 from operations.views import start_export
 from protection.exports import csv_safe
 
-DEFAULT_MONTHS = 24
-MAX_MONTHS = 120
-
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-
-
-def add_months(month: datetime.date, count: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + count
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def current_month() -> datetime.date:
     return timezone.localdate().replace(day=1)
 
 
-class ReportRangeForm(forms.Form):
-    """The months a report covers. A blank field takes its default (the last 24 months)."""
+class ReportRangeForm(MonthRangeForm):
+    """The months the case and journey reports cover: the last 24 months unless chosen."""
 
-    # Never blank after __init__ fills the defaults, so not marked required in the page.
-    start = MonthField(label=gettext_lazy("From (month)"), required=False)
-    end = MonthField(label=gettext_lazy("To (month)"), required=False)
-
-    def __init__(self, query: dict, **kwargs) -> None:
-        end = current_month()
-        defaults = {
-            "start": add_months(end, -(DEFAULT_MONTHS - 1)).strftime(MONTH_FORMAT),
-            "end": end.strftime(MONTH_FORMAT),
-        }
-        data = {
-            name: (query.get(name) or "").strip()[:20] or default
-            for name, default in defaults.items()
-        }
-        super().__init__(data, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start is None or end is None:
-            return cleaned
-        if end > current_month():
-            self.add_error("end", _("The end month cannot be after the current month."))
-        elif start > end:
-            self.add_error("start", _("The start month must not be after the end month."))
-        elif add_months(start, MAX_MONTHS) <= end:
-            self.add_error(
-                "start",
-                _("Choose a range of at most %(years)d years (%(months)d months).")
-                % {"years": MAX_MONTHS // 12, "months": MAX_MONTHS},
-            )
-        return cleaned
-
-    @property
-    def date_from(self) -> datetime.date:
-        return self.cleaned_data["start"]
-
-    @property
-    def date_to(self) -> datetime.date:
-        """The last day of the end month."""
-        return add_months(self.cleaned_data["end"], 1) - datetime.timedelta(days=1)
+    default_months = 24
 
 
 @dataclass

@@ -37,7 +37,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     form = ReportRangeForm(request.GET)
     context: dict[str, Any] = {"form": form, "figures": selectors.stay_figures()}
     if form.is_valid():
-        first, last = form.date_range()
+        first, last = form.date_from, form.date_to
         last = min(last, timezone.localdate())
         table = bed_night_table(
             selectors.bed_nights_per_month(date_from=first, date_to=last), first=first, last=last
@@ -98,10 +98,11 @@ def reports_export(request: HttpRequest) -> HttpResponse:
     progress; a range that is not right goes back to the reports with the reason."""
     form = ReportRangeForm(request.POST)
     if not form.is_valid():
-        for error in form.non_field_errors() or [_("Check the months of the range.")]:
-            messages.error(request, error)
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
         return redirect("housing:reports")
-    first, last = form.date_range()
+    first, last = form.date_from, form.date_to
     return start_export(
         request,
         kind=REPORT_EXPORT,
@@ -119,7 +120,7 @@ def _build_report(context: ExportContext) -> Built:
     """Bed-nights per house and month: house code names and counts, nothing else."""
     form = ReportRangeForm(context.arguments)
     form.is_valid()
-    first, last = form.date_range()
+    first, last = form.date_from, form.date_to
     last = min(last, timezone.localdate())
     rows = selectors.bed_nights_per_month(date_from=first, date_to=last)
     context.progress.total(len(rows))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
@@ -36,17 +37,12 @@ ZERO = Decimal(0)
 OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.DISBURSING)
 
 
-def add_months(month: datetime.date, count: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + count
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The aware start of a month and of the next one, in the current time zone, so a filter
     on a timestamp uses its index."""
     zone = timezone.get_current_timezone()
     start = datetime.datetime(month.year, month.month, 1, tzinfo=zone)
-    following = add_months(month, 1)
+    following = month + relativedelta(months=1)
     return start, datetime.datetime(following.year, following.month, 1, tzinfo=zone)
 
 

@@ -8,11 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from payments.models import FundingSource, LedgerAccount, LedgerEntry, LedgerMonthTotal
-from payments.selectors.disbursement import ZERO, add_months, month_bounds
+from payments.selectors.disbursement import ZERO, month_bounds
 
 # --- the ledger ---------------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
     its line pays (a late payout still belongs to its month), a one-off in the month it was
     paid. Months with nothing paid are listed with zeros, so a gap is visible."""
     this_month = timezone.localdate().replace(day=1)
-    first = add_months(this_month, -(months - 1))
+    first = this_month - relativedelta(months=months - 1)
     sums = (
         LedgerMonthTotal.objects.filter(account=LedgerAccount.DISBURSED, period__gte=first)
         .order_by()
@@ -131,7 +132,7 @@ def paid_per_month(*, months: int = 12) -> tuple[list[PaidMonth], list[str]]:
     ordered = sorted(currencies)
     rows = []
     for offset in range(months):
-        month = add_months(first, offset)
+        month = first + relativedelta(months=offset)
         rows.append(
             PaidMonth(
                 month=month,

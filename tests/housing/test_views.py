@@ -9,6 +9,7 @@ import math
 import re
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.test.utils import CaptureQueriesContext
@@ -592,7 +593,17 @@ def test_reports_refuse_an_inverted_range(login, coordinator):
         reverse("housing:reports"), {"start": "2026-05", "end": "2025-01"}
     )
     assert response.status_code == 200
-    assert "The range must end after it starts." in html(response)
+    assert "The start month must not be after the end month." in html(response)
+    assert "table" not in response.context
+
+
+def test_reports_refuse_a_range_ending_after_this_month(login, coordinator):
+    # The same rules as the case and journey reports (accounts.forms.MonthRangeForm).
+    next_month = timezone.localdate().replace(day=1) + relativedelta(months=1)
+    response = login(coordinator).get(
+        reverse("housing:reports"), {"end": next_month.strftime("%Y-%m")}
+    )
+    assert "The end month cannot be after the current month." in html(response)
     assert "table" not in response.context
 
 
@@ -616,7 +627,7 @@ def test_csv_export_of_a_bad_range_is_a_message(login, coordinator):
     response = login(coordinator).post(
         reverse("housing:reports_export"), {"start": "2026-05", "end": "2025-01"}, follow=True
     )
-    assert "The range must end after it starts." in html(response)
+    assert "The start month must not be after the end month." in html(response)
     assert not AccessLog.objects.filter(action=AccessLog.Action.EXPORT).exists()
     assert not ExportJob.objects.exists()
 
