@@ -25,12 +25,11 @@ from reportlab.platypus import Paragraph
 
 from accounts.models import User
 from accounts.roles import require_permission
-from accounts.services import may_reveal, reveal_within_budget
-from audit.models import AccessLog
-from audit.services import log_access
+from accounts.services import may_reveal
 from payments import selectors
 from payments.exports.common import (
     EXPORT_PERMISSION,
+    NamedCases,
     advance,
     chunks,
     log_export,
@@ -43,9 +42,6 @@ from protection.masks import MASK
 
 # Page streams are compressed; tests switch it off to read the text.
 COMPRESS_PDF = True
-# The cases whose names were printed are logged in REVEAL entries of at most this many case
-# codes each: the log lists every one, and the build never holds more than this many.
-REVEAL_CASES_PER_ENTRY = 2000
 # A TrueType font with wide script coverage when the system has one; Helvetica otherwise.
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
@@ -344,56 +340,6 @@ def write_payroll_pdf(
     canvas.save()
 
 
-class _PrintedNames:
-    """The cases whose names a sheet printed, for the access log and for the erasure, kept in a
-    bounded way: REVEAL entries of at most REVEAL_CASES_PER_ENTRY case codes each, written as the
-    sheet is drawn (the first within the reader's reveal budget: past it the build stops with
-    the usual refusal), and the cases' ids, 8 bytes each."""
-
-    def __init__(self, *, batch: DisbursementBatch, actor: User, request=None) -> None:
-        self.batch, self.actor, self.request = batch, actor, request
-        self.codes: list[str] = []
-        self.case_ids = array("q")
-        self.entries = 0
-
-    def add(self, lines: list[selectors.ExportLine]) -> None:
-        for line in lines:
-            self.codes.append(line.case_code)
-            self.case_ids.append(line.case_pk)
-            if len(self.codes) >= REVEAL_CASES_PER_ENTRY:
-                self.flush()
-
-    def flush(self) -> None:
-        if not self.codes:
-            return
-        self.entries += 1
-        detail = {
-            "via": "payments.batch_pdf",
-            "names": len(set(self.codes)),
-            "cases": sorted(set(self.codes)),
-            "part": self.entries,
-        }
-        if self.entries == 1:
-            reveal_within_budget(
-                actor=self.actor,
-                obj=self.batch,
-                field_name="real_name",
-                request=self.request,
-                detail=detail,
-            )
-        else:
-            # The same record on the same day: already counted by the first entry.
-            log_access(
-                action=AccessLog.Action.REVEAL,
-                actor=self.actor,
-                request=self.request,
-                target=self.batch,
-                field="real_name",
-                detail=detail,
-            )
-        self.codes = []
-
-
 def write_batch_pdf(
     output: BinaryIO,
     *,
@@ -404,14 +350,16 @@ def write_batch_pdf(
     progress=None,
 ) -> array:
     """The payroll sheet: codes only, or with names for a reader who may reveal identity —
-    then REVEAL entries (payments/exports/payroll.py _PrintedNames) list the cases whose names
+    then REVEAL entries (payments/exports/common.py NamedCases) list the cases whose names
     were printed, and count once in the reader's reveal budget. Returns their ids."""
     require_permission(actor, EXPORT_PERMISSION)
     count, total = selectors.export_totals(batch=batch)
     if progress is not None:
         progress.total(count)
     with_names = may_reveal(actor)
-    printed = _PrintedNames(batch=batch, actor=actor, request=request)
+    printed = NamedCases(
+        batch=batch, actor=actor, request=request, via="payments.batch_pdf", field_name="real_name"
+    )
     write_payroll_pdf(
         output,
         batch=batch,

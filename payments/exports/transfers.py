@@ -16,10 +16,11 @@ from openpyxl.styles import Font
 
 from accounts.models import User
 from accounts.roles import require_permission
-from accounts.services import record_reveal
+from accounts.services import reveal_check
 from payments import selectors
 from payments.exports.common import (
     EXPORT_PERMISSION,
+    NamedCases,
     advance,
     chunks,
     log_export,
@@ -78,34 +79,36 @@ def _transfer_header(payees: bool = False) -> list[str]:
     ]
 
 
-def _record_payee_reveal(batch: DisbursementBatch, actor: User, request) -> None:
-    """The names and wallets of the lines, for the officer paying the batch out, during the
-    payout only (payments/rules.py): a reveal, logged and counted by record_reveal, which
-    raises PermissionDenied for anyone else or past the budget."""
-    record_reveal(
-        actor=actor,
-        obj=batch,
-        field_name="payees",
-        request=request,
-        permission=PAYOUT_PERMISSION,
-        # Which people: the access log lists the cases whose names and wallets were shown.
-        detail={"cases": selectors.export_case_codes(batch=batch)},
-    )
-
-
 def _transferchunks(
-    batch: DisbursementBatch, *, with_payees: bool, progress, named: array | None = None
+    batch: DisbursementBatch, *, progress, payees: NamedCases | None = None
 ) -> Iterator[list[list[Any]]]:
-    """The rows of a transfer list, a chunk at a time, payees decrypted per chunk; `named`
-    gathers the ids of the cases whose payees were written (8 bytes each)."""
+    """The rows of a transfer list, a chunk at a time. With `payees`, each chunk's cases are
+    logged as revealed (within the reader's budget) before its names and wallets are
+    decrypted, and their ids gathered for the erasure."""
     for chunk in chunks(selectors.iter_export_lines(batch=batch)):
-        payees = None
-        if with_payees:
-            payees = selectors.payees_for(line_ids=[line.line_pk for line in chunk])
-            if named is not None:
-                named.extend(line.case_pk for line in chunk)
-        yield _transfer_rows(chunk, payees)
+        shown = None
+        if payees is not None:
+            payees.add(chunk)
+            shown = selectors.payees_for(line_ids=[line.line_pk for line in chunk])
+        yield _transfer_rows(chunk, shown)
         advance(progress, len(chunk))
+
+
+def _payees(batch: DisbursementBatch, actor: User, request, named: array | None) -> NamedCases:
+    """The names and wallets of the lines, for the officer paying the batch out, during the
+    payout only (payments/rules.py): checked before anything is written (PermissionDenied,
+    logged, for anyone else), then logged as revealed a chunk at a time."""
+    reveal_check(
+        actor=actor, obj=batch, field_name="payees", request=request, permission=PAYOUT_PERMISSION
+    )
+    return NamedCases(
+        batch=batch,
+        actor=actor,
+        request=request,
+        via="payments.transfer_list",
+        field_name="payees",
+        case_ids=named,
+    )
 
 
 # --- CSV and XLSX: for transfers; names and wallets only for the payout ----------------------
@@ -125,20 +128,24 @@ def write_batch_csv(
     officer paying the batch out only (PermissionDenied, logged, for anyone else), and the ids
     of their cases to `named`. Returns the number of lines."""
     require_permission(actor, EXPORT_PERMISSION)
-    if with_payees:
-        _record_payee_reveal(batch, actor, request)
+    payees = _payees(batch, actor, request, named) if with_payees else None
     count, _total = selectors.export_totals(batch=batch)
     if progress is not None:
         progress.total(count)
     text = io.TextIOWrapper(output, encoding="utf-8", newline="", write_through=True)
-    # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
-    text.write("\ufeff")
-    writer = csv.writer(text)
-    writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
-    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress, named=named):
-        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
-    text.flush()
-    text.detach()
+    try:
+        # A byte-order mark, so spreadsheets read the (possibly Burmese) labels as UTF-8.
+        text.write("\ufeff")
+        writer = csv.writer(text)
+        writer.writerow([spreadsheet_safe(cell) for cell in _transfer_header(with_payees)])
+        for rows in _transferchunks(batch, progress=progress, payees=payees):
+            writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+        text.flush()
+    finally:
+        # The output is the caller's: a refusal half-way leaves it open, for them to discard.
+        text.detach()
+    if payees is not None:
+        payees.flush()
     log_export(
         batch=batch,
         actor=actor,
@@ -171,8 +178,7 @@ def write_batch_xlsx(
 ) -> int:
     """The transfer list as a workbook: as write_batch_csv."""
     require_permission(actor, EXPORT_PERMISSION)
-    if with_payees:
-        _record_payee_reveal(batch, actor, request)
+    payees = _payees(batch, actor, request, named) if with_payees else None
     count, _total = selectors.export_totals(batch=batch)
     if progress is not None:
         progress.total(count)
@@ -181,13 +187,15 @@ def write_batch_xlsx(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=f"{batch.period:%Y-%m} {batch.currency}")
     sheet.append([_text_cell(sheet, label, bold=True) for label in _transfer_header(with_payees)])
-    for rows in _transferchunks(batch, with_payees=with_payees, progress=progress, named=named):
+    for rows in _transferchunks(batch, progress=progress, payees=payees):
         for row in rows:
             cells = [_text_cell(sheet, value) for value in row]
             cells[2] = WriteOnlyCell(sheet, value=row[2])  # the amount: a Decimal, as a number
             cells[2].number_format = number_format
             sheet.append(cells)
     workbook.save(output)
+    if payees is not None:
+        payees.flush()
     log_export(
         batch=batch,
         actor=actor,

@@ -482,17 +482,6 @@ def export_totals(*, batch: DisbursementBatch) -> tuple[int, Decimal]:
     return totals["count"], totals["total"] or Decimal(0)
 
 
-def export_case_codes(*, batch: DisbursementBatch) -> list[str]:
-    """The case codes of the lines an export lists, for the access log of a reveal."""
-    return sorted(
-        set(
-            Payment.objects.filter(batch=batch)
-            .exclude(status=PaymentStatus.CANCELLED)
-            .values_list("case__code", flat=True)
-        )
-    )
-
-
 def cases_for_names(*, case_ids: list[int], reader) -> dict[int, Case]:
     """The cases of a payroll sheet whose names `reader` may see (their team's: cases/rules.py),
     with their (still encrypted) names and data keys, in one query. Nothing is decrypted here."""

@@ -24,7 +24,7 @@ from accounts.roles import Role
 from accounts.services import reveal_within_budget
 from audit.models import AccessLog
 from payments import exports, selectors, services
-from payments.exports import payroll
+from payments.exports import common, payroll
 from payments.models import Payment
 from tests import exporting
 from tests.factories import StipendPlanFactory, VerifiedCaseFactory, add_to_team
@@ -418,7 +418,7 @@ def test_the_cases_whose_names_were_printed_are_logged_a_bounded_number_at_a_tim
     they list every case whose name was printed, and they count once in the reader's budget."""
     from accounts import budgets
 
-    monkeypatch.setattr(payroll, "REVEAL_CASES_PER_ENTRY", 1)
+    monkeypatch.setattr(common, "REVEAL_CASES_PER_ENTRY", 1)
     cases = [payment.case for payment in Payment.objects.filter(batch=batch).select_related("case")]
     for case in cases:
         add_to_team(case, revealing_officer)

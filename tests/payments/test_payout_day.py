@@ -11,21 +11,25 @@ import csv
 import datetime
 import io
 import uuid
+from array import array
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import budgets
 from accounts.roles import Role
 from accounts.services import reveal_within_budget
 from audit.models import AccessLog
 from notifications.models import Notification
 from operations.models import ExportJob
-from payments import selectors, services
+from payments import exports, selectors, services
+from payments.exports import common
 from payments.models import BatchStatus, DisbursementBatch, LedgerEntry, Payment
 from payments.services import PaymentError
 from payments.views.payouts import LINE_PAGE_SIZE
@@ -576,6 +580,43 @@ def test_the_paying_officer_sees_names_and_wallets_logged(login, officer, paying
     # Without asking, the transfer list has codes only.
     codes_only = exporting.content(exporting.export(client, csv_url)).decode("utf-8-sig")
     assert NAME not in codes_only and WALLET not in codes_only
+
+
+def test_a_payee_list_logs_the_cases_it_names_a_bounded_number_at_a_time(
+    officer, paying, monkeypatch
+):
+    """Each REVEAL entry of a transfer list with names lists at most REVEAL_CASES_PER_ENTRY case
+    codes (here one); together they list every case named, and they count once in the budget."""
+    monkeypatch.setattr(common, "REVEAL_CASES_PER_ENTRY", 1)
+    named = array("q")
+    output = io.BytesIO()
+    exports.write_batch_csv(output, batch=paying, actor=officer, with_payees=True, named=named)
+    assert NAME in output.getvalue().decode("utf-8-sig")
+    lines = list(paying.lines.values_list("case__code", "case_id"))
+    assert len(lines) == 2
+    entries = AccessLog.objects.filter(
+        action=AccessLog.Action.REVEAL, actor=officer, field="payees"
+    ).order_by("pk")
+    assert [entry.detail["part"] for entry in entries] == [1, 2]
+    assert all(entry.detail["via"] == "payments.transfer_list" for entry in entries)
+    assert sorted(code for entry in entries for code in entry.detail["cases"]) == sorted(
+        code for code, _id in lines
+    )
+    assert NAME not in str([entry.detail for entry in entries])
+    assert budgets.revealed_today(officer) == 1
+    assert sorted(named) == sorted(case_id for _code, case_id in lines)
+
+
+def test_a_payee_list_past_the_reveal_budget_writes_no_name(officer, paying, settings):
+    settings.HAVEN_REVEAL_BUDGET_PER_DAY = 1
+    reveal_within_budget(actor=officer, obj=VerifiedCaseFactory(), field_name="real_name")
+    output = io.BytesIO()
+    with pytest.raises(PermissionDenied, match="budget for the day"):
+        exports.write_batch_csv(output, batch=paying, actor=officer, with_payees=True)
+    assert NAME.encode() not in output.getvalue()
+    assert not AccessLog.objects.filter(
+        action=AccessLog.Action.REVEAL, actor=officer, field="payees"
+    ).exists()
 
 
 def test_no_names_for_another_officer_nor_the_approver(login, other_officer, approver, paying):
