@@ -171,28 +171,40 @@ def foreign_keys(model_label: str) -> dict[str, str]:
     }
 
 
-def _field_type(model_label: str, field: str):
+def _field(model_label: str, attname: str) -> models.Field | None:
     try:
         model = apps.get_model(model_label)
     except (LookupError, ValueError):
         return None
-    return next((type(each) for each in model._meta.concrete_fields if each.attname == field), None)
+    return next((each for each in model._meta.concrete_fields if each.attname == attname), None)
 
 
 def format_history_value(model_label: str, field: str, text: str) -> str:
-    """A history value as the rest of Haven writes it: coarse fields coarsened, dates and times
-    in the language's one format and in local time (the database keeps UTC)."""
+    """A history value for the audit trail: coarse fields coarsened, then as readable_value."""
     coarse = coarsen(model_label, field, text)
     if coarse != text or not text:
         return coarse
-    kind = _field_type(model_label, field)
-    if kind is not None and issubclass(kind, models.DateTimeField):
+    return readable_value(_field(model_label, field), text)
+
+
+def readable_value(field: models.Field | None, text: str) -> str:
+    """A history value as the rest of Haven writes it: a choice's label, yes or no, dates and
+    times in the language's one format and in local time (the database keeps UTC). An empty or
+    encrypted value, and a value of a field unknown, as it is. The audit trail and a case's
+    history both write values so; each names the people and records a value points to."""
+    if not text or field is None or text == display_history_value(CIPHERTEXT_PREFIX):
+        return text
+    if field.choices:
+        return str(dict(field.flatchoices).get(text, text))
+    if isinstance(field, models.BooleanField):
+        return _("yes") if text == "True" else _("no") if text == "False" else text
+    if isinstance(field, models.DateTimeField):
         moment = parse_datetime(str(text))
         if moment is not None:
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment, datetime.UTC)
             return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-    elif kind is not None and issubclass(kind, models.DateField):
+    elif isinstance(field, models.DateField):
         day = parse_date(str(text)[:10])
         if day is not None:
             return formats.date_format(day, "DATE_FORMAT")

@@ -11,17 +11,13 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.utils import formats, timezone
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pghistory.models import Events
 
 from audit import selectors as audit_selectors
-from audit.history import coarsen, describe_changes, display_history_value
+from audit.history import coarsen, describe_changes, readable_value
 from cases.rules import SEE_IDENTITY
 from cases.views.common import _detail_or_404, _render_tab
-from protection.keys import CIPHERTEXT_PREFIX
 
 HISTORY_PAGE_SIZE = 50
 # What each audited action is called on the history tab.
@@ -92,21 +88,11 @@ def _is_user_field(field: models.Field | None) -> bool:
 
 
 def _readable(field: models.Field | None, text: str, usernames: dict[str, str]) -> str:
-    """A value of the history as staff know it: a user's name, a choice's label."""
-    # An encrypted value reads "(encrypted value)" whatever the field: leave it so.
-    if not text or field is None or text == display_history_value(CIPHERTEXT_PREFIX):
-        return text
-    if _is_user_field(field):
+    """A value of the history as staff know it: a user's name, else as the audit trail writes
+    it (audit.history.readable_value)."""
+    if text and _is_user_field(field):
         return usernames.get(text, text)
-    if field.choices:
-        return str(dict(field.flatchoices).get(text, text))
-    if isinstance(field, models.BooleanField):
-        return _("yes") if text == "True" else _("no")
-    if isinstance(field, models.DateTimeField) and (moment := parse_datetime(text)):
-        return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-    if isinstance(field, models.DateField) and (day := parse_date(text)):
-        return formats.date_format(day)
-    return text
+    return readable_value(field, text)
 
 
 def _history_rows(events, *, coarse: bool = False) -> list[dict[str, Any]]:

@@ -56,8 +56,27 @@ def test_records_by_label_people_by_name_dates_in_local_time(login, auditor, mak
     local = timezone.localtime(check.checked_at)
     assert f"{local.day} {local:%b %Y %H:%M}" in page
     assert check.checked_at.astimezone(datetime.UTC).isoformat()[:16] not in page
+    # Choices by their labels and yes or no, as on the case's own history page.
+    assert "Not done yet → Passed" in page and "pending → passed" not in page
     assert manager  # a case manager exists; nothing of theirs is in this case's trail
     assert "Aye Chan" not in page
+
+
+def test_values_read_the_same_in_the_audit_trail_and_a_case_history():
+    """One way to write a history value (audit.history.readable_value): yes or no, a choice's
+    label, a time in local time, whether the history kept it with its offset or without."""
+    from audit.history import readable_value
+    from cases.models import Case, VerificationCheck
+
+    emergency = Case._meta.get_field("emergency")
+    assert (readable_value(emergency, "True"), readable_value(emergency, "False")) == ("yes", "no")
+    result = VerificationCheck._meta.get_field("result")
+    assert readable_value(result, "failed") == "Failed"
+    checked_at = VerificationCheck._meta.get_field("checked_at")
+    with timezone.override("Asia/Yangon"):
+        assert readable_value(checked_at, "2026-12-06T07:30:00+00:00") == "6 Dec 2026 14:00"
+        assert readable_value(checked_at, "2026-12-06T07:30:00") == "6 Dec 2026 14:00"
+    assert readable_value(checked_at, "") == ""
 
 
 def test_filters_by_person_case_date_range_and_action(login, auditor, make_staff):
