@@ -18,6 +18,7 @@ import pytest
 import redis
 from django.apps import apps
 from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField, RangeField
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models
 from django.urls import reverse
@@ -99,9 +100,9 @@ def _each(reason: str, *labels: str) -> dict[str, str]:
 
 # Clear dates on models about a case that may stay clear, each with why. A date Haven stamps
 # itself when a record is made or changed (auto_now, auto_now_add: created_at, recorded_at …)
-# holds no fact about the person and needs no entry. Any other clear DateField or DateTimeField
-# must be encrypted or added here with a reason: an exact date of the person's life (a birth, a
-# defection, a sighting) narrows them down like a name.
+# holds no fact about the person and needs no entry. Any other clear DateField or DateTimeField,
+# or range of them (a stay's period), must be encrypted or added here with a reason: an exact
+# date of the person's life (a birth, a defection, a sighting) narrows them down like a name.
 ALLOWED_CLEAR_DATES = {
     **_each(
         "the month kept for statistics; the exact date is encrypted under the case's key",
@@ -129,7 +130,9 @@ ALLOWED_CLEAR_DATES = {
         "cases.ErasureRequest.carried_out_at",
     ),
     **_each(
-        "when a stay ended or was undone: the bed-night statistics, kept after an erasure",
+        "when a stay began, ended or was undone: the bed-night statistics and the occupancy "
+        "constraint, kept after an erasure; the house is a code name, its address encrypted",
+        "housing.Allocation.stay",
         "housing.Allocation.checked_out_at",
         "housing.Allocation.cancelled_at",
     ),
@@ -219,12 +222,19 @@ def stamped_by_haven(field: models.Field) -> bool:
     return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
+def holds_dates(field: models.Field) -> bool:
+    """A date or a time, or a range of them."""
+    if isinstance(field, RangeField):
+        return isinstance(field.base_field, models.DateField)
+    return isinstance(field, models.DateField)
+
+
 def test_no_clear_date_on_a_model_about_a_case_unless_stamped_by_haven_or_allowed():
     clear = {
         field_label(model, field)
         for model in models_about_a_case()
         for field in model._meta.concrete_fields
-        if isinstance(field, models.DateField) and not stamped_by_haven(field)
+        if holds_dates(field) and not stamped_by_haven(field)
     }
     unexplained = clear - set(ALLOWED_CLEAR_DATES)
     assert not unexplained, f"Encrypt these, or allow them with a reason: {sorted(unexplained)}"
@@ -232,7 +242,9 @@ def test_no_clear_date_on_a_model_about_a_case_unless_stamped_by_haven_or_allowe
     assert all(len(reason) > 20 for reason in ALLOWED_CLEAR_DATES.values())
 
 
-@pytest.mark.parametrize("field_class", [models.DateField, models.DateTimeField])
+@pytest.mark.parametrize(
+    "field_class", [models.DateField, models.DateTimeField, DateTimeRangeField]
+)
 def test_the_guard_notices_a_new_clear_date_about_the_person(monkeypatch, field_class):
     field = field_class(null=True, blank=True)
     field.set_attributes_from_name("last_seen_on")
