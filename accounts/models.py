@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
@@ -363,4 +364,4 @@ class SetupLink(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {formats.localize(timezone.localtime(self.created_at))}"

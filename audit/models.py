@@ -3,6 +3,7 @@
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import field_labels
@@ -94,7 +95,8 @@ class AccessLog(CachedChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"
+        at = formats.localize(timezone.localtime(self.at))
+        return f"{at} {self.username} {self.get_action_display()}"
 
     @property
     def field_label(self) -> str:

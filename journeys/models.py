@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
@@ -307,7 +308,7 @@ class CheckInWindow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.journey_id} @ {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.journey_id} @ {formats.localize(timezone.localtime(self.due_at))}"
 
 
 @track_history()
@@ -336,7 +337,7 @@ class CheckIn(JourneyChild):
         indexes = [models.Index(fields=["journey", "at"], name="journeys_checkin_journey_at")]
 
     def __str__(self) -> str:
-        return f"{self.journey_id} @ {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.journey_id} @ {formats.localize(timezone.localtime(self.at))}"
 
 
 class CodeWordCheck(models.Model):
@@ -354,7 +355,7 @@ class CodeWordCheck(models.Model):
         indexes = [models.Index(fields=["journey", "at"], name="journeys_wordcheck_journey_at")]
 
     def __str__(self) -> str:
-        return f"{self.journey_id} @ {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.journey_id} @ {formats.localize(timezone.localtime(self.at))}"
 
 
 class Escalation(models.Model):

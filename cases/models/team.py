@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
@@ -132,7 +132,7 @@ class BreakGlass(CaseChild):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case.code} / {self.opened_at:%Y-%m-%d %H:%M}"
+        return f"{self.case.code} / {formats.localize(timezone.localtime(self.opened_at))}"
 
     @property
     def is_open(self) -> bool:

@@ -6,6 +6,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from payments.choices import LedgerAccount
@@ -115,7 +116,8 @@ class LedgerEntry(CachedChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d} {self.account} {self.amount} {self.currency}"
+        day = formats.localize(timezone.localdate(self.at))
+        return f"{day} {self.account} {self.amount} {self.currency}"
 
 
 class LedgerMonthTotal(models.Model):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
+from django.utils import timezone
 from pghistory.models import Events
 
 from accounts.models import User
@@ -196,3 +200,14 @@ def test_failed_login_behind_the_proxy_logs_the_client_address_not_the_proxy_or_
     )
     entry = AccessLog.objects.get(action=AccessLog.Action.LOGIN_FAILED)
     assert entry.ip_address == "203.0.113.7"
+
+
+def test_a_record_named_by_its_time_says_it_in_local_time_in_the_language_format(make_staff):
+    # The admin lists and the audit trail name some records by when they happened: in local time
+    # ("6 Dec 2026 14:00" in Yangon), never the database's UTC written the ISO way.
+    with time_machine.travel(datetime.datetime(2026, 12, 6, 7, 30, tzinfo=datetime.UTC)):
+        entry = log_access(action=AccessLog.Action.LOGIN, actor=make_staff(Role.AUDITOR))
+    entry.refresh_from_db()
+    with timezone.override("Asia/Yangon"):
+        assert str(entry).startswith("6 Dec 2026 14:00 ")
+        assert "2026-12-06" not in str(entry) and "07:30" not in str(entry)
