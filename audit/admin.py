@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import describe_changes
+from audit.history import describe_changes, format_history_value
 from audit.models import AccessLog
 from protection.admin import ReadOnlyAdmin
 
@@ -19,7 +19,8 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
 
 class HistoryEventsAdmin(pghistory_admin.EventsAdmin):
-    """pghistory's events admin, showing changes without ever printing ciphertext."""
+    """pghistory's events admin, showing changes as the audit trail does: never ciphertext, and
+    the details a model keeps coarse (a case's township, rank, unit) coarsened."""
 
     def get_list_display(self, request: HttpRequest):
         return ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id", "actor", "changes"]
@@ -37,7 +38,9 @@ class HistoryEventsAdmin(pghistory_admin.EventsAdmin):
 
     @admin.display(description=_("changes"))
     def changes(self, event) -> str:
+        model = event.pgh_obj_model
         return "; ".join(
-            f"{field}: {before or '—'} → {after or '—'}"
+            f"{field}: {format_history_value(model, field, before) or '—'} → "
+            f"{format_history_value(model, field, after) or '—'}"
             for field, before, after in describe_changes(event.pgh_diff)
         )

@@ -174,10 +174,16 @@ class ProtectedFieldsAdmin(admin.ModelAdmin):
         return editable
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        # No filtering on a protected field or a blind index through the URL: either would
-        # let someone test a guess against the stored values.
+        # No filtering on a protected field, a blind index or a detail the model keeps coarse
+        # for readers outside the team (COARSE_FIELDS) through the URL: each would let someone
+        # test a guess against the stored values.
         field_name = lookup.split("__", 1)[0]
-        if field_name in self.protected_fields or field_name in self.blind_index_fields:
+        coarse = getattr(self.model, "COARSE_FIELDS", {})
+        if (
+            field_name in self.protected_fields
+            or field_name in self.blind_index_fields
+            or field_name in coarse
+        ):
             return False
         return super().lookup_allowed(lookup, value, request)
 

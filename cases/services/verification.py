@@ -14,6 +14,7 @@ from audit.services import audit_context
 from cases.choices import OPEN_STATUSES, CheckItem, CheckResult, Status
 from cases.models import Case, CaseNote, VerificationCheck
 from cases.services.common import CaseError, _lock
+from cases.services.team import on_team
 from notifications.services import notify
 
 
@@ -33,12 +34,20 @@ def case_start_verification(*, case: Case, actor: User) -> Case:
     return case
 
 
+def _require_team(case: Case, actor: User) -> None:
+    """The checklist and the proposal are the team's work: a verifier elsewhere neither reads
+    the notes (cases/rules.py) nor writes them."""
+    if not on_team(case, actor):
+        raise CaseError(_("Only the case's team may record its checks or propose its decision."))
+
+
 @transaction.atomic
 def verification_check_record(
     *, check: VerificationCheck, actor: User, result: str, notes: str = ""
 ) -> VerificationCheck:
     require_permission(actor, "cases.verify_case")
     case = _lock(check.case)
+    _require_team(case, actor)
     if case.status != Status.VERIFYING:
         raise CaseError(_("Checks can be recorded only while the case is being verified."))
     if result not in CheckResult.values:
@@ -63,6 +72,7 @@ def verification_checklist_record(
     check is changed. Returns the checks that changed."""
     require_permission(actor, "cases.verify_case")
     case = _lock(case)
+    _require_team(case, actor)
     current = {
         check.pk: check for check in VerificationCheck.objects.select_for_update().filter(case=case)
     }
@@ -100,6 +110,7 @@ def open_checks_listed(checks: list[VerificationCheck]) -> str:
 def case_propose_decision(*, case: Case, actor: User, decision: str, reason: str) -> Case:
     require_permission(actor, "cases.verify_case")
     case = _lock(case)
+    _require_team(case, actor)
     if case.status != Status.VERIFYING:
         raise CaseError(_("A decision can be proposed only while the case is being verified."))
     if decision not in (Status.VERIFIED, Status.REJECTED):

@@ -30,15 +30,22 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
     """The verifier's page: take the case, record each check, propose a decision."""
     case = _detail_or_404(pk)
     checks = _ordered_checks(case)
+    # The notes and the proposal's reason are the team's (cases/rules.py): nobody else's form
+    # is filled with them.
+    sees = request.user.has_perm(SEE_IDENTITY, case)
     check_forms = {
         check.pk: CheckForm(
-            prefix=f"check-{check.pk}", initial={"result": check.result, "notes": check.notes or ""}
+            prefix=f"check-{check.pk}",
+            initial={"result": check.result, "notes": (check.notes or "") if sees else ""},
         )
         for check in checks
     }
     propose_form = DecisionForm(
         prefix="propose",
-        initial={"decision": case.proposed_decision or None, "reason": case.proposal_reason},
+        initial={
+            "decision": case.proposed_decision or None,
+            "reason": case.proposal_reason if sees else "",
+        },
     )
     checklist_error = ""
     if request.method == "POST":
@@ -102,7 +109,7 @@ def case_verify(request: HttpRequest, pk: int) -> HttpResponse:
         "cases/verify.html",
         {
             "case": case,
-            "may_reveal": request.user.has_perm(SEE_IDENTITY, case),
+            "may_reveal": sees,
             "rows": [{"check": check, "form": check_forms[check.pk]} for check in checks],
             "checks": checks,
             "checklist_error": checklist_error,
@@ -128,12 +135,16 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
     took_part = request.user.pk == case.intake_officer_id or request.user.pk in (
         services.case_verifier_ids(case)
     )
+    sees = request.user.has_perm(SEE_IDENTITY, case)
     return render(
         request,
         "cases/decide.html",
         {
             "case": case,
-            "may_reveal": request.user.has_perm(SEE_IDENTITY, case),
+            "may_reveal": sees,
+            # The checks' notes and the proposal are what a case manager decides on: shown to
+            # the deciding case manager while the case awaits a decision, else to the team only.
+            "notes_visible": sees or case.status == Status.VERIFYING,
             "form": form,
             "checks": _ordered_checks(case),
             "took_part": took_part,

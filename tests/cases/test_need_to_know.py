@@ -20,7 +20,8 @@ from accounts.roles import Role
 from accounts.services import protected_field_reveal
 from audit.models import AccessLog
 from cases import selectors, services
-from cases.models import BreakGlass, Case, CaseTeamMember
+from cases.choices import CheckItem
+from cases.models import BreakGlass, Case, CaseTeamMember, VerificationCheck
 from cases.rules import SEE_IDENTITY
 from notifications.models import Notification
 from tests.factories import CaseFactory, add_to_team, assign_verifier
@@ -195,6 +196,48 @@ def test_notes_and_evidence_are_the_teams(login, case, member, outsider):
     assert "bridge" not in login(outsider).get(url("notes", case)).content.decode()
     with pytest.raises(PermissionDenied):
         services.case_note_add(case=case, actor=outsider, text="x")
+
+
+def test_check_notes_and_the_proposal_are_the_teams(login, case, member, outsider, case_manager):
+    services.case_start_verification(case=case, actor=member)
+    check = VerificationCheck.objects.create(case=case, item=CheckItem.IDENTITY_DOCUMENT)
+    services.verification_check_record(
+        check=check, actor=member, result="passed", notes="ID card 12/MaYaNa(N)123456 seen"
+    )
+    assert "123456" in login(member).get(url("checks", case)).content.decode()
+    outside = login(outsider)
+    for page in ("checks", "verify"):
+        body = outside.get(url(page, case)).content.decode()
+        assert "123456" not in body, page
+    assert "(notes recorded)" in outside.get(url("checks", case)).content.decode()
+    # Nor does a verifier outside the team write them.
+    with pytest.raises(services.CaseError):
+        services.verification_check_record(check=check, actor=outsider, result="failed")
+    check.refresh_from_db()
+    assert check.result == "passed"
+    # The case manager deciding reads what they decide on, while the case awaits a decision.
+    assert "123456" in login(case_manager).get(url("decide", case)).content.decode()
+
+
+def test_the_admin_filters_by_no_detail_kept_from_outsiders(login, make_staff):
+    auditor = make_staff(Role.AUDITOR, is_staff=True)
+    CaseFactory(unit_type="signals")
+    changelist = reverse("admin:cases_case_changelist")
+    client = login(auditor)
+    assert client.get(changelist).status_code == 200
+    for guess in ("unit_type=signals", "unit_type=artillery", "township__icontains=a", "rank=x"):
+        response = client.get(f"{changelist}?{guess}")
+        # Django's answer to a filter it does not allow: back to the list, nothing filtered.
+        assert response.status_code in (302, 400) or "?e=1" in response.get("Location", ""), guess
+
+
+def test_the_history_admin_coarsens_what_the_audit_trail_coarsens(login, make_staff):
+    case = CaseFactory(unit_type="infantry")
+    Case.objects.filter(pk=case.pk).update(unit_type="signals")
+    administrator = make_staff(Role.ADMINISTRATOR, is_staff=True)
+    page = login(administrator).get("/admin/pghistory/events/?model=cases.Case").content.decode()
+    assert "unit_type:" in page
+    assert "signals" not in page and "infantry" not in page
 
 
 # --- teams: nobody puts themselves on one ---------------------------------------------------------

@@ -236,6 +236,12 @@ def test_anyone_who_recorded_a_check_cannot_decide(make_staff, intake_officer, v
         case=assign_verifier(intake(intake_officer), verifier), actor=verifier
     )
     check = VerificationCheck.objects.filter(case=case).first()
+    # Only the team records checks: a verifier elsewhere is refused, and changes nothing.
+    with pytest.raises(services.CaseError, match="Only the case's team"):
+        services.verification_check_record(check=check, actor=helper, result=CheckResult.PASSED)
+    check.refresh_from_db()
+    assert check.result == CheckResult.PENDING
+    add_to_team(case, helper)
     services.verification_check_record(check=check, actor=helper, result=CheckResult.PASSED)
     with pytest.raises(services.CaseError, match="worked on the verification"):
         services.case_decide(case=case, actor=helper, decision=Status.REJECTED, reason="x")
