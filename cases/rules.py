@@ -22,21 +22,29 @@ from accounts.services import REVEAL_PERMISSION
 SEE_IDENTITY = "cases.see_identity"
 
 
-def team_condition(user, *, prefix: str = "") -> Q:
-    """The cases whose team `user` is on, or which they opened by breaking the glass and whose
-    window is still open: a condition on Case (or, with `prefix`, on a model pointing at one)."""
-    from cases.models import BreakGlass, CaseTeamMember
+def member_condition(user, *, prefix: str = "") -> Q:
+    """The cases whose team `user` is on (a break-the-glass is not membership): a condition on
+    Case (or, with `prefix`, on a model pointing at one)."""
+    from cases.models import CaseTeamMember
 
     case_pk = OuterRef(f"{prefix}pk" if prefix else "pk")
     member = CaseTeamMember.objects.filter(case=case_pk, user=user.pk)
-    glass = BreakGlass.objects.filter(case=case_pk, user=user.pk, expires_at__gt=timezone.now())
     return (
         Q(**{f"{prefix}intake_officer": user.pk})
         | Q(**{f"{prefix}verifier": user.pk})
         | Q(**{f"{prefix}case_manager": user.pk})
         | Q(Exists(member))
-        | Q(Exists(glass))
     )
+
+
+def team_condition(user, *, prefix: str = "") -> Q:
+    """The cases whose team `user` is on, or which they opened by breaking the glass and whose
+    window is still open: a condition on Case (or, with `prefix`, on a model pointing at one)."""
+    from cases.models import BreakGlass
+
+    case_pk = OuterRef(f"{prefix}pk" if prefix else "pk")
+    glass = BreakGlass.objects.filter(case=case_pk, user=user.pk, expires_at__gt=timezone.now())
+    return member_condition(user, prefix=prefix) | Q(Exists(glass))
 
 
 def may_reveal_at_all(user) -> bool:

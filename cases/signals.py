@@ -17,3 +17,9 @@ case_arrival_undone = Signal()
 # `actor`: apps that keep data about the person under keys of their own destroy them here, so
 # that the erasure takes all of it or nothing.
 case_erased = Signal()
+
+# Sent inside the transaction that takes someone off a case's team (removed from it, or replaced
+# as its verifier or case manager), with `case`, `actor` and `user`, once `user` is no longer on
+# it: what they held for the case because they were on its team (a journey they handle) is
+# looked at again.
+case_team_left = Signal()

@@ -11,7 +11,7 @@ class JourneysConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import navigation
-        from cases.signals import case_arrival_undone, case_arrived, case_erased
+        from cases.signals import case_arrival_undone, case_arrived, case_erased, case_team_left
         from journeys import receivers
         from notifications import kinds
         from operations import health, schedules
@@ -27,6 +27,7 @@ class JourneysConfig(AppConfig):
             receivers.restart_clock_on_arrival_undone, dispatch_uid="journeys.arrival_undone"
         )
         case_erased.connect(receivers.destroy_with_the_case, dispatch_uid="journeys.erasure")
+        case_team_left.connect(receivers.handler_off_the_team, dispatch_uid="journeys.team_left")
 
         for kind in (
             kinds.AlertKind(
@@ -88,6 +89,26 @@ class JourneysConfig(AppConfig):
                     "hour matched nothing. The access log says who checked them."
                 ),
                 parameters=("case", "count"),
+            ),
+            kinds.AlertKind(
+                code="journeys.handler_left",
+                label=_("Journey handler left the team"),
+                severity="urgent",
+                message=_(
+                    "A handler of the journey of case %(case)s was taken off the case's team and "
+                    "no longer sees it. Name another handler now."
+                ),
+                parameters=("case",),
+            ),
+            kinds.AlertKind(
+                code="journeys.handler_named",
+                label=_("Journey handed to you"),
+                severity="warning",
+                message=_(
+                    "You are now a handler of the journey of case %(case)s. Read its plan and "
+                    "its next check-in."
+                ),
+                parameters=("case",),
             ),
             kinds.AlertKind(
                 code="journeys.resumed",

@@ -39,6 +39,19 @@ def _code_word_field(label) -> forms.CharField:
     )
 
 
+class HandlersForm(StyledForm):
+    """A journey's two handlers, named again by a coordinator from the case's team."""
+
+    lead_handler = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Lead handler"))
+    backup_handler = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Backup handler"))
+
+    def __init__(self, *args: Any, handlers=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("lead_handler", "backup_handler"):
+            self.fields[name].queryset = handlers if handlers is not None else User.objects.none()
+            self.fields[name].label_from_instance = lambda user: user.get_username()
+
+
 class JourneyPlanForm(StyledForm):
     lead_handler = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Lead handler"))
     backup_handler = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Backup handler"))

@@ -22,3 +22,10 @@ def destroy_with_the_case(sender, *, case, actor, **kwargs) -> None:
     from journeys.services import journeys_erase_with_case
 
     journeys_erase_with_case(case=case)
+
+
+def handler_off_the_team(sender, *, case, actor, user, **kwargs) -> None:
+    """Someone left the case's team: a journey they handle needs another handler."""
+    from journeys.services import journey_handler_left_team
+
+    journey_handler_left_team(case=case, user=user)

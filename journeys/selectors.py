@@ -31,6 +31,7 @@ from cases import selectors as case_selectors
 from cases.choices import Channel as CaseChannel
 from cases.choices import Region
 from cases.models import Case
+from cases.rules import member_condition
 from journeys.models import (
     Channel,
     CheckIn,
@@ -50,12 +51,16 @@ DUE_SOON_HOURS = 12
 
 
 def visible_journeys(user: User) -> QuerySet[Journey]:
+    """Every journey for a coordinator; for a handler, those they handle while they are on the
+    case's team (a handler taken off it sees the journey no more)."""
     journeys = Journey.objects.all()
     if user.has_perm("journeys.watch_journeys"):
         return journeys
     if not user.has_perm("journeys.handle_journey"):
         return journeys.none()
-    return journeys.filter(Q(lead_handler=user) | Q(backup_handler=user))
+    return journeys.filter(Q(lead_handler=user) | Q(backup_handler=user)).filter(
+        member_condition(user, prefix="case__")
+    )
 
 
 def journey_list(user: User, *, status: str = JourneyStatus.ACTIVE) -> QuerySet[Journey]:
@@ -126,6 +131,18 @@ def possible_handlers(case: Case) -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def handlers_off_team(journey: Journey) -> list[User]:
+    """The journey's handlers no longer on the case's team, for the coordinators to replace."""
+    if not journey.is_active:
+        return []
+    team = set(possible_handlers(journey.case).values_list("pk", flat=True))
+    return [
+        handler
+        for handler in (journey.lead_handler, journey.backup_handler)
+        if handler.pk not in team
+    ]
 
 
 def journey_board(

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/", plans.journey_detail, name="detail"),
     path("<int:pk>/arrived/", plans.journey_arrive, name="arrive"),
     path("<int:pk>/cancel/", plans.journey_cancel, name="cancel"),
+    path("<int:pk>/handlers/", plans.journey_handlers, name="handlers"),
     path("<int:pk>/debrief/", debriefs.journey_debrief, name="debrief"),
     path("<int:pk>/check-in/", check_ins.check_in, name="check_in"),
     path("<int:pk>/code-word/", check_ins.code_word, name="code_word"),

@@ -13,6 +13,7 @@ from journeys.services.common import (
 )
 from journeys.services.debriefs import DebriefAnswers, debrief_record
 from journeys.services.escalation import escalation_sweep, incident_acknowledge, step_delays
+from journeys.services.handlers import journey_handler_left_team, journey_handlers_change
 from journeys.services.minimisation import journey_minimise, minimisation_sweep
 from journeys.services.plans import (
     MIN_WORD_LENGTH,
@@ -44,6 +45,8 @@ __all__ = [
     "is_handler",
     "journey_arrive_with_case",
     "journey_cancel",
+    "journey_handler_left_team",
+    "journey_handlers_change",
     "journey_mark_arrived",
     "journey_minimise",
     "journey_plan",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
+from cases.services import on_team
 from journeys.models import Journey
 from notifications.services import notify
 
@@ -26,12 +27,17 @@ def is_handler(user: User, journey: Journey) -> bool:
 
 
 def may_handle(user: User | None, journey: Journey) -> bool:
-    """A coordinator watches every journey; a handler only their own."""
+    """A coordinator watches every journey; a handler only their own, while on the case's
+    team (taken off it, they are told nothing more of it: journeys/services/handlers.py)."""
     if user is None or not user.is_active:
         return False
     if user.has_perm("journeys.watch_journeys"):
         return True
-    return user.has_perm("journeys.handle_journey") and is_handler(user, journey)
+    return (
+        user.has_perm("journeys.handle_journey")
+        and is_handler(user, journey)
+        and on_team(journey.case, user)
+    )
 
 
 def require_handler(user: User | None, journey: Journey) -> None:

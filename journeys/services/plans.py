@@ -96,7 +96,8 @@ def window_times(
     return sorted(moments)
 
 
-def _check_handlers(case: Case, lead: User, backup: User) -> None:
+def check_handlers(case: Case, lead: User, backup: User) -> None:
+    """Two people, each active, allowed to handle journeys and on the case's team."""
     if lead.pk == backup.pk:
         raise JourneyError(_("The lead handler and the backup handler must be two people."))
     for handler in (lead, backup):
@@ -133,7 +134,7 @@ def journey_plan(
         raise JourneyError(_("This case's identity has been erased: it has no journey to plan."))
     if Journey.objects.filter(case=case, status=JourneyStatus.ACTIVE).exists():
         raise JourneyError(_("This case already has a journey in progress."))
-    _check_handlers(case, lead_handler, backup_handler)
+    check_handlers(case, lead_handler, backup_handler)
     all_clear, duress = check_code_words(all_clear_word, duress_word)
     if grace_minutes is None or grace_minutes <= 0:
         raise JourneyError(_("The grace period must be at least one minute."))

@@ -18,7 +18,7 @@ from accounts.permissions import refusal_message
 from accounts.services import record_reveal
 from cases.models import Case
 from journeys import selectors, services
-from journeys.forms import CodeWordForm, JourneyPlanForm
+from journeys.forms import CodeWordForm, HandlersForm, JourneyPlanForm
 from journeys.models import Debrief, Journey, JourneyStatus
 from journeys.services import JourneyError
 from protection.blind_indexes import western_digits
@@ -114,6 +114,8 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "check_ins": list(journey.check_ins.select_related("recorded_by")[:20]),
             "escalations": list(selectors.journey_escalations(journey)[:30]),
             "may_handle": services.may_handle(request.user, journey),
+            "handlers_form": _handlers_form(request, journey),
+            "handlers_off_team": selectors.handlers_off_team(journey),
             "debrief": Debrief.objects.filter(journey=journey).first(),
             "code_word_form": CodeWordForm(),
             "now": timezone.now(),
@@ -144,4 +146,43 @@ def journey_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, refusal_message(error))
     else:
         messages.success(request, _("The journey is cancelled: its clock has stopped."))
+    return redirect("journeys:detail", pk=journey.pk)
+
+
+def _handlers_form(request: HttpRequest, journey, data=None) -> HandlersForm | None:
+    if not (journey.is_active and request.user.has_perm("journeys.plan_journey")):
+        return None
+    return HandlersForm(
+        data,
+        handlers=selectors.possible_handlers(journey.case),
+        initial={
+            "lead_handler": journey.lead_handler_id,
+            "backup_handler": journey.backup_handler_id,
+        },
+    )
+
+
+@require_POST
+@permission_required("journeys.plan_journey", raise_exception=True)
+def journey_handlers(request: HttpRequest, pk: int) -> HttpResponse:
+    """A coordinator names the journey's handlers again (a handler left the case's team, is
+    ill, or is suspected): from the case's team, as at planning."""
+    journey = journey_or_404(request, pk)
+    form = _handlers_form(request, journey, request.POST)
+    if form is None:
+        messages.error(request, _("This journey has already ended."))
+    elif not form.is_valid():
+        messages.error(request, _("Choose the two handlers from the case's team."))
+    else:
+        try:
+            services.journey_handlers_change(
+                journey=journey,
+                actor=request.user,
+                lead_handler=form.cleaned_data["lead_handler"],
+                backup_handler=form.cleaned_data["backup_handler"],
+            )
+        except (JourneyError, PermissionDenied) as error:
+            messages.error(request, refusal_message(error))
+        else:
+            messages.success(request, _("The journey's handlers are changed; they are told."))
     return redirect("journeys:detail", pk=journey.pk)
