@@ -473,7 +473,8 @@ def iter_export_lines(*, batch: DisbursementBatch, chunk_size: int = 2000) -> It
 
 
 def export_totals(*, batch: DisbursementBatch) -> tuple[int, Decimal]:
-    """How many lines an export lists and their total, before they are written."""
+    """A batch's lines that are not cancelled: how many, and their total. What its run counted
+    (the approval checks it again), and what an export lists, before it is written."""
     totals = (
         Payment.objects.filter(batch=batch)
         .exclude(status=PaymentStatus.CANCELLED)

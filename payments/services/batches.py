@@ -51,10 +51,21 @@ def batch_approve(
     require_settled(actor, "payments.approve_batch")
     if batch.run_completed_at is None:
         raise PaymentError(
-            _("The run for this batch has not finished; start it again to complete it.")
+            _(
+                "The run for this batch has not finished: wait for it, or start it again if it "
+                "stopped."
+            )
         )
     if not batch.line_count:
         raise PaymentError(_("An empty batch cannot be approved."))
+    # What is committed is what the approver was shown: the lines as counted at the run's end.
+    if selectors.export_totals(batch=batch) != (batch.line_count, batch.total):
+        raise PaymentError(
+            _(
+                "This batch's lines changed since its run was counted. Nothing was approved: "
+                "run the month again, then look at the batch again."
+            )
+        )
     if payouts_seen is not None and payouts_seen != selectors.payouts_seen(batch=batch):
         raise PaymentError(
             _(

@@ -13,7 +13,8 @@ from django.db import connection
 
 from accounts.roles import Role
 from payments import services
-from payments.models import DisbursementBatch, Payment, PaymentStatus
+from payments.models import DisbursementBatch, LedgerEntry, Payment, PaymentStatus
+from payments.services import runs
 from payments.tasks import run_monthly_disbursement
 from tests.factories import StipendPlanFactory
 from tests.racing import race
@@ -128,3 +129,42 @@ def test_worker_killed_mid_run_then_run_again_pays_everyone_exactly_once(tmp_pat
     ).values_list("pgh_context__metadata__schedule", flat=True)
     assert set(schedules) == {"Monthly disbursement run"}
     assert DisbursementBatch.objects.get(period=NOVEMBER).run_completed_at is not None
+
+
+def test_a_draft_is_not_approved_while_its_month_is_run_again(make_staff, monkeypatch):
+    """The month run again to add a plan made later: an approval clicked while the run's lines
+    are being written is refused, and once the run has counted them the approval commits every
+    line it counted, no more."""
+    officer, approver = make_staff(Role.FINANCE_OFFICER), make_staff(Role.FINANCE_APPROVER)
+    StipendPlanFactory(start_date=datetime.date(2026, 1, 1))
+    (batch,) = services.disbursement_run(period=NOVEMBER, actor=officer)
+    StipendPlanFactory(start_date=datetime.date(2026, 1, 1))
+    written = runs._insert_carried_lines
+    clicked: list = []
+
+    def approver_clicks_once_the_lines_are_written(parameters):
+        count = written(parameters)
+        clicked.extend(race([lambda: services.batch_approve(batch=batch, actor=approver)])[1])
+        return count
+
+    monkeypatch.setattr(runs, "_insert_carried_lines", approver_clicks_once_the_lines_are_written)
+    services.disbursement_run(period=NOVEMBER, actor=officer)
+    assert [str(error) for error in clicked] == [
+        "The run for this batch has not finished: wait for it, or start it again if it stopped."
+    ]
+    batch.refresh_from_db()
+    assert (batch.status, batch.line_count) == ("draft", 2)
+    services.batch_approve(batch=batch, actor=approver)
+    committed = LedgerEntry.objects.filter(batch=batch, account="committed")
+    assert committed.count() == 2 and sum(entry.amount for entry in committed) == batch.total
+
+
+def test_an_approval_refuses_lines_its_run_did_not_count(make_staff):
+    officer, approver = make_staff(Role.FINANCE_OFFICER), make_staff(Role.FINANCE_APPROVER)
+    plans = StipendPlanFactory.create_batch(2, start_date=datetime.date(2026, 1, 1))
+    (batch,) = services.disbursement_run(period=NOVEMBER, actor=officer)
+    # A line slipped in after the count (as a second, overlapping run could write one).
+    Payment.objects.filter(batch=batch, plan=plans[1]).delete()
+    with pytest.raises(services.PaymentError, match="lines changed since its run was counted"):
+        services.batch_approve(batch=batch, actor=approver)
+    assert not LedgerEntry.objects.filter(batch=batch).exists()
