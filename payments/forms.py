@@ -5,6 +5,7 @@ all again."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -234,8 +235,11 @@ class OneOffForm(StyledForm):
         max_length=500,
         required=False,
     )
+    # Names this form: sent twice, it proposes one payment (payments.services.one_off_propose).
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, funding_sources=None, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("submission", uuid.uuid4())
         super().__init__(*args, **kwargs)
         if funding_sources is not None:
             self.fields["funding_source"].queryset = funding_sources

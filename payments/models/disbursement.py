@@ -322,12 +322,27 @@ class OneOffPayment(UnderCaseKey, CachedChoiceLabels, models.Model):
     rejection_reason = EncryptedField(
         blank=True, null=True, max_plaintext_length=500, verbose_name=_("reason for rejection")
     )
+    submission = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_("The form that proposed the payment: sending it again proposes nothing."),
+        verbose_name=_("proposing submission"),
+    )
 
     class Meta:
         verbose_name = _("one-off payment")
         verbose_name_plural = _("one-off payments")
         ordering = ["-proposed_at"]
         constraints = [
+            # A reward covers the items the case brought: a second one while the first awaits
+            # approval or payment is the same reward twice.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(kind="reward", status__in=["proposed", "approved"]),
+                name="one_open_reward_per_case",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="one_off_amount_positive"),
             models.CheckConstraint(
                 condition=Q(required_approvals__gte=1) & Q(required_approvals__lte=2),

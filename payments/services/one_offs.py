@@ -4,6 +4,7 @@ proposing, approving by as many different approvers as the amount requires, reje
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -71,7 +72,11 @@ def one_off_propose(
     funding_source: FundingSource,
     description: str = "",
     adjustment_reason: str = "",
+    submission: uuid.UUID | None = None,
 ) -> OneOffPayment:
+    """Propose a payment for a verified case. `submission` names the form that proposed it:
+    sent again (a double click, a reload), it proposes nothing and returns the first proposal.
+    A case has at most one reward awaiting approval or payment (a database constraint)."""
     if kind not in OneOffKind.values:
         raise PaymentError(_("Choose the kind of payment."))
     require_settled(actor, "payments.add_oneoffpayment")
@@ -81,13 +86,33 @@ def one_off_propose(
             _("%(source)s pays in %(currency)s.")
             % {"source": funding_source, "currency": funding_source.currency}
         )
-    if (
-        Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
-        != CaseStatus.VERIFIED
-    ):
+    # The case's row is the lock of its proposals: a repeated submission waits for the first,
+    # and a withdrawal waits for the proposal (or the proposal sees the case withdrawn).
+    case = Case.objects.select_for_update(of=("self",)).only("pk", "code", "status").get(pk=case.pk)
+    if submission is not None:
+        first = OneOffPayment.objects.filter(submission=submission).first()
+        if first is not None:
+            if first.case_id != case.pk or first.proposed_by_id != actor.pk:
+                raise PaymentError(_("This form was already used: open it again."))
+            first.approvers_notified = None
+            first.repeated = True
+            return first
+    if case.status != CaseStatus.VERIFIED:
         raise PaymentError(_("Only a verified case can receive a payment."))
     proposed_amount = None
     if kind == OneOffKind.REWARD:
+        open_reward = OneOffPayment.objects.filter(
+            case=case,
+            kind=OneOffKind.REWARD,
+            status__in=[OneOffStatus.PROPOSED, OneOffStatus.APPROVED],
+        ).exists()
+        if open_reward:
+            raise PaymentError(
+                _(
+                    "This case already has a reward awaiting approval or payment: it is paid, "
+                    "or rejected, before another is proposed."
+                )
+            )
         proposed_amount, policy_currency, _lines = reward_proposal(case=case)
         if not proposed_amount:
             raise PaymentError(_("No reward policy covers the items this case brought."))
@@ -109,7 +134,9 @@ def one_off_propose(
             funding_source=funding_source,
             required_approvals=required_approvals(amount, currency),
             proposed_by=actor,
+            submission=submission,
         )
+    one_off.repeated = False
     # Known once the proposal is committed: False when the e-mail to the approvers could not
     # be queued, so that the proposer can be told (the dashboard still shows it to them).
     one_off.approvers_notified = None

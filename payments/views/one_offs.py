@@ -90,10 +90,14 @@ def one_off_new(request: HttpRequest) -> HttpResponse:
                     funding_source=data["funding_source"],
                     description=data["description"],
                     adjustment_reason=data["adjustment_reason"],
+                    submission=data["submission"],
                 )
             except (PaymentError, PermissionDenied) as error:
                 form.add_error(None, refusal_message(error))
             else:
+                if one_off.repeated:
+                    messages.info(request, _("This payment was already proposed: here it is."))
+                    return redirect("payments:one_off_detail", pk=one_off.pk)
                 messages.success(
                     request,
                     _("The payment for %(code)s is proposed; it needs %(count)d approval(s).")

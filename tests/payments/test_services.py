@@ -18,6 +18,7 @@ from payments.models import (
     BatchStatus,
     DisbursementBatch,
     LedgerEntry,
+    OneOffPayment,
     OneOffStatus,
     Payment,
     PaymentStatus,
@@ -461,6 +462,35 @@ def test_adjusted_reward_needs_a_reason_and_small_amounts_one_approver(officer, 
     )
     assert one_off.required_approvals == 1
     assert services.one_off_approve(one_off=one_off, actor=approver).status == OneOffStatus.APPROVED
+
+
+def test_one_reward_at_a_time_awaits_approval_or_payment(officer, approver):
+    case = reward_case()
+    source = FundingSourceFactory(name="Kyat fund", currency="MMK")
+    propose = {
+        "case": case,
+        "actor": officer,
+        "kind": "reward",
+        "amount": "1000000",
+        "currency": "MMK",
+        "funding_source": source,
+    }
+    first = services.one_off_propose(**propose)
+    with pytest.raises(services.PaymentError, match="already has a reward awaiting"):
+        services.one_off_propose(**propose)
+    # The database refuses it too, whatever writes it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OneOffPayment.objects.create(
+            case=case,
+            kind="reward",
+            amount=1,
+            currency="MMK",
+            funding_source=source,
+            proposed_by=officer,
+            proposed_amount=1,
+        )
+    services.one_off_reject(one_off=first, actor=approver, reason="Counted twice")
+    assert services.one_off_propose(**propose).status == OneOffStatus.PROPOSED
 
 
 def test_proposer_cannot_approve_their_own_one_off(make_staff):

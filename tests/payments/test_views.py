@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -489,6 +490,29 @@ def reward_case():
         case=case, category="weapon", item_type="rifle", count=2, recorded_by=case.intake_officer
     )
     return case
+
+
+def test_a_one_off_form_sent_twice_proposes_one_payment(login, officer, reward_case):
+    source = FundingSourceFactory(name="Kyat fund", currency="MMK")
+    client = login(officer)
+    url = f"{reverse('payments:one_off_new')}?case={reward_case.pk}&kind=reward"
+    submission = client.get(url).context["form"]["submission"].value()
+    data = {
+        "kind": "reward",
+        "amount": "1000000",
+        "currency": "MMK",
+        "funding_source": source.pk,
+        "submission": submission,
+    }
+    first, again = client.post(url, data), client.post(url, data, follow=True)
+    one_off = OneOffPayment.objects.get()
+    assert first["Location"] == reverse("payments:one_off_detail", args=[one_off.pk])
+    assert again.redirect_chain[-1][0] == first["Location"]
+    assert "This payment was already proposed" in html(again)
+    # A new form (a new submission) for the same reward is refused while the first is open.
+    response = client.post(url, {**data, "submission": str(uuid.uuid4())})
+    assert "already has a reward awaiting approval or payment" in html(response)
+    assert OneOffPayment.objects.count() == 1
 
 
 def test_reward_is_proposed_from_the_policy_then_approved_and_paid(
