@@ -124,6 +124,21 @@ def _lock_target_beds(beds: list[Bed]) -> list[Bed]:
     return locked
 
 
+def _lock_cases(occupants: list[Occupant]) -> None:
+    """Lock the occupants' cases (after their houses, in a fixed order) and read their status
+    again: a case withdrawn while the page was open is not housed, and a withdrawal waits for
+    the allocation."""
+    cases = {
+        case.pk: case
+        for case in Case.objects.select_for_update(of=("self",))
+        .filter(pk__in={occupant.case.pk for occupant in occupants})
+        .only("pk", "status")
+        .order_by("pk")
+    }
+    for occupant in occupants:
+        occupant.case.status = cases[occupant.case.pk].status
+
+
 @transaction.atomic
 def household_allocate(
     *,
@@ -140,6 +155,7 @@ def household_allocate(
     if len({bed.pk for bed in beds}) != len(beds):
         raise HousingError(_("Each person needs a bed of their own."))
     beds = _lock_target_beds(beds)
+    _lock_cases([occupant for occupant, _bed in placements])
     stay = _stay(start, end)
     created = []
     with audit_context(actor=actor, action="housing.allocate"):

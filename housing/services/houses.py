@@ -151,7 +151,11 @@ def bed_create(*, room: Room, actor: User, label: str) -> Bed:
 def bed_set_active(*, bed: Bed, actor: User, active: bool) -> Bed:
     """Take a bed out of use (nobody may be in it or booked into it) or put it back."""
     require_permission(actor, "housing.change_bed")
-    bed = Bed.objects.select_for_update().select_related("room__house").get(pk=bed.pk)
+    # The house first, then the bed: the order an allocation locks in (allocations.py
+    # _lock_target_beds), so that the two wait for each other instead of deadlocking.
+    house_id = Bed.objects.filter(pk=bed.pk).values_list("room__house_id", flat=True).get()
+    House.objects.select_for_update().get(pk=house_id)
+    bed = Bed.objects.select_for_update(of=("self",)).select_related("room__house").get(pk=bed.pk)
     if bed.active == active:
         raise HousingError(
             _("Bed %(bed)s is already in use.") % {"bed": bed}

@@ -3,13 +3,18 @@ for the same bed, a move against a check-out of the same stay."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.roles import Role
+from cases import services as case_services
 from housing import services
-from housing.models import Allocation
-from housing.services import Occupant
+from housing.models import Allocation, Bed
+from housing.services import Occupant, allocations
 from tests.factories import BedFactory, VerifiedCaseFactory
 from tests.racing import race
 
@@ -120,3 +125,84 @@ def test_a_move_raced_against_a_check_out_of_the_same_stay_lets_one_happen(make_
         assert [new.stay.lower for new in new_stays] == [stay.stay.upper]
     else:
         assert new_stays == []
+
+
+def _waiting_on_a_lock(seconds: float = 5.0) -> bool:
+    """Whether another connection of this database is waiting on a lock (polled)."""
+    deadline = time.monotonic() + seconds
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            # pg_stat_activity is read once per transaction unless its snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def _in_a_thread(work, outcome: dict) -> threading.Thread:
+    def run():
+        try:
+            outcome["result"] = work()
+        except Exception as error:  # asserted by the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_bed_taken_out_of_use_while_it_is_given_waits_and_is_refused(make_staff, monkeypatch):
+    """Found in review: the two locked house and bed in opposite orders and deadlocked (a 500).
+    Now the bed's change waits for the allocation, then sees the stay and says so."""
+    coordinator, other = (make_staff(Role.HOUSING_COORDINATOR) for _ in range(2))
+    case, bed = VerifiedCaseFactory(), BedFactory()
+    lock_beds = allocations._lock_target_beds
+    retiring: dict = {}
+
+    def beds_locked_then_the_bed_is_retired(beds):
+        locked = lock_beds(beds)
+        retiring["thread"] = _in_a_thread(
+            lambda: services.bed_set_active(bed=bed, actor=other, active=False), retiring
+        )
+        assert _waiting_on_a_lock()
+        return locked
+
+    monkeypatch.setattr(allocations, "_lock_target_beds", beds_locked_then_the_bed_is_retired)
+    services.allocation_create(
+        actor=coordinator, occupant=Occupant(case), bed=bed, start=timezone.localdate()
+    )
+    retiring["thread"].join(20)
+    assert isinstance(retiring.get("error"), services.HousingError), retiring
+    assert "staying in or booked into" in str(retiring["error"])
+    assert Bed.objects.get(pk=bed.pk).active
+    assert Allocation.objects.filter(bed=bed).count() == 1
+
+
+def test_a_case_withdrawn_while_it_is_given_a_bed_is_not_housed(make_staff, monkeypatch):
+    coordinator, manager = make_staff(Role.HOUSING_COORDINATOR), make_staff(Role.CASE_MANAGER)
+    case, bed = VerifiedCaseFactory(), BedFactory()
+    lock_beds = allocations._lock_target_beds
+    withdrawing: dict = {}
+
+    def beds_locked_then_the_case_is_withdrawn(beds):
+        locked = lock_beds(beds)
+        _in_a_thread(
+            lambda: case_services.case_withdraw(case=case, actor=manager, reason="Went home"),
+            withdrawing,
+        ).join(20)
+        return locked
+
+    monkeypatch.setattr(allocations, "_lock_target_beds", beds_locked_then_the_case_is_withdrawn)
+    with pytest.raises(services.HousingError, match="not verified"):
+        services.allocation_create(
+            actor=coordinator, occupant=Occupant(case), bed=bed, start=timezone.localdate()
+        )
+    assert "error" not in withdrawing
+    assert not Allocation.objects.filter(case=case).exists()
