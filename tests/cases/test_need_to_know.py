@@ -204,7 +204,8 @@ def test_check_notes_and_the_proposal_are_the_teams(login, case, member, outside
     services.verification_check_record(
         check=check, actor=member, result="passed", notes="ID card 12/MaYaNa(N)123456 seen"
     )
-    assert "123456" in login(member).get(url("checks", case)).content.decode()
+    inside = login(member)
+    assert "123456" in inside.get(url("checks", case)).content.decode()
     outside = login(outsider)
     for page in ("checks", "verify"):
         body = outside.get(url(page, case)).content.decode()
@@ -217,6 +218,13 @@ def test_check_notes_and_the_proposal_are_the_teams(login, case, member, outside
     assert check.result == "passed"
     # The case manager deciding reads what they decide on, while the case awaits a decision.
     assert "123456" in login(case_manager).get(url("decide", case)).content.decode()
+    # The reasons on the summary tab are the team's too.
+    services.case_propose_decision(
+        case=case, actor=member, decision="rejected", reason="Brother 12/MaYaNa(N)654321 vouched"
+    )
+    assert "654321" in inside.get(url("detail", case)).content.decode()
+    summary = outside.get(url("detail", case)).content.decode()
+    assert "654321" not in summary and "(hidden text)" in summary
 
 
 def test_the_admin_filters_by_no_detail_kept_from_outsiders(login, make_staff):
