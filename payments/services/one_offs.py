@@ -216,6 +216,9 @@ def one_off_pay(
     one_off = OneOffPayment.objects.select_for_update().get(pk=one_off.pk)
     if one_off.status != OneOffStatus.APPROVED:
         raise PaymentError(_("Only an approved payment can be paid."))
+    # Four eyes, as for a batch: whoever approved the payment does not also hand it over.
+    if one_off.approvals.filter(approver=actor).exists():
+        raise PaymentError(_("An approver of a payment cannot also pay it out."))
     _check_proof(PaymentStatus.PAID, method, reference, acknowledged)
     with audit_context(actor=actor, action="one_off.pay"):
         payment = Payment.objects.create(

@@ -493,6 +493,25 @@ def test_one_reward_at_a_time_awaits_approval_or_payment(officer, approver):
     assert services.one_off_propose(**propose).status == OneOffStatus.PROPOSED
 
 
+def test_an_approver_of_a_one_off_does_not_also_pay_it(officer, make_staff):
+    both = make_staff(Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
+    one_off = services.one_off_propose(
+        case=VerifiedCaseFactory(),
+        actor=officer,
+        kind="relocation",
+        amount="3000",
+        currency="THB",
+        funding_source=FundingSourceFactory(),
+    )
+    one_off = services.one_off_approve(one_off=one_off, actor=both)
+    with pytest.raises(services.PaymentError, match="cannot also pay it out"):
+        services.one_off_pay(one_off=one_off, actor=both, method="cash", acknowledged=True)
+    one_off.refresh_from_db()
+    assert one_off.status == OneOffStatus.APPROVED
+    payment = services.one_off_pay(one_off=one_off, actor=officer, method="cash", acknowledged=True)
+    assert payment.status == "paid"
+
+
 def test_proposer_cannot_approve_their_own_one_off(make_staff):
     both = make_staff(Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
     source = FundingSourceFactory()
