@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,10 @@ class User(AbstractUser):
             ("reveal_identity", _("Can reveal protected identity fields")),
             ("view_audit", _("Can read the audit trail and the access log")),
             ("manage_staff", _("Can manage staff accounts and roles")),
+        ]
+        constraints = [
+            # "alice" and "Alice" are one person to whoever reads a log or an alert.
+            models.UniqueConstraint(Lower("username"), name="username_unique_in_any_case"),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from axes.utils import reset as reset_login_failures
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 from django.http import HttpRequest
@@ -340,7 +340,12 @@ def _carry_out(
             email=staff_request.email,
         )
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as error:
+            # Another approval made the same name (in any case) a moment ago.
+            raise StaffRequestError(_("An account with this user name already exists.")) from error
         staff_request.user = user
         if role is not None:
             _grant(user, role, staff_request, now)
