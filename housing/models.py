@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models import Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import track_history
@@ -74,6 +74,8 @@ class House(ProtectedModel):
             ("view_housing_reports", _("Can see housing statistics")),
         ]
         constraints = [
+            # "Lotus" and "lotus" are one house to whoever reads the board or a transfer list.
+            models.UniqueConstraint(Lower("code_name"), name="house_code_name_unique_in_any_case"),
             models.CheckConstraint(
                 condition=Q(status=HouseStatus.ACTIVE) | ~Q(status_reason=""),
                 name="house_closed_or_compromised_has_reason",
@@ -96,7 +98,9 @@ class Room(CachedChoiceLabels, models.Model):
         verbose_name_plural = _("rooms")
         ordering = ["house", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["house", "name"], name="room_name_unique_in_house")
+            models.UniqueConstraint(
+                F("house"), Lower("name"), name="room_name_unique_in_house_in_any_case"
+            )
         ]
 
     def __str__(self) -> str:
@@ -116,7 +120,9 @@ class Bed(CachedChoiceLabels, models.Model):
         verbose_name_plural = _("beds")
         ordering = ["room", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["room", "label"], name="bed_label_unique_in_room")
+            models.UniqueConstraint(
+                F("room"), Lower("label"), name="bed_label_unique_in_room_in_any_case"
+            )
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -50,6 +51,25 @@ def test_code_names_are_unique_whatever_the_case(coordinator):
         houses.house_create(
             actor=coordinator, code_name=" lotus ", town="Mae Sot", country="TH", address="1 Road"
         )
+
+
+def test_a_name_raced_past_the_check_is_refused_by_the_database_with_a_message(
+    coordinator, monkeypatch
+):
+    # As if another coordinator created "Lotus" between this one's check and save.
+    HouseFactory(code_name="Lotus")
+    monkeypatch.setattr(houses, "_check_code_name", lambda code_name, **kwargs: code_name)
+    with pytest.raises(HousingError, match="already has that code name"):
+        houses.house_create(
+            actor=coordinator, code_name="LOTUS", town="Mae Sot", country="TH", address="1 Road"
+        )
+    assert House.objects.count() == 1
+    room = RoomFactory(name="Loft")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoomFactory(house=room.house, name="loft")
+    BedFactory(room=room, label="B1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BedFactory(room=room, label="b1")
 
 
 def test_update_changes_only_what_is_given_and_clears_the_contact(coordinator):
