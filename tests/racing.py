@@ -1,11 +1,13 @@
-"""Run callables at the same moment on their own database connections, to race them for real."""
+"""Run callables at the same moment on their own database connections, to race them for real;
+or one in a thread while the test holds a lock, and see it wait."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, connections
 
 
 def race(workers: list[Callable[[], object]]) -> tuple[list[object], list[Exception]]:
@@ -33,3 +35,36 @@ def race(workers: list[Callable[[], object]]) -> tuple[list[object], list[Except
     for thread in threads:
         thread.join(timeout=60)
     return results, errors
+
+
+def waiting_on_a_lock(seconds: float = 5.0) -> bool:
+    """Whether another connection of this database is waiting on a lock (polled)."""
+    deadline = time.monotonic() + seconds
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            # pg_stat_activity is read once per transaction unless its snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def in_a_thread(work: Callable[[], object], outcome: dict) -> threading.Thread:
+    """Start `work` on its own connection; its result or error lands in `outcome`."""
+
+    def run():
+        try:
+            outcome["result"] = work()
+        except Exception as error:  # asserted by the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread

@@ -19,7 +19,8 @@ def referral_create(*, case: Case, actor: User, partner: Partner, purpose: str) 
     """Refer a case to a partner of the directory; the purpose is encrypted under the case's key."""
     require_permission(actor, "cases.manage_safety")
     case = _lock(case)
-    partner = Partner.objects.filter(pk=getattr(partner, "pk", None)).first()
+    # Locked: a partner retired meanwhile (partner_set_active) takes no new referral.
+    partner = Partner.objects.select_for_update().filter(pk=getattr(partner, "pk", None)).first()
     if partner is None or not partner.active:
         raise CaseError(_("Choose a partner organisation in use from the directory."))
     if not purpose.strip():

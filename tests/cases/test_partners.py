@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -12,7 +13,7 @@ from cases import services
 from cases.models import Partner
 from cases.services import CaseError
 from tests.factories import CaseFactory, PartnerFactory, add_to_team
-from tests.racing import race
+from tests.racing import in_a_thread, race, waiting_on_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,26 @@ def test_two_people_adding_the_same_partner_at_once_make_one_entry(make_staff):
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], CaseError)
     assert Partner.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_referral_written_while_its_partner_is_retired_waits_and_is_refused(make_staff):
+    manager, other = make_staff(Role.CASE_MANAGER), make_staff(Role.CASE_MANAGER)
+    case = CaseFactory(case_manager=manager)
+    partner = PartnerFactory(name="Fictional Legal Aid")
+    referring: dict = {}
+    with transaction.atomic():
+        services.partner_set_active(partner=partner, actor=other, active=False)
+        thread = in_a_thread(
+            lambda: services.referral_create(
+                case=case, actor=manager, partner=partner, purpose="Visa"
+            ),
+            referring,
+        )
+        assert waiting_on_a_lock()
+    thread.join(20)
+    assert isinstance(referring.get("error"), CaseError), referring
+    assert not case.referrals.exists()
 
 
 def test_a_refused_change_of_the_directory_is_in_the_access_log(login, make_staff):

@@ -3,11 +3,7 @@ for the same bed, a move against a check-out of the same stay."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -16,7 +12,7 @@ from housing import services
 from housing.models import Allocation, Bed
 from housing.services import Occupant, allocations
 from tests.factories import BedFactory, VerifiedCaseFactory
-from tests.racing import race
+from tests.racing import in_a_thread, race, waiting_on_a_lock
 
 # serialized_rollback restores the roles that the data migrations made, after each flush.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -127,37 +123,6 @@ def test_a_move_raced_against_a_check_out_of_the_same_stay_lets_one_happen(make_
         assert new_stays == []
 
 
-def _waiting_on_a_lock(seconds: float = 5.0) -> bool:
-    """Whether another connection of this database is waiting on a lock (polled)."""
-    deadline = time.monotonic() + seconds
-    with connections["default"].cursor() as cursor:
-        while time.monotonic() < deadline:
-            # pg_stat_activity is read once per transaction unless its snapshot is cleared.
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.02)
-    return False
-
-
-def _in_a_thread(work, outcome: dict) -> threading.Thread:
-    def run():
-        try:
-            outcome["result"] = work()
-        except Exception as error:  # asserted by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def test_a_bed_taken_out_of_use_while_it_is_given_waits_and_is_refused(make_staff, monkeypatch):
     """Found in review: the two locked house and bed in opposite orders and deadlocked (a 500).
     Now the bed's change waits for the allocation, then sees the stay and says so."""
@@ -168,10 +133,10 @@ def test_a_bed_taken_out_of_use_while_it_is_given_waits_and_is_refused(make_staf
 
     def beds_locked_then_the_bed_is_retired(beds):
         locked = lock_beds(beds)
-        retiring["thread"] = _in_a_thread(
+        retiring["thread"] = in_a_thread(
             lambda: services.bed_set_active(bed=bed, actor=other, active=False), retiring
         )
-        assert _waiting_on_a_lock()
+        assert waiting_on_a_lock()
         return locked
 
     monkeypatch.setattr(allocations, "_lock_target_beds", beds_locked_then_the_bed_is_retired)
@@ -193,7 +158,7 @@ def test_a_case_withdrawn_while_it_is_given_a_bed_is_not_housed(make_staff, monk
 
     def beds_locked_then_the_case_is_withdrawn(beds):
         locked = lock_beds(beds)
-        _in_a_thread(
+        in_a_thread(
             lambda: case_services.case_withdraw(case=case, actor=manager, reason="Went home"),
             withdrawing,
         ).join(20)
