@@ -69,7 +69,7 @@ def on_team(case: Case, user: User) -> bool:
     return CaseTeamMember.objects.filter(case=case, user=user).exists()
 
 
-def _left(case: Case, actor: User, user: User | None) -> None:
+def tell_team_left(case: Case, actor: User, user: User | None) -> None:
     """Tell the apps standing on cases that `user` is off the case's team, if they are."""
     if user is not None and not on_team(case, user):
         case_team_left.send(sender=Case, case=case, actor=actor, user=user)
@@ -102,7 +102,7 @@ def _assign_verifier(case: Case, actor: User, verifier: User, request) -> Case:
     with audit_context(actor=actor, action="case.assign_verifier"):
         case.save(update_fields=["verifier", "version", "updated_at"])
     _log(case, actor, request, "verifier", verifier)
-    _left(case, actor, previous)
+    tell_team_left(case, actor, previous)
     notify(
         kind="cases.verifier_assigned",
         recipients=[verifier, *([previous] if previous else [])],
@@ -138,7 +138,7 @@ def _assign_case_manager(case: Case, actor: User, case_manager: User | None, req
     with audit_context(actor=actor, action="case.assign_case_manager"):
         case.save(update_fields=["case_manager", "version", "updated_at"])
     _log(case, actor, request, "case_manager", case_manager)
-    _left(case, actor, previous)
+    tell_team_left(case, actor, previous)
     # The new case manager and the one replaced; every case manager when there is neither.
     _tell(
         case,
@@ -190,5 +190,5 @@ def case_team_remove(
     with audit_context(actor=actor, action="case.team_remove"):
         member.delete()
     _log(case, actor, request, "removed", removed)
-    _left(case, actor, removed)
+    tell_team_left(case, actor, removed)
     _tell(case, kind="cases.team_changed", event_key=f"team:{case.pk}:remove:{member_pk}")

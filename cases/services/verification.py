@@ -14,7 +14,7 @@ from audit.services import audit_context
 from cases.choices import OPEN_STATUSES, CheckItem, CheckResult, Status
 from cases.models import Case, CaseNote, VerificationCheck
 from cases.services.common import CaseError, _lock
-from cases.services.team import on_team
+from cases.services.team import on_team, tell_team_left
 from notifications.services import notify
 
 
@@ -72,7 +72,7 @@ def verification_checklist_record(
     check is changed. Returns the checks that changed."""
     require_permission(actor, "cases.verify_case")
     case = _lock(case)
-    _require_team(case, actor)
+    _require_team(case, actor)  # before anything is compared, so a refusal is never "nothing"
     current = {
         check.pk: check for check in VerificationCheck.objects.select_for_update().filter(case=case)
     }
@@ -210,6 +210,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         raise CaseError(_("Give a reason for re-opening the case."))
     case.status, case.status_reason = Status.INTAKE, reason.strip()
     case.decided_by, case.decided_at, case.decision_reason = None, None, ""
+    previous_verifier = case.verifier
     case.proposed_decision, case.proposal_reason, case.verifier = "", "", None
     case.version += 1
     with audit_context(actor=actor, action="case.reopen"):
@@ -217,6 +218,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         VerificationCheck.objects.filter(case=case).update(
             result=CheckResult.PENDING, checked_by=None, checked_at=None
         )
+    tell_team_left(case, actor, previous_verifier)
     return case
 
 

@@ -21,7 +21,13 @@ from audit.models import AccessLog
 from audit.services import log_access
 from cases.services import CaseError, case_set_emergency
 from journeys.models import CodeWordCheck, CodeWordResult, Journey
-from journeys.services.common import RateLimited, journey_link, lock, require_handler
+from journeys.services.common import (
+    RateLimited,
+    handlers_in_charge,
+    journey_link,
+    lock,
+    require_handler,
+)
 from notifications.services import notify
 from protection.blind_indexes import western_digits
 
@@ -119,7 +125,7 @@ def duress_heard(journey: Journey, actor: User, *, event_key: str) -> None:
     parameters = {"case": journey.case.code}
     notify(
         kind="journeys.duress",
-        recipients=[Role.JOURNEY_COORDINATOR, journey.lead_handler, journey.backup_handler],
+        recipients=[Role.JOURNEY_COORDINATOR, *handlers_in_charge(journey)],
         event_key=event_key,
         parameters=parameters,
         link=journey_link(journey.pk),

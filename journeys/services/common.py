@@ -40,6 +40,16 @@ def may_handle(user: User | None, journey: Journey) -> bool:
     )
 
 
+def handlers_in_charge(journey: Journey) -> list[User]:
+    """The journey's handlers who may still handle it (active, allowed, on the case's team):
+    those its alerts go to. A handler taken off the team hears nothing more of it."""
+    return [
+        handler
+        for handler in (journey.lead_handler, journey.backup_handler)
+        if may_handle(handler, journey)
+    ]
+
+
 def require_handler(user: User | None, journey: Journey) -> None:
     if not may_handle(user, journey):
         raise PermissionDenied(_("Only the journey's handlers and the coordinators may do this."))
@@ -62,7 +72,7 @@ def tell_the_journeys_people(journey: Journey, *, kind: str, event_key: str) -> 
     code and a link to the journey, nothing else."""
     notify(
         kind=kind,
-        recipients=[journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR],
+        recipients=[*handlers_in_charge(journey), Role.JOURNEY_COORDINATOR],
         event_key=event_key,
         parameters={"case": journey.case.code},
         link=journey_link(journey.pk),

@@ -23,6 +23,7 @@ from audit.services import audit_context
 from journeys.models import Acknowledgement, ContingencyStep, Escalation, Step
 from journeys.services.common import (
     JourneyError,
+    handlers_in_charge,
     incident_link,
     journey_link,
     lock,
@@ -65,12 +66,17 @@ def step_delays() -> dict[int, datetime.timedelta]:
 
 
 def _recipients(escalation: Escalation) -> list:
+    """Who hears of each step, of the handlers only those still in charge: a lead handler taken
+    off the case's team is replaced by the coordinators at the first step."""
     journey = escalation.journey
+    in_charge = handlers_in_charge(journey)
     if escalation.step == Step.LEAD:
-        return [journey.lead_handler]
+        lead = journey.lead_handler
+        return [lead] if lead in in_charge else [Role.JOURNEY_COORDINATOR]
     if escalation.step == Step.BACKUP:
-        return [journey.backup_handler, Role.JOURNEY_COORDINATOR]
-    return [journey.lead_handler, journey.backup_handler, Role.JOURNEY_COORDINATOR]
+        backup = journey.backup_handler
+        return [*([backup] if backup in in_charge else []), Role.JOURNEY_COORDINATOR]
+    return [*in_charge, Role.JOURNEY_COORDINATOR]
 
 
 def _alert(escalation: Escalation, now: datetime.datetime) -> None:

@@ -5,6 +5,8 @@ longer let them in) while the coordinators are told to choose another."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -24,6 +26,9 @@ def journey_handlers_change(
     """A coordinator names the journey's two handlers again: two people, each active, allowed to
     handle journeys and on the case's team (as at planning). The new handlers are told."""
     require_permission(actor, "journeys.plan_journey")
+    # The case first, then the journey (as planning and arrival lock them): a removal from the
+    # team either comes before the check below or waits for the change and then sees it.
+    Case.objects.select_for_update(of=("self",)).filter(pk=journey.case_id).first()
     journey = lock(journey)
     if not journey.is_active:
         raise JourneyError(_("This journey has already ended."))
@@ -42,7 +47,8 @@ def journey_handlers_change(
         notify(
             kind="journeys.handler_named",
             recipients=new,
-            event_key=f"journeys.handler_named:{journey.pk}:{lead_handler.pk}:{backup_handler.pk}",
+            # One alert per change: the same pair named again later is told again.
+            event_key=f"journeys.handler_named:{journey.pk}:{timezone.now().isoformat()}",
             parameters={"case": journey.case.code},
             link=journey_link(journey.pk),
         )
@@ -54,15 +60,17 @@ def journey_handler_left_team(*, case: Case, user: User) -> list[Journey]:
     progress that they handle needs another handler. They no longer see or handle it; the
     coordinators are told at once, by the case's code and a link, to choose another."""
     journeys = list(
-        Journey.objects.filter(case=case, status=JourneyStatus.ACTIVE)
-        .filter(lead_handler=user)
-        .union(Journey.objects.filter(case=case, status=JourneyStatus.ACTIVE, backup_handler=user))
+        Journey.objects.filter(case=case, status=JourneyStatus.ACTIVE).filter(
+            Q(lead_handler=user) | Q(backup_handler=user)
+        )
     )
     for journey in journeys:
         notify(
             kind="journeys.handler_left",
             recipients=[Role.JOURNEY_COORDINATOR],
-            event_key=f"journeys.handler_left:{journey.pk}:{user.pk}",
+            # One alert per departure: a handler taken off, put back and taken off again is
+            # heard of twice.
+            event_key=f"journeys.handler_left:{journey.pk}:{user.pk}:{timezone.now().isoformat()}",
             parameters={"case": case.code},
             link=journey_link(journey.pk),
         )

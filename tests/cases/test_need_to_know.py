@@ -223,8 +223,10 @@ def test_check_notes_and_the_proposal_are_the_teams(login, case, member, outside
         case=case, actor=member, decision="rejected", reason="Brother 12/MaYaNa(N)654321 vouched"
     )
     assert "654321" in inside.get(url("detail", case)).content.decode()
-    summary = outside.get(url("detail", case)).content.decode()
-    assert "654321" not in summary and "(hidden text)" in summary
+    for page in ("detail", "checks", "verify", "history"):
+        body = outside.get(url(page, case)).content.decode()
+        assert "654321" not in body, page
+    assert "(hidden text)" in outside.get(url("detail", case)).content.decode()
 
 
 def test_the_admin_filters_by_no_detail_kept_from_outsiders(login, make_staff):

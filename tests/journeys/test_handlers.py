@@ -125,3 +125,57 @@ def test_handlers_are_named_again_only_from_the_team_and_only_by_a_coordinator(
     )
     journey.refresh_from_db()
     assert (journey.lead_handler, journey.backup_handler) == (lead, backup)
+
+
+def test_a_handler_off_the_team_hears_nothing_more_and_the_coordinators_take_the_first_step(
+    plan, case, lead, backup, removable, coordinator
+):
+    journey = plan(lead_handler=removable, backup_handler=backup)
+    take_off_team(case, lead, removable)
+    end = journey.windows.order_by("due_at").first().grace_ends_at
+    services.escalation_sweep(now=end)
+    told = set(
+        Notification.objects.filter(kind="journeys.missed_lead").values_list("recipient", flat=True)
+    )
+    assert told == {coordinator.pk}
+    services.journey_cancel(journey=journey, actor=coordinator)
+    ended = Notification.objects.filter(kind="journeys.ended")
+    assert backup.pk in set(ended.values_list("recipient", flat=True))
+    assert (
+        not Notification.objects.filter(recipient=removable)
+        .exclude(kind__startswith="cases.")
+        .exists()
+    )
+
+
+def test_each_departure_and_each_naming_is_told(
+    plan, case, lead, backup, removable, unused_team_member, coordinator
+):
+    journey = plan(backup_handler=removable)
+    take_off_team(case, lead, removable)
+    add_to_team(case, removable)
+    take_off_team(case, lead, removable)
+    left = Notification.objects.filter(kind="journeys.handler_left", recipient=coordinator)
+    assert left.count() == 2
+    add_to_team(case, removable)
+    for handler in (unused_team_member, removable, unused_team_member):
+        services.journey_handlers_change(
+            journey=journey, actor=coordinator, lead_handler=lead, backup_handler=handler
+        )
+    named = Notification.objects.filter(kind="journeys.handler_named", recipient=unused_team_member)
+    assert named.count() == 2
+
+
+def test_a_reopened_case_tells_the_coordinators_its_verifier_handled_a_journey(
+    plan, case, lead, make_staff, coordinator
+):
+    verifier = make_staff(Role.VERIFIER)
+    case.status = "intake"
+    case.save(update_fields=["status"])
+    case_services.case_assign_verifier(
+        case=case, actor=make_staff(Role.CASE_MANAGER), verifier=verifier
+    )
+    plan(backup_handler=verifier)
+    case_services.case_withdraw(case=case, actor=lead, reason="Went home")
+    case_services.case_reopen(case=case, actor=lead, reason="Came back")
+    assert Notification.objects.filter(kind="journeys.handler_left", recipient=coordinator).exists()
