@@ -22,6 +22,13 @@ class HistoryEventsAdmin(pghistory_admin.EventsAdmin):
     """pghistory's events admin, showing changes as the audit trail does: never ciphertext, and
     the details a model keeps coarse (a case's township, rank, unit) coarsened."""
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # No filter on what a record held or who did what (?pgh_data__unit_type=signals): a
+        # list that answers a guess is a way to read a detail kept from the reader.
+        if lookup.split("__", 1)[0] in ("pgh_data", "pgh_diff", "pgh_context"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_list_display(self, request: HttpRequest):
         return ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id", "actor", "changes"]
 

@@ -32,14 +32,15 @@ class RequestLogContextMiddleware:
 
 # Where the admin site is mounted (config/urls.py).
 ADMIN_PREFIX = "/admin/"
-# The parts of a date a list filters by (the admin's date hierarchy: ?at__year=2026).
-DATE_PARTS = ("__year", "__month", "__day")
+# The parts of a date a list filters by (the admin's date hierarchy: ?at__year=2026), each with
+# the values it can take: the admin reaches for the next year, month or day, so 9999 is out.
+DATE_PARTS = {"__year": range(1, 9999), "__month": range(1, 13), "__day": range(1, 32)}
 
 
 class UnreadableQueryMiddleware:
     """Refuse, with the 400 page, an admin address whose query string holds a NUL character
-    (PostgreSQL stores no NUL in text, so a list filtered by it fails) or a date part that is
-    not a number of at most four digits (an enormous year overflows the date hierarchy). The
+    (PostgreSQL stores no NUL in text, so a list filtered by it fails) or a date part out of its
+    range (an enormous year, or 9999, overflows the date hierarchy). The
     admin's lists, Haven's and the libraries' alike, filter by whatever the address says;
     Haven's own pages read their queries through forms and answer such values themselves."""
 
@@ -56,7 +57,12 @@ class UnreadableQueryMiddleware:
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 raise BadRequest("A NUL character in the query string.")
-            if key.endswith(DATE_PARTS) and not all(
-                value.isascii() and value.isdigit() and len(value) <= 4 for value in values
+            part = next((part for part in DATE_PARTS if key.endswith(part)), None)
+            if part is not None and not all(
+                value.isascii()
+                and value.isdigit()
+                and len(value) <= 4
+                and int(value) in DATE_PARTS[part]
+                for value in values
             ):
-                raise BadRequest("A date part in the query string is not a small number.")
+                raise BadRequest("A date part in the query string is out of range.")

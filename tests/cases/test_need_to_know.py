@@ -248,6 +248,11 @@ def test_the_history_admin_coarsens_what_the_audit_trail_coarsens(login, make_st
     page = login(administrator).get("/admin/pghistory/events/?model=cases.Case").content.decode()
     assert "unit_type:" in page
     assert "signals" not in page and "infantry" not in page
+    # Nor does it answer a guess through a filter on what the records held.
+    client = login(make_staff(Role.AUDITOR, is_staff=True))
+    for guess in ("pgh_data__unit_type=signals", "pgh_diff__unit_type__1=signals"):
+        response = client.get(f"/admin/pghistory/events/?model=cases.Case&{guess}")
+        assert response.status_code == 400, guess
 
 
 # --- teams: nobody puts themselves on one ---------------------------------------------------------
