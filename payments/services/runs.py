@@ -87,21 +87,9 @@ def _ensure_batches(parameters: dict) -> None:
         )
 
 
-def _hold_drafts(cursor, parameters: dict) -> None:
-    """Share-lock the month's draft batches for a chunk's transaction: an approval (which locks
-    its batch for update) either finishes first, and the chunk sees the batch approved and adds
-    nothing to it, or waits for the chunk and then finds the run unfinished."""
-    cursor.execute(
-        "SELECT id FROM payments_disbursementbatch"
-        " WHERE period = %(period)s AND status = 'draft' FOR SHARE",
-        parameters,
-    )
-
-
 def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
     """One committed chunk of lines: plans with after_id < id <= up_to_id."""
     with transaction.atomic(), connection.cursor() as cursor:
-        _hold_drafts(cursor, parameters)
         cursor.execute(
             f"""
             INSERT INTO payments_payment
@@ -129,7 +117,6 @@ def _insert_plan_lines(parameters: dict, after_id: int, up_to_id: int) -> int:
 def _insert_carried_lines(parameters: dict) -> int:
     """Failed or unclaimed lines that a finance officer chose to carry into this month."""
     with transaction.atomic(), connection.cursor() as cursor:
-        _hold_drafts(cursor, parameters)
         cursor.execute(
             f"""
             INSERT INTO payments_payment

@@ -163,7 +163,8 @@ def test_an_approval_refuses_lines_its_run_did_not_count(make_staff):
     officer, approver = make_staff(Role.FINANCE_OFFICER), make_staff(Role.FINANCE_APPROVER)
     plans = StipendPlanFactory.create_batch(2, start_date=datetime.date(2026, 1, 1))
     (batch,) = services.disbursement_run(period=NOVEMBER, actor=officer)
-    # A line slipped in after the count (as a second, overlapping run could write one).
+    # The lines no longer match the run's count (here one is gone; a second, overlapping run
+    # could as well have added one).
     Payment.objects.filter(batch=batch, plan=plans[1]).delete()
     with pytest.raises(services.PaymentError, match="lines changed since its run was counted"):
         services.batch_approve(batch=batch, actor=approver)
