@@ -29,7 +29,11 @@ class User(AbstractUser):
         ]
         constraints = [
             # "alice" and "Alice" are one person to whoever reads a log or an alert.
-            models.UniqueConstraint(Lower("username"), name="username_unique_in_any_case"),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="username_unique_in_any_case",
+                violation_error_message=_("An account with this user name already exists."),
+            ),
         ]
 
     def __str__(self) -> str:

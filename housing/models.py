@@ -75,7 +75,11 @@ class House(ProtectedModel):
         ]
         constraints = [
             # "Lotus" and "lotus" are one house to whoever reads the board or a transfer list.
-            models.UniqueConstraint(Lower("code_name"), name="house_code_name_unique_in_any_case"),
+            models.UniqueConstraint(
+                Lower("code_name"),
+                name="house_code_name_unique_in_any_case",
+                violation_error_message=_("Another house already has that code name."),
+            ),
             models.CheckConstraint(
                 condition=Q(status=HouseStatus.ACTIVE) | ~Q(status_reason=""),
                 name="house_closed_or_compromised_has_reason",
@@ -99,7 +103,10 @@ class Room(CachedChoiceLabels, models.Model):
         ordering = ["house", "name"]
         constraints = [
             models.UniqueConstraint(
-                F("house"), Lower("name"), name="room_name_unique_in_house_in_any_case"
+                F("house"),
+                Lower("name"),
+                name="room_name_unique_in_house_in_any_case",
+                violation_error_message=_("That room name is already used in this house."),
             )
         ]
 
@@ -121,7 +128,10 @@ class Bed(CachedChoiceLabels, models.Model):
         ordering = ["room", "label"]
         constraints = [
             models.UniqueConstraint(
-                F("room"), Lower("label"), name="bed_label_unique_in_room_in_any_case"
+                F("room"),
+                Lower("label"),
+                name="bed_label_unique_in_room_in_any_case",
+                violation_error_message=_("That bed label is already used in this room."),
             )
         ]
 

@@ -342,6 +342,10 @@ class OneOffPayment(UnderCaseKey, CachedChoiceLabels, models.Model):
                 fields=["case"],
                 condition=Q(kind="reward", status__in=["proposed", "approved"]),
                 name="one_open_reward_per_case",
+                violation_error_message=_(
+                    "This case already has a reward awaiting approval or payment: it is paid, "
+                    "or rejected, before another is proposed."
+                ),
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="one_off_amount_positive"),
             models.CheckConstraint(

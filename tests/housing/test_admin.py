@@ -217,3 +217,15 @@ def test_allocation_search_by_case_code_and_house(login, revealing_admin, make_s
     assert case.code in page_of(client.get(url, {"q": case.code}))
     assert case.code in page_of(client.get(url, {"q": "banyan"}))
     assert case.code not in page_of(client.get(url, {"q": "nowhere"}))
+
+
+def test_a_room_name_taken_in_another_case_is_refused_in_words(login, make_staff, house):
+    RoomFactory(house=house, name="Loft")
+    admin = grant(make_staff(Role.ADMINISTRATOR, is_staff=True), "housing.add_room")
+    response = login(admin).post(
+        reverse("admin:housing_room_add"), {"house": house.pk, "name": "LOFT"}
+    )
+    page = page_of(response)
+    assert "That room name is already used in this house." in page
+    assert "room_name_unique_in_house_in_any_case" not in page
+    assert Room.objects.filter(house=house).count() == 1
