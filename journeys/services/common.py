@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
+from cases.models import Case
 from cases.services import on_team
 from journeys.models import Journey
 from notifications.services import notify
@@ -56,6 +57,10 @@ def require_handler(user: User | None, journey: Journey) -> None:
 
 
 def lock(journey: Journey) -> Journey:
+    """The journey's case, then the journey: the order cases' services take them in (a stage
+    recorded locks the case, then its journey arrives), so that a duress check-in and an
+    arrival at the same moment wait for each other instead of deadlocking."""
+    Case.objects.select_for_update(of=("self",)).filter(pk=journey.case_id).first()
     return (
         Journey.objects.select_for_update(of=("self",))
         .select_related("case", "data_key")

@@ -26,9 +26,8 @@ def journey_handlers_change(
     """A coordinator names the journey's two handlers again: two people, each active, allowed to
     handle journeys and on the case's team (as at planning). The new handlers are told."""
     require_permission(actor, "journeys.plan_journey")
-    # The case first, then the journey (as planning and arrival lock them): a removal from the
-    # team either comes before the check below or waits for the change and then sees it.
-    Case.objects.select_for_update(of=("self",)).filter(pk=journey.case_id).first()
+    # The case, then the journey (common.lock): a removal from the team either comes before the
+    # check below or waits for the change and then sees it.
     journey = lock(journey)
     if not journey.is_active:
         raise JourneyError(_("This journey has already ended."))
