@@ -3,7 +3,9 @@ batch once every line is recorded."""
 
 from __future__ import annotations
 
+import pghistory.models
 from django.db import connection
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,6 +17,25 @@ from payments import selectors
 from payments.models import BatchStatus, DisbursementBatch, Payment, PaymentStatus
 from payments.services.common import PaymentError, guarded
 from payments.services.payouts import require_payout_officer
+from payments.services.runs import RUN_ACTION
+
+
+def _ran_the_month(batch: DisbursementBatch, actor: User) -> bool:
+    """Whether a run `actor` started added lines to `batch`: each line's creation event names
+    the run's starter (runs.py), so whoever ran the month again is a preparer too, even of a
+    draft the scheduler made."""
+    runs = (
+        pghistory.models.Context.objects.annotate(starter=KeyTextTransform("user", "metadata"))
+        .filter(
+            starter=str(actor.pk),  # the index of contexts by person (audit 0006)
+            metadata__action=RUN_ACTION,
+            metadata__period=f"{batch.period:%Y-%m}",
+        )
+        .values("id")
+    )
+    return Payment.pgh_event_model.objects.filter(
+        pgh_label="insert", pgh_context_id__in=runs, batch_id=batch.pk
+    ).exists()
 
 
 def _lock_batch(batch: DisbursementBatch) -> DisbursementBatch:
@@ -34,7 +55,7 @@ def batch_approve(
     batch = _lock_batch(batch)
     if batch.status != BatchStatus.DRAFT:
         raise PaymentError(_("Only a draft batch can be approved."))
-    if batch.prepared_by_id == actor.pk:
+    if batch.prepared_by_id == actor.pk or _ran_the_month(batch, actor):
         raise PaymentError(_("A batch must be approved by someone other than its preparer."))
     set_by_actor = selectors.payouts_set_by(batch=batch, user=actor)
     if set_by_actor:

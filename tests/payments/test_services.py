@@ -169,6 +169,23 @@ def test_preparer_cannot_approve_own_batch(make_staff):
     assert_books_balance(batch)
 
 
+def test_whoever_ran_the_month_again_cannot_approve_what_their_run_added(make_staff, approver):
+    """Found in review: the scheduler made the draft (no preparer); someone holding both roles
+    added a plan, ran the month again, and approved the batch their run had filled."""
+    both = make_staff(Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
+    StipendPlanFactory(start_date=datetime.date(2026, 1, 1))
+    batch = run(actor=None)["THB"]
+    assert batch.prepared_by is None
+    StipendPlanFactory(start_date=datetime.date(2026, 1, 1), amount="90000.00")
+    run(actor=both)
+    with pytest.raises(services.PaymentError, match="someone other than its preparer"):
+        services.batch_approve(batch=batch, actor=both)
+    # Another approver may; and a run that added nothing to this batch makes no preparer.
+    other = make_staff(Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
+    run(actor=other)
+    assert services.batch_approve(batch=batch, actor=other).status == BatchStatus.APPROVED
+
+
 def test_database_refuses_approval_by_the_preparer(officer, approver):
     StipendPlanFactory(start_date=datetime.date(2026, 1, 1))
     batch = run(actor=officer)["THB"]
