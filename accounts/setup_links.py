@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import SetupLink, StaffRequest, User
+from accounts.signals import password_set_by_link
 from audit.models import AccessLog
 from audit.services import audit_context, log_access
 
@@ -112,4 +113,5 @@ def setup_link_use(*, token: str, password: str, request: HttpRequest | None = N
             detail={"request": link.request_id},
         )
     reset_login_failures(username=user.get_username())
+    password_set_by_link.send(sender=User, user=user)
     return user

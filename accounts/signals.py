@@ -1,5 +1,6 @@
 """Records logins, failed logins, logouts and lockouts in the access log, and when each role was
-given to whom (accounts/cooling.py)."""
+given to whom (accounts/cooling.py); and the signals accounts sends when a staff member's
+credentials are set (notifications/security.py alerts the administrators)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from accounts.models import RoleGrant, User
 from audit.models import AccessLog
 from audit.services import log_access
+
+# Sent, with `user`, once a password was set with a one-time link (accounts/setup_links.py) and
+# once an authenticator app was set up (accounts/views/login.py): whoever holds the link or
+# stands at the enrolment now holds the account, so the administrators hear of each.
+password_set_by_link = Signal()
+second_factor_enrolled = Signal()
 
 
 @receiver(user_logged_in, dispatch_uid="haven_log_login")

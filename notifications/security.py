@@ -1,7 +1,8 @@
 """Alerts to administrators about staff and sign-ins: a request about staff waiting for a second
 administrator (accounts/staff_requests.py), a superuser's login (superusers exist only as a
 break-glass, made with `createsuperuser`), one account failing to log in from many addresses
-(accounts/lockout.py), and a reveal refused for the day's budget (accounts/budgets.py). accounts
+(accounts/lockout.py), a reveal refused for the day's budget (accounts/budgets.py), and a
+password set with a one-time link or an authenticator app set up (accounts/signals.py). accounts
 may not import notifications, so these are receivers of its signals and of Django's login
 signals."""
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.budgets import reveal_budget_reached
 from accounts.lockout import failing_addresses
 from accounts.roles import Role
+from accounts.signals import password_set_by_link, second_factor_enrolled
 from accounts.staff_requests import active_administrators, staff_request_made
 from notifications import kinds
 from notifications.services import notify
@@ -69,6 +71,51 @@ REVEAL_BUDGET = kinds.register(
         parameters=("count",),
     )
 )
+
+
+PASSWORD_SET = kinds.register(
+    kinds.AlertKind(
+        code="accounts.password_set",
+        label=_("Password set with a one-time link"),
+        severity="warning",
+        message=_(
+            "A staff member's password was set with a one-time link: the access log says whose. "
+            "If it was not them, lock the account at once on the Emergency page."
+        ),
+    )
+)
+SECOND_FACTOR_ENROLLED = kinds.register(
+    kinds.AlertKind(
+        code="accounts.second_factor_enrolled",
+        label=_("Authenticator app set up"),
+        severity="warning",
+        message=_(
+            "A staff member set up an authenticator app: the access log says who. If it was not "
+            "them, lock the account at once on the Emergency page."
+        ),
+    )
+)
+
+
+def _alert_credentials(kind: str, user: Any) -> None:
+    """The administrators hear whenever an account's credentials are set: whoever held the
+    link, or stood at the enrolment, now holds the account (by name only in the access log)."""
+    notify(
+        kind=kind,
+        recipients=[Role.ADMINISTRATOR],
+        event_key=f"{kind}:{user.pk}:{timezone.now().isoformat()}",
+        link="/accounts/audit/access/",
+    )
+
+
+@receiver(password_set_by_link, dispatch_uid="haven_alert_password_set")
+def _alert_password_set(sender: Any, user: Any, **kwargs: Any) -> None:
+    _alert_credentials(PASSWORD_SET.code, user)
+
+
+@receiver(second_factor_enrolled, dispatch_uid="haven_alert_second_factor_enrolled")
+def _alert_second_factor_enrolled(sender: Any, user: Any, **kwargs: Any) -> None:
+    _alert_credentials(SECOND_FACTOR_ENROLLED.code, user)
 
 
 @receiver(staff_request_made, dispatch_uid="haven_alert_staff_request")

@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import LoginForm, TokenForm
 from accounts.services import second_factor_wait, second_factor_wait_message
+from accounts.signals import second_factor_enrolled
 from accounts.views.language import set_language_cookie
 from audit.models import AccessLog
 from audit.services import log_access
@@ -127,6 +128,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             log_access(action=AccessLog.Action.SECOND_FACTOR_ENROLLED, actor=user, request=request)
+            second_factor_enrolled.send(sender=type(user), user=user)
             messages.success(request, _("Your authenticator app is set up."))
             return redirect(_next_url(request))
         if count_failed_second_factor(request):

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import Role
 from audit.models import AccessLog
+from notifications.models import Notification
 from tests.conftest import current_totp
 from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory
 
@@ -76,6 +77,7 @@ def test_malformed_code_gets_a_field_message(client, make_staff):
 
 
 def test_new_user_enrols_with_qr_code_then_reaches_pages(client, make_staff):
+    administrator = make_staff(Role.ADMINISTRATOR)
     user = make_staff(Role.AUDITOR)
     client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
     assert client.get("/")["Location"].startswith("/accounts/2fa/enrol/")
@@ -90,6 +92,10 @@ def test_new_user_enrols_with_qr_code_then_reaches_pages(client, make_staff):
     assert client.get("/").status_code == 200
     assert AccessLog.objects.filter(
         username=user.username, action=AccessLog.Action.SECOND_FACTOR_ENROLLED
+    ).exists()
+    # Whoever stood at the enrolment now holds the account: the administrators hear of it.
+    assert Notification.objects.filter(
+        kind="accounts.second_factor_enrolled", recipient=administrator
     ).exists()
 
 

@@ -179,9 +179,17 @@ def test_a_second_account_is_a_request_too_and_its_owner_sets_the_password(
     assert role_names(newcomer) == {Role.VERIFIER}
     assert not newcomer.has_usable_password()  # nobody knows a password for it yet
     assert not SetupLink.objects.filter(token_hash=approval.setup_token).exists()  # hashed
+    assert not Notification.objects.filter(kind="accounts.password_set").exists()
     setup_link_use(token=approval.setup_token, password=NEW_PASSWORD)
     newcomer.refresh_from_db()
     assert newcomer.check_password(NEW_PASSWORD)
+    # Whoever held the link now holds the account: every administrator hears of it, by no name.
+    told = Notification.objects.filter(kind="accounts.password_set")
+    assert set(told.values_list("recipient", flat=True)) >= {
+        administrator.pk,
+        second_administrator.pk,
+    }
+    assert all("newcomer" not in alert.text for alert in told)
 
 
 def test_removing_a_role_takes_the_admin_site_with_it(
