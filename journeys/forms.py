@@ -52,9 +52,7 @@ class HandlersForm(StyledForm):
             self.fields[name].label_from_instance = lambda user: user.get_username()
 
 
-class JourneyPlanForm(StyledForm):
-    lead_handler = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Lead handler"))
-    backup_handler = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Backup handler"))
+class JourneyPlanForm(HandlersForm):
     departure = forms.DateTimeField(label=_("Planned departure"), widget=MomentInput())
     arrival = forms.DateTimeField(label=_("Planned arrival"), widget=MomentInput())
     every_hours = forms.IntegerField(
@@ -87,10 +85,7 @@ class JourneyPlanForm(StyledForm):
     duress_word = _code_word_field(_("Duress word"))
 
     def __init__(self, *args: Any, handlers=None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in ("lead_handler", "backup_handler"):
-            self.fields[name].queryset = handlers if handlers is not None else User.objects.none()
-            self.fields[name].label_from_instance = lambda user: user.get_username()
+        super().__init__(*args, handlers=handlers, **kwargs)
         for row in range(1, LEG_ROWS + 1):
             required = row == 1
             self.fields[f"leg_{row}_from"] = forms.CharField(

@@ -133,18 +133,6 @@ def possible_handlers(case: Case) -> QuerySet[User]:
     )
 
 
-def handlers_off_team(journey: Journey) -> list[User]:
-    """The journey's handlers no longer on the case's team, for the coordinators to replace."""
-    if not journey.is_active:
-        return []
-    team = set(possible_handlers(journey.case).values_list("pk", flat=True))
-    return [
-        handler
-        for handler in (journey.lead_handler, journey.backup_handler)
-        if handler.pk not in team
-    ]
-
-
 def journey_board(
     user: User, *, coordinator_id: int | None = None, handler_id: int | None = None
 ) -> QuerySet[Journey]:

@@ -40,9 +40,9 @@ DATE_PARTS = {"__year": range(1, 9999), "__month": range(1, 13), "__day": range(
 class UnreadableQueryMiddleware:
     """Refuse, with the 400 page, an admin address whose query string holds a NUL character
     (PostgreSQL stores no NUL in text, so a list filtered by it fails) or a date part out of its
-    range (an enormous year, or 9999, overflows the date hierarchy). The
-    admin's lists, Haven's and the libraries' alike, filter by whatever the address says;
-    Haven's own pages read their queries through forms and answer such values themselves."""
+    range (an enormous year, or 9999, overflows the date hierarchy). The admin's lists,
+    Haven's and the libraries' alike, filter by whatever the address says; Haven's own pages
+    read their queries through forms and answer such values themselves."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -7,6 +7,7 @@ from journeys.services.code_words import code_word_check, normalise_word
 from journeys.services.common import (
     JourneyError,
     RateLimited,
+    handlers_out_of_charge,
     is_handler,
     may_handle,
     require_handler,
@@ -41,6 +42,7 @@ __all__ = [
     "code_word_check",
     "debrief_record",
     "escalation_sweep",
+    "handlers_out_of_charge",
     "incident_acknowledge",
     "is_handler",
     "journey_arrive_with_case",

@@ -51,6 +51,19 @@ def handlers_in_charge(journey: Journey) -> list[User]:
     ]
 
 
+def handlers_out_of_charge(journey: Journey) -> list[User]:
+    """The handlers of a journey in progress who may no longer handle it (off the case's team,
+    switched off, or without the role), for the coordinators to replace."""
+    if not journey.is_active:
+        return []
+    in_charge = handlers_in_charge(journey)
+    return [
+        handler
+        for handler in (journey.lead_handler, journey.backup_handler)
+        if handler not in in_charge
+    ]
+
+
 def require_handler(user: User | None, journey: Journey) -> None:
     if not may_handle(user, journey):
         raise PermissionDenied(_("Only the journey's handlers and the coordinators may do this."))

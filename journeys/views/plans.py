@@ -115,7 +115,7 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "escalations": list(selectors.journey_escalations(journey)[:30]),
             "may_handle": services.may_handle(request.user, journey),
             "handlers_form": _handlers_form(request, journey),
-            "handlers_off_team": selectors.handlers_off_team(journey),
+            "handlers_off_team": services.handlers_out_of_charge(journey),
             "debrief": Debrief.objects.filter(journey=journey).first(),
             "code_word_form": CodeWordForm(),
             "now": timezone.now(),

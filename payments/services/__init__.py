@@ -3,7 +3,7 @@ checks permission, state and the four-eyes rules, saves, writes the ledger in th
 transaction and names the actor in the history. The modules import one another directly; this
 package re-exports their public names for the callers (views, tasks, demo data, tests)."""
 
-from payments.services.batches import batch_approve, batch_close, batch_reject
+from payments.services.batches import batch_approve, batch_close, batch_reject, is_preparer
 from payments.services.common import PaymentError, guarded, month_end, month_of, parse_period
 from payments.services.ledger import batch_ledger_total, batch_lines_total
 from payments.services.one_offs import (
@@ -49,6 +49,7 @@ __all__ = [
     "batch_take_for_payout",
     "disbursement_run",
     "guarded",
+    "is_preparer",
     "month_end",
     "month_of",
     "one_off_approve",

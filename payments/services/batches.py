@@ -20,14 +20,16 @@ from payments.services.payouts import require_payout_officer
 from payments.services.runs import RUN_ACTION
 
 
-def _ran_the_month(batch: DisbursementBatch, actor: User) -> bool:
-    """Whether a run `actor` started added lines to `batch`: each line's creation event names
-    the run's starter (runs.py), so whoever ran the month again is a preparer too, even of a
-    draft the scheduler made."""
+def is_preparer(batch: DisbursementBatch, user: User) -> bool:
+    """Whether `user` prepared `batch`: made it by starting the month's run, or added lines to
+    it by running the month again (each line's creation event names the run's starter, runs.py),
+    even to a draft the scheduler made. A preparer never approves or rejects it."""
+    if batch.prepared_by_id == user.pk:
+        return True
     runs = (
         pghistory.models.Context.objects.annotate(starter=KeyTextTransform("user", "metadata"))
         .filter(
-            starter=str(actor.pk),  # the index of contexts by person (audit 0006)
+            starter=str(user.pk),  # the index of contexts by person (audit 0006)
             metadata__action=RUN_ACTION,
             metadata__period=f"{batch.period:%Y-%m}",
         )
@@ -55,7 +57,7 @@ def batch_approve(
     batch = _lock_batch(batch)
     if batch.status != BatchStatus.DRAFT:
         raise PaymentError(_("Only a draft batch can be approved."))
-    if batch.prepared_by_id == actor.pk or _ran_the_month(batch, actor):
+    if is_preparer(batch, actor):
         raise PaymentError(_("A batch must be approved by someone other than its preparer."))
     set_by_actor = selectors.payouts_set_by(batch=batch, user=actor)
     if set_by_actor:
@@ -118,7 +120,7 @@ def batch_reject(*, batch: DisbursementBatch, actor: User, reason: str) -> Disbu
     batch = _lock_batch(batch)
     if batch.status != BatchStatus.DRAFT:
         raise PaymentError(_("Only a draft batch can be rejected."))
-    if batch.prepared_by_id == actor.pk:
+    if is_preparer(batch, actor):
         raise PaymentError(_("A batch must be rejected by someone other than its preparer."))
     if not reason.strip():
         raise PaymentError(_("Give a reason for rejecting the batch."))

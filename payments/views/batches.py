@@ -144,7 +144,7 @@ def batch_approve(request: HttpRequest, pk: int) -> HttpResponse:
             "reject_form": reject_form,
             "is_draft": batch.status == BatchStatus.DRAFT,
             "changes": selectors.batch_changes(batch=batch),
-            "is_preparer": batch.prepared_by_id == request.user.pk,
+            "is_preparer": services.is_preparer(batch, request.user),
             "payouts_set_by_you": selectors.payouts_set_by(batch=batch, user=request.user),
             "payouts_seen": selectors.payouts_seen(batch=batch),
         },

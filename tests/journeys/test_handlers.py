@@ -93,7 +93,7 @@ def test_a_coordinator_names_another_handler_from_the_team(
     assert (journey.lead_handler, journey.backup_handler) == (lead, backup)
     assert Notification.objects.filter(kind="journeys.handler_named", recipient=backup).exists()
     assert not Notification.objects.filter(kind="journeys.handler_named", recipient=lead).exists()
-    assert selectors.handlers_off_team(journey) == []
+    assert services.handlers_out_of_charge(journey) == []
 
 
 def test_handlers_are_named_again_only_from_the_team_and_only_by_a_coordinator(

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -169,7 +170,9 @@ def test_preparer_cannot_approve_own_batch(make_staff):
     assert_books_balance(batch)
 
 
-def test_whoever_ran_the_month_again_cannot_approve_what_their_run_added(make_staff, approver):
+def test_whoever_ran_the_month_again_cannot_approve_what_their_run_added(
+    make_staff, approver, login
+):
     """Found in review: the scheduler made the draft (no preparer); someone holding both roles
     added a plan, ran the month again, and approved the batch their run had filled."""
     both = make_staff(Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
@@ -180,6 +183,11 @@ def test_whoever_ran_the_month_again_cannot_approve_what_their_run_added(make_st
     run(actor=both)
     with pytest.raises(services.PaymentError, match="someone other than its preparer"):
         services.batch_approve(batch=batch, actor=both)
+    with pytest.raises(services.PaymentError, match="someone other than its preparer"):
+        services.batch_reject(batch=batch, actor=both, reason="Looks wrong")
+    # The approval page says so before they try.
+    page = login(both).get(reverse("payments:batch_approve", args=[batch.pk]))
+    assert "You prepared this batch" in page.content.decode()
     # Another approver may; and a run that added nothing to this batch makes no preparer.
     other = make_staff(Role.FINANCE_OFFICER, Role.FINANCE_APPROVER)
     run(actor=other)
