@@ -11,28 +11,21 @@ def refuse_duplicates(apps, schema_editor):
     from django.db.models import Count
     from django.db.models.functions import Lower
 
-    House, Room, Bed = (apps.get_model("housing", name) for name in ("House", "Room", "Bed"))
-    clashes = [
-        f"house {row['lowered']}"
-        for row in House.objects.annotate(lowered=Lower("code_name"))
-        .values("lowered")
-        .annotate(count=Count("pk"))
-        .filter(count__gt=1)
-    ]
-    clashes += [
-        f"room {row['lowered']} of house #{row['house']}"
-        for row in Room.objects.annotate(lowered=Lower("name"))
-        .values("house", "lowered")
-        .annotate(count=Count("pk"))
-        .filter(count__gt=1)
-    ]
-    clashes += [
-        f"bed {row['lowered']} of room #{row['room']}"
-        for row in Bed.objects.annotate(lowered=Lower("label"))
-        .values("room", "lowered")
-        .annotate(count=Count("pk"))
-        .filter(count__gt=1)
-    ]
+    clashes = []
+    # (model, the name, the place it must be unique in)
+    for model, name, place in (("House", "code_name", None), ("Room", "name", "house"), ("Bed", "label", "room")):
+        places = (place,) if place else ()
+        rows = (
+            apps.get_model("housing", model)
+            .objects.annotate(lowered=Lower(name))
+            .values(*places, "lowered")
+            .annotate(count=Count("pk"))
+            .filter(count__gt=1)
+        )
+        clashes += [
+            f"{model.lower()} {row['lowered']}" + (f" of {place} #{row[place]}" if place else "")
+            for row in rows
+        ]
     if clashes:
         raise RuntimeError(
             "These names are used twice, differing only by case: "
